@@ -1,0 +1,44 @@
+"""Where the registry keeps its data and keys, read from the environment once.
+
+Embedded default: everything under one home folder (REGISTRY_HOME, default ./registry-data):
+the SQLite file, the key folder, DuckDB work files and the saved model. Production points
+REGISTRY_DATABASE_URL at PostgreSQL and supplies keys by environment (see registry.keys).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    key_dir: Path
+    # Quotas and thresholds that operators tune; the defaults suit a national deployment.
+    lookup_quota_per_user_per_hour: int = 200
+    lookup_quota_per_agency_per_hour: int = 2000
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def model_path(self) -> Path:
+        return self.home / "model" / "linkage_model.json"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+
+def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
+    home_path = Path(home or os.environ.get("REGISTRY_HOME", "registry-data")).resolve()
+    url = os.environ.get("REGISTRY_DATABASE_URL") or f"sqlite:///{home_path / 'registry.db'}"
+    key_dir = Path(os.environ.get("REGISTRY_KEY_DIR", home_path / "keys"))
+    return Settings(
+        home=home_path,
+        database_url=url,
+        key_dir=key_dir,
+        lookup_quota_per_user_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_USER", "200")),
+        lookup_quota_per_agency_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_AGENCY", "2000")),
+    )
