@@ -1,0 +1,24 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from registry import __version__
+from registry.api import problems
+from registry.api.routes import children, health
+from registry.services.context import Registry, open_registry
+
+
+def create_app(registry: Registry | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Child case registry",
+        version=__version__,
+        description="Is this child already known, and to whom? Pseudonymised identities, consent-bound access, "
+        "tamper-evident audit. Errors are RFC 9457 problem details naming the field and the reason.",
+    )
+    app.state.registry = registry or open_registry()
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(children.router, prefix="/v1")
+    return app

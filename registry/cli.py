@@ -1,0 +1,143 @@
+"""The administrators' command line: `registry init | import | serve | keys rotate | erase | ...`.
+
+Thin: each command opens the registry and calls the same service functions as the HTTP API.
+Never prints a plaintext identity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from registry.config import load_settings
+from registry.services.context import init_registry, open_registry
+
+app = typer.Typer(help="Child case registry: administration.", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="Key management.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=False)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def init() -> None:
+    """Create the registry home, its keys (once; mode 0600) and the database schema."""
+    reg, created = init_registry()
+    s = reg.settings
+    console.print(f"registry ready: database {s.database_url.split('@')[-1]}")
+    if created:
+        console.print(f"new keys in {s.key_dir} (back them up apart from the database: without them nothing "
+                      "in the vault can be read)")
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX case list"),
+    institution: str = typer.Option(..., "--institution", "-i", help="The institution's code"),
+    report: Path = typer.Option(None, help="Where to write the rejected-rows report (default: FILE.errors.csv)"),
+) -> None:
+    """Import an institution's case list; idempotent; bad rows go to a report, good rows go in."""
+    from registry.services.importing import FileRejected, import_file
+
+    reg = open_registry()
+    report = report or file.with_suffix(file.suffix + ".errors.csv")
+    total = _count_rows(file)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task(f"importing {file.name}", total=total)
+            result = import_file(reg, file, institution, progress=lambda n: bar.advance(task, n))
+    except FileRejected as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        fail("interrupted: every committed batch is whole; run the same command again to finish", 130)
+    result.write(report)
+    console.print(f"{result.rows} rows: {result.created} new, {result.updated} updated, "
+                  f"{result.unchanged} unchanged, {result.rejected} rejected")
+    if result.ignored_columns:
+        console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
+    if result.rejected:
+        console.print(f"rejected rows, with field and reason: {report}")
+
+
+def _count_rows(file: Path) -> int | None:
+    if file.suffix.lower() != ".csv":
+        return None
+    with open(file, "rb") as f:
+        return max(sum(1 for _ in f) - 1, 0)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from registry.api import create_app
+
+    uvicorn.run(create_app(open_registry()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def erase(child_id: str = typer.Argument(..., help="The child's registry id, e.g. CR-XXXX-XXXX-XXX")) -> None:
+    """Erase a child (crypto-shredding): data keys destroyed, encodings removed, audit trail kept."""
+    from registry.errors import NotFound
+    from registry.services.registration import erase_child
+
+    try:
+        n = erase_child(open_registry(), child_id)
+    except NotFound:
+        fail(f"no child {child_id}")
+    console.print(f"erased {child_id}: {n} record(s) shredded; nothing of its identity can be recovered")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    retire: bool = typer.Option(False, help="Delete old master key versions once nothing uses them"),
+) -> None:
+    """New vault master key version; re-wrap every data key under it, in batches, while serving."""
+    reg = open_registry()
+    version = reg.keys.add_vault_master_key()
+    with reg.db.unit_of_work() as s:
+        todo = sum(n for v, n in reg.vault.versions_in_use(s).items() if v != version)
+    with progress_bar() as bar:
+        task = bar.add_task(f"re-wrapping data keys under master key v{version}", total=todo)
+        done = reg.vault.rotate(reg.db.sessions, progress=lambda n: bar.advance(task, n))
+    with reg.db.unit_of_work() as s:
+        in_use = reg.vault.versions_in_use(s)
+    console.print(f"master key v{version} current; {done} data keys re-wrapped; versions in use: {in_use or '{}'}")
+    if retire:
+        gone = reg.keys.retire_vault_master_keys(keep=set(in_use))
+        console.print(f"retired master key versions: {gone or 'none'}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Which master key versions exist and how many records each wraps."""
+    reg = open_registry()
+    with reg.db.unit_of_work() as s:
+        in_use = reg.vault.versions_in_use(s)
+    t = Table("version", "current", "data keys")
+    for v in sorted(reg.keys.vault_keys):
+        t.add_row(str(v), "yes" if v == reg.keys.vault_current else "", str(in_use.get(v, 0)))
+    console.print(t)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

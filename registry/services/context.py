@@ -1,0 +1,60 @@
+"""The open registry: settings, database, keys and the components built on them, created once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.config import Settings, load_settings
+from registry.identity.model import Identity
+from registry.identity.vault import Vault
+from registry.keys import KeyRing, create_key_dir, load_keys
+from registry.store.db import Database
+from registry.store.migrate import upgrade
+
+
+@dataclass
+class Registry:
+    settings: Settings
+    db: Database
+    keys: KeyRing
+    vault: Vault
+
+    index: Any = None  # the linkage index (registry.matching), attached when matching is available
+
+    def index_record(self, session: Session, record_id: str, child_id: str, identity: Identity) -> None:
+        if self.index is not None:
+            self.index.update(session, record_id, child_id, identity)
+
+    def unindex_record(self, session: Session, record_id: str) -> None:
+        if self.index is not None:
+            self.index.remove(session, record_id)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_registry(settings: Settings | None = None, keys: KeyRing | None = None) -> Registry:
+    settings = settings or load_settings()
+    keys = keys or load_keys(settings.key_dir)
+    db = Database(settings.database_url)
+    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys))
+
+
+def init_registry(settings: Settings | None = None) -> tuple[Registry, bool]:
+    """Create the home folder, the keys (if none yet) and the schema. Safe to run again."""
+    settings = settings or load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    created_keys = False
+    try:
+        keys = load_keys(settings.key_dir)
+    except Exception:
+        if Path(settings.key_dir, "vault-master.keys").exists():
+            raise
+        keys = create_key_dir(settings.key_dir)
+        created_keys = True
+    upgrade(settings.database_url)
+    return open_registry(settings, keys), created_keys

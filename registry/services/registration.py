@@ -1,0 +1,157 @@
+"""Registering a child's record, one at a time (API) or many (import): vault, case pointer, linkage index."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.errors import Conflict, NotFound
+from registry.identity.model import Identity
+from registry.identity.pseudonym import new_pseudonym, parse_pseudonym
+from registry.services.context import Registry
+from registry.store.models import CaseRecord, Child
+
+
+@dataclass(frozen=True)
+class Registered:
+    child_id: str
+    record_id: str
+    outcome: str  # created | updated | unchanged
+
+
+def new_record_id() -> str:
+    return "R" + secrets.token_hex(12)
+
+
+def content_digest(reg: Registry, identity: Identity) -> str:
+    canonical = json.dumps(identity.to_dict(), ensure_ascii=False, sort_keys=True)
+    return reg.keys.content_digest(canonical)
+
+
+def erased_reference(reg: Registry, institution: str, source_ref: str) -> str:
+    """What an erased record's local reference becomes: a keyed fingerprint, enough to refuse re-registration."""
+    return "erased:" + reg.keys.content_digest(f"{institution}|{source_ref}")[:32]
+
+
+def find_record(session: Session, institution: str, source_ref: str) -> CaseRecord | None:
+    return session.scalars(
+        select(CaseRecord).where(CaseRecord.institution == institution, CaseRecord.source_ref == source_ref)
+    ).one_or_none()
+
+
+def register_record(
+    reg: Registry, session: Session, identity: Identity, existing: CaseRecord | None = None, *,
+    known: bool = False,
+) -> Registered:
+    """Store one validated identity inside the caller's unit of work.
+
+    The same (institution, source_ref) again with the same content changes nothing; with new content it
+    re-seals the identity and refreshes its encodings, keeping the child's pseudonym.
+    `known=True` means the caller already looked the record up (and passes it, or None) -- the bulk path.
+    """
+    if not known:
+        existing = find_record(session, identity.institution, identity.source_ref) or find_record(
+            session, identity.institution, erased_reference(reg, identity.institution, identity.source_ref))
+    digest = content_digest(reg, identity)
+    if existing is not None:
+        if existing.status == "erased":
+            raise Conflict("this record was erased at the child's request and cannot be registered again "
+                           "under the same reference", field="source_ref")
+        if existing.content_digest == digest:
+            return Registered(existing.child_id, existing.record_id, "unchanged")
+        reg.vault.seal(session, existing.record_id, identity)
+        existing.content_digest = digest
+        reg.index_record(session, existing.record_id, existing.child_id, identity)
+        return Registered(existing.child_id, existing.record_id, "updated")
+
+    child = Child(child_id=new_pseudonym())
+    record = CaseRecord(
+        record_id=new_record_id(),
+        child_id=child.child_id,
+        institution=identity.institution,
+        source_ref=identity.source_ref,
+        content_digest=digest,
+    )
+    session.add_all([child, record])
+    session.flush()  # the vault entry references the record
+    reg.vault.seal(session, record.record_id, identity)
+    reg.index_record(session, record.record_id, child.child_id, identity)
+    return Registered(child.child_id, record.record_id, "created")
+
+
+def register_child(reg: Registry, identity: Identity) -> Registered:
+    with reg.db.unit_of_work() as session:
+        return register_record(reg, session, identity)
+
+
+@dataclass(frozen=True)
+class ChildView:
+    child_id: str
+    status: str
+    merged_into: str | None
+    records: list[dict]  # institution, source_ref, since, identity (or None when erased)
+
+
+def resolve_child(session: Session, child_id: str) -> Child:
+    """The child behind a pseudonym, following merges to the current one."""
+    try:
+        child_id = parse_pseudonym(child_id)
+    except ValueError:
+        raise NotFound("child", child_id) from None
+    child = session.get(Child, child_id)
+    seen = set()
+    while child is not None and child.status == "merged" and child.merged_into and child.child_id not in seen:
+        seen.add(child.child_id)
+        child = session.get(Child, child.merged_into)
+    if child is None:
+        raise NotFound("child", child_id)
+    return child
+
+
+def get_child(reg: Registry, child_id: str, with_identity: bool = True) -> ChildView:
+    from registry.identity.vault import Erased
+
+    with reg.db.unit_of_work() as session:
+        child = resolve_child(session, child_id)
+        records = []
+        for rec in sorted(child.records, key=lambda r: r.created_at):
+            identity = None
+            if with_identity and rec.status != "erased":
+                try:
+                    identity = reg.vault.open(session, rec.record_id).to_dict()
+                except Erased:
+                    identity = None
+            records.append({
+                "record_id": rec.record_id,
+                "institution": rec.institution,
+                "source_ref": rec.source_ref if rec.status != "erased" else None,
+                "since": rec.created_at.date().isoformat(),
+                "status": rec.status,
+                "identity": identity,
+            })
+        return ChildView(child.child_id, child.status, child.merged_into, records)
+
+
+def erase_child(reg: Registry, child_id: str) -> int:
+    """Crypto-shred every record of a child: data keys and ciphertexts destroyed, encodings removed.
+
+    The pseudonym, the case pointers' institutions and the audit trail remain, so statistics and the log
+    stay intact; the local reference is replaced by a keyed fingerprint so it cannot be re-registered
+    by accident.
+    """
+    with reg.db.unit_of_work() as session:
+        child = resolve_child(session, child_id)
+        n = 0
+        for rec in child.records:
+            reg.vault.erase(session, rec.record_id)
+            reg.unindex_record(session, rec.record_id)
+            if rec.status != "erased":
+                rec.source_ref = erased_reference(reg, rec.institution, rec.source_ref)
+                rec.status = "erased"
+                n += 1
+        child.status = "erased"
+        return n
