@@ -16,7 +16,9 @@ from rich.table import Table
 from registry.config import load_settings
 from registry.services.context import init_registry, open_registry
 
-app = typer.Typer(help="Child case registry: administration.", no_args_is_help=True, add_completion=False)
+# Locals are never shown in tracebacks: they could hold a plaintext identity.
+app = typer.Typer(help="Child case registry: administration.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_show_locals=False)
 keys_app = typer.Typer(help="Key management.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console()
@@ -47,7 +49,8 @@ def init() -> None:
 @app.command("import")
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX case list"),
-    institution: str = typer.Option(..., "--institution", "-i", help="The institution's code"),
+    institution: str = typer.Option(None, "--institution", "-i",
+                                    help="The importing institution's code (default: the file's institution column)"),
     report: Path = typer.Option(None, help="Where to write the rejected-rows report (default: FILE.errors.csv)"),
 ) -> None:
     """Import an institution's case list; idempotent; bad rows go to a report, good rows go in."""
@@ -71,6 +74,21 @@ def import_(
         console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
     if result.rejected:
         console.print(f"rejected rows, with field and reason: {report}")
+
+
+@app.command()
+def synth(
+    file: Path = typer.Argument(..., help="Where to write the generated case list (.csv or .xlsx)"),
+    n: int = typer.Option(2000, "--records", "-n", help="How many records"),
+    seed: int = typer.Option(0, help="Same seed, same data"),
+    truth: Path = typer.Option(None, help="Where to write the known truth (person, family, twin)"),
+    bad_row_rate: float = typer.Option(0.0, help="Share of rows made invalid on purpose"),
+) -> None:
+    """Generate realistic multi-institution records of fictional children, with known truth."""
+    from registry.synth import write_csv
+
+    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate)
+    console.print(f"{written} generated records in {file}" + (f", truth in {truth}" if truth else ""))
 
 
 def _count_rows(file: Path) -> int | None:

@@ -23,12 +23,13 @@ from registry.services.registration import erased_reference, register_record
 from registry.store.models import CaseRecord
 
 COLUMNS = (
-    "source_ref", "given_name", "father_name", "grandfather_name", "family_name", "mother_given_name",
+    "institution", "source_ref", "given_name", "father_name", "grandfather_name", "family_name", "mother_given_name",
     "mother_family_name", "full_name", "sex", "date_of_birth", "governorate", "place_of_birth", "national_id",
 )
 
 # Headers as Syrian and Egyptian forms write them. Keys are compared after light folding (see _header_key).
 ARABIC_HEADERS = {
+    "المؤسسة": "institution", "الجهة": "institution",
     "المرجع": "source_ref", "رقم الحالة": "source_ref", "الرقم المرجعي": "source_ref", "رقم الملف": "source_ref",
     "الاسم": "given_name", "الاسم الأول": "given_name", "اسم الطفل": "given_name",
     "اسم الأب": "father_name", "اسم الجد": "grandfather_name",
@@ -106,14 +107,18 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]]]:
 def import_file(
     reg: Registry,
     path: Path,
-    institution: str,
+    institution: str | None,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """Import one file. `institution` is the importing agency; None takes each row's institution column
+    (a system administrator loading several agencies' lists at once)."""
     path = Path(path)
     names, rows = read_rows(path)
+    if institution is None and "institution" not in names:
+        raise FileRejected(f"{path.name}: no institution column, and no --institution given")
     report = ImportReport(ignored_columns=[n[1:] for n in names if n.startswith("?")])
-    seen_in_file: dict[str, int] = {}
+    seen_in_file: dict[tuple[str, str], int] = {}
     batch: list[tuple[int, dict]] = []
     row_number = 1  # the header is row 1
     for row in rows:
@@ -131,8 +136,8 @@ def import_file(
     return report
 
 
-def _import_batch(reg: Registry, institution: str, batch: list[tuple[int, dict]], report: ImportReport,
-                  seen_in_file: dict[str, int]) -> None:
+def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int, dict]], report: ImportReport,
+                  seen_in_file: dict[tuple[str, str], int]) -> None:
     valid = []
     for row_number, row in batch:
         report.rows += 1
@@ -143,33 +148,38 @@ def _import_batch(reg: Registry, institution: str, batch: list[tuple[int, dict]]
             report.rejected += 1
             report.errors.extend((row_number, ref, err.field, err.reason) for err in e.errors)
             continue
-        if identity.source_ref in seen_in_file:
+        key = (identity.institution, identity.source_ref)
+        if key in seen_in_file:
             report.rejected += 1
             report.errors.append((row_number, ref, "source_ref",
-                                  f"already used in row {seen_in_file[identity.source_ref]} of this file"))
+                                  f"already used in row {seen_in_file[key]} of this file"))
             continue
-        seen_in_file[identity.source_ref] = row_number
+        seen_in_file[key] = row_number
         valid.append((row_number, identity))
     if not valid:
         return
     with reg.db.unit_of_work() as session:
-        refs = [i.source_ref for _, i in valid]
-        erased = {erased_reference(reg, institution, r): r for r in refs}
-        existing = {
-            rec.source_ref: rec
-            for rec in session.scalars(
-                select(CaseRecord).where(CaseRecord.institution == institution,
-                                         CaseRecord.source_ref.in_(refs + list(erased)))
-            )
-        }
-        for key in list(existing):
-            if key in erased:
-                existing[erased[key]] = existing.pop(key)
+        existing = _existing_records(reg, session, [(i.institution, i.source_ref) for _, i in valid])
         for row_number, identity in valid:
             try:  # register_record refuses (Conflict) before it writes anything, so the batch stays whole
-                result = register_record(reg, session, identity, existing.get(identity.source_ref), known=True)
+                result = register_record(reg, session, identity,
+                                         existing.get((identity.institution, identity.source_ref)), known=True)
             except Conflict as e:
                 report.rejected += 1
                 report.errors.append((row_number, identity.source_ref, e.field or "row", e.reason))
                 continue
             setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+
+
+def _existing_records(reg: Registry, session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRecord]:
+    """The stored records for a batch's (institution, source_ref) pairs, erased ones included, in one query."""
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}
+    for inst, ref in keys:
+        wanted[(inst, ref)] = (inst, ref)
+        wanted[(inst, erased_reference(reg, inst, ref))] = (inst, ref)
+    found = session.scalars(
+        select(CaseRecord).where(CaseRecord.institution.in_({i for i, _ in keys}),
+                                 CaseRecord.source_ref.in_({r for _, r in wanted}))
+    )
+    return {wanted[(rec.institution, rec.source_ref)]: rec for rec in found
+            if (rec.institution, rec.source_ref) in wanted}
