@@ -31,7 +31,10 @@ MAX_NAME_LENGTH = 100
 MAX_REF_LENGTH = 64
 
 # Letters of either script, Arabic harakat and the few marks names carry (space, hyphen, apostrophe, dot).
-_NAME_OK = re.compile(r"^[\w\u064B-\u0652\u0670\u0640 '\-.\u2019]+$")
+# Explicit ranges, not \w: \w would let in '_' and look-alike letters of other scripts (Cyrillic 'а').
+_LATIN = r"A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u1E00-\u1EFF\u0300-\u036F\u02BC\u02BE\u02BF"
+_ARABIC = r"\u0621-\u063F\u0641-\u064A\u0671-\u06D3\u064B-\u0652\u0670\u0640"
+_NAME_OK = re.compile(rf"^[{_LATIN}{_ARABIC} '\-.\u2019]+$")
 _REF_OK = re.compile(r"^[\w\-./:#]+$")
 _INSTITUTION_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{1,39}$")
 
@@ -91,7 +94,7 @@ def _name(field: str, raw: Any, errors: list[FieldError]) -> str | None:
         errors.append(FieldError(field, f"longer than {MAX_NAME_LENGTH} characters"))
         return None
     if any(ch.isdigit() for ch in text) or not _NAME_OK.match(text):
-        errors.append(FieldError(field, "may contain only letters, spaces, hyphens and apostrophes"))
+        errors.append(FieldError(field, "may contain only Arabic or Latin letters, spaces, hyphens and apostrophes"))
         return None
     script = script_of(text)
     if script == "mixed":

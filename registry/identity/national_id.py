@@ -43,6 +43,8 @@ def egyptian_id_facts(nid: str) -> EgyptianIdFacts:
         born = dt.date(century + int(nid[1:3]), int(nid[3:5]), int(nid[5:7]))
     except ValueError:
         raise ValueError("digits 2-7 are not a valid date of birth") from None
+    if born > dt.date.today():
+        raise ValueError(f"digits 2-7 encode a date of birth in the future ({born.isoformat()})")
     gov = nid[7:9]
     if gov != EGYPT_BORN_ABROAD_NID_CODE and gov not in BY_NID_CODE:
         raise ValueError(f"digits 8-9 ({gov}) are not an Egyptian governorate code")

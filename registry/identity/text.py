@@ -39,7 +39,7 @@ _DIGITS.update({cp: str(i) for i, cp in enumerate(range(0x06F0, 0x06FA))})
 
 _TABLE: dict[int, str | None] = {**_INVISIBLE, **_PERSIAN, **_DIGITS}
 _SPACES = re.compile(r"\s+")
-_ARABIC_LETTER = re.compile(r"[\u0621-\u064A\u0671-\u06D3]")
+_ARABIC_LETTER = re.compile(r"[\u0621-\u063F\u0641-\u064A\u0671-\u06D3]")  # not tatweel (U+0640)
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00C0-\u024F]")
 
 
@@ -47,9 +47,10 @@ def clean_text(value: str | None) -> str:
     """NFC, invisible controls removed, Persian letters and non-ASCII digits folded, spaces collapsed."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value)).translate(_TABLE)
-    # Compatibility forms (Arabic presentation forms, full-width Latin) to their base letters.
-    text = unicodedata.normalize("NFKC", text)
+    # Compatibility forms (Arabic presentation forms, full-width Latin) to their base letters first, so a
+    # presentation form of a Persian letter is folded too; NFC again as removals may leave marks unordered.
+    text = unicodedata.normalize("NFKC", str(value)).translate(_TABLE)
+    text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
 
 
