@@ -234,7 +234,7 @@ class _World:
         used: set[str] = set()
         born = first
         while len(children) < size and born <= noise.NEWEST:
-            if rng.random() < cfg.twin_birth_rate and size - len(children) >= 2:
+            if rng.random() < cfg.twin_birth_rate and len(children) + 2 <= len(cfg.family_sizes):
                 a, b = self._twins(fam, born, used)
                 children += [a, b]
             else:

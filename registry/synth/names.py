@@ -71,11 +71,10 @@ class NameBank:
 
     def latin(self, arabic: str, country: str, role: str, rng: Random) -> str:
         """A Latin spelling of one Arabic name unit as an institution of `country` would write it."""
-        key = fold(arabic)
-        sampler = self._latin.get((country, role, key))
+        sampler = self._latin.get((country, role, arabic))  # cached by the written form: no folding per call
         if sampler is None:
-            sampler = self._latin_sampler(key, country, role)
-            self._latin[(country, role, key)] = sampler
+            sampler = self._latin_sampler(fold(arabic), country, role)
+            self._latin[(country, role, arabic)] = sampler
         return sampler.pick(rng)
 
     def _latin_sampler(self, key: str, country: str, role: str) -> Sampler:
