@@ -12,6 +12,7 @@ from registry.synth.generator import (
     SynthResult,
     generate,
     iter_records,
+    list_institutions,
 )
 from registry.synth.output import write_csv, write_xlsx
 
@@ -24,6 +25,7 @@ __all__ = [
     "SynthResult",
     "generate",
     "iter_records",
+    "list_institutions",
     "write_csv",
     "write_xlsx",
 ]

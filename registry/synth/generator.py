@@ -342,6 +342,11 @@ def generate(
     return SynthResult(records, world.institutions)
 
 
+def list_institutions(seed: int = 0, countries: Sequence[str] = ("SY", "EG")) -> list[Institution]:
+    """The institutions a run with this seed and these countries submits from (to create them before import)."""
+    return _World(seed, countries, SynthConfig(), name_bank()).institutions
+
+
 def _config(config: SynthConfig | None, bad_row_rate: float | None) -> SynthConfig:
     cfg = config or SynthConfig()
     if bad_row_rate is not None:

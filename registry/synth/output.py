@@ -6,7 +6,14 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from registry.synth.generator import IMPORT_COLUMNS, TRUTH_COLUMNS, SynthConfig, SynthRecord, iter_records
+from registry.synth.generator import (
+    IMPORT_COLUMNS,
+    TRUTH_COLUMNS,
+    SynthConfig,
+    SynthRecord,
+    iter_records,
+    list_institutions,
+)
 
 
 def write_csv(
@@ -18,9 +25,16 @@ def write_csv(
     countries: Sequence[str] = ("SY", "EG"),
     bad_row_rate: float = 0.0,
     config: SynthConfig | None = None,
+    institutions_path: str | Path | None = None,
 ) -> int:
     """Stream n rows to `path` (UTF-8 CSV with a header, or XLSX if it ends in .xlsx) and the truth to
-    `truth_path`. Returns the number of rows written."""
+    `truth_path`; optionally the institutions (code, country, governorate, script) to `institutions_path`.
+    Returns the number of rows written."""
+    if institutions_path:
+        with open(institutions_path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(("code", "country", "governorate", "script"))
+            w.writerows((i.code, i.country, i.governorate, i.script) for i in list_institutions(seed, countries))
     records = iter_records(n, seed, countries, bad_row_rate=bad_row_rate, config=config)
     if str(path).endswith(".xlsx"):
         return write_xlsx(path, records, truth_path)

@@ -200,13 +200,17 @@ def test_streaming_matches_counts_and_writes_csv(tmp_path):
     rows = list(iter_records(1500, seed=2, shuffle_window=100))
     assert len(rows) == 1500
     path, truth = tmp_path / "rows.csv", tmp_path / "truth.csv"
-    assert write_csv(path, 800, seed=2, truth_path=truth) == 800
+    insts = tmp_path / "institutions.csv"
+    assert write_csv(path, 800, seed=2, truth_path=truth, institutions_path=insts) == 800
+    with open(insts, encoding="utf-8") as f:
+        codes = {row["code"] for row in csv.DictReader(f)}
     with open(path, encoding="utf-8") as f:
         data = list(csv.DictReader(f))
     with open(truth, encoding="utf-8") as f:
         known = list(csv.DictReader(f))
     assert len(data) == len(known) == 800
     assert tuple(data[0]) == IMPORT_COLUMNS
+    assert {row["institution"] for row in data} <= codes
     assert all((a["institution"], a["source_ref"]) == (b["institution"], b["source_ref"])
                for a, b in zip(data, known))
 
