@@ -43,6 +43,8 @@ def render(child: "Child", inst: "Institution", world: "_World") -> tuple["Synth
         tags.append("no_grandfather")
     if r() < 0.03 * q:
         parts[1] = None
+        if r() < 0.7:
+            parts[2] = None  # a clerk who skips the father mostly stops the chain there
         tags.append("no_father")
     if r() < 0.03 * q:
         parts[3] = None
