@@ -1,0 +1,16 @@
+"""Regenerate registry/matching/names/data/ from the shared name data (train split only).
+
+Usage: .venv/bin/python benchmarks/build_name_dictionary.py [DATA_DIR]
+DATA_DIR defaults to env REGISTRY_NAMES_DATA, else ../shared/data/names next to the repository.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from registry.matching.names.build import build, default_data_dir
+
+if __name__ == "__main__":
+    data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else default_data_dir()
+    print(build(data_dir))

@@ -1,0 +1,209 @@
+"""The linkage model's comparisons, each level defined once in two forms that must agree:
+SQL for Splink/DuckDB (batch) and a Python predicate for real-time scoring.
+
+All columns are keyed encodings (registry.matching.encoding) or coarse clear values (birth year, sex,
+governorate): no raw Arabic reaches DuckDB, whose string functions count bytes, not letters.
+
+Family members share father, grandfather, family name and mother: scoring those as four comparisons lets
+siblings outvote the given name and date of birth. So they form ONE comparison, `family`, with levels by how
+many parts agree and disagree (BRIEF section 5). Positions are ignored within the father/grandfather/family
+chain, so a shifted chain (the father's name written as the family name) still agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = Mapping[str, Any]
+Pred = Callable[[Row, Row], bool]
+
+# How alike two n-gram sets must be (Dice) for "similar spelling".
+SIMILAR_SPELLING_DICE = 0.6
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: str
+    test: Pred
+    is_null: bool = False
+    tf_column: str | None = None
+    # Human wording for explanations: "{label}" is enough for most.
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    title: str  # what a reviewer calls it
+    levels: tuple[Level, ...]
+    columns: tuple[str, ...] = field(default=())
+
+    def level_of(self, left: Row, right: Row) -> int:
+        """Index of the first level whose predicate holds (Splink's CASE WHEN order)."""
+        for i, level in enumerate(self.levels):
+            if level.test(left, right):
+                return i
+        return len(self.levels) - 1
+
+
+# ---- helpers shared by SQL and Python ---------------------------------------------------------------------
+def _dice_py(a, b) -> float:
+    if not a or not b:
+        return 0.0
+    sa, sb = set(a), set(b)
+    return 2.0 * len(sa & sb) / (len(sa) + len(sb))
+
+
+def _dice_sql(col: str) -> str:
+    return (f"(2.0 * len(list_intersect({col}_l, {col}_r)) / "
+            f"nullif(len({col}_l) + len({col}_r), 0))")
+
+
+def _null(col: str) -> tuple[str, Pred]:
+    return f"{col}_l IS NULL OR {col}_r IS NULL", lambda l, r: l.get(col) is None or r.get(col) is None
+
+
+def _eq(col: str) -> tuple[str, Pred]:
+    return f"{col}_l = {col}_r", lambda l, r: l.get(col) is not None and l.get(col) == r.get(col)
+
+
+# ---- given name -------------------------------------------------------------------------------------------
+def name_comparison(prefix: str, title: str, tf: bool = True) -> Comparison:
+    key, skel, known, grams = f"{prefix}_key", f"{prefix}_skel", f"{prefix}_known", f"{prefix}_grams"
+    null_sql, null_py = _null(key)
+    eq_sql, eq_py = _eq(key)
+    skel_sql, skel_py = _eq(skel)
+    return Comparison(
+        name=prefix,
+        title=title,
+        columns=(key, skel, known, grams),
+        levels=(
+            Level("missing", null_sql, null_py, is_null=True),
+            Level("same name", eq_sql, eq_py, tf_column=key if tf else None),
+            # Two different names that the dictionary knows (محمد/محمود, حسن/حسين): never the same,
+            # however alike they sound.
+            Level("different known names", f"{known}_l AND {known}_r",
+                  lambda l, r: bool(l.get(known)) and bool(r.get(known))),
+            Level("same sound", skel_sql, skel_py),
+            Level("similar spelling", f"{_dice_sql(grams)} >= {SIMILAR_SPELLING_DICE}",
+                  lambda l, r: _dice_py(l.get(grams), r.get(grams)) >= SIMILAR_SPELLING_DICE),
+            Level("different", "ELSE", lambda l, r: True),
+        ),
+    )
+
+
+# ---- family: father, grandfather, family name, mother, as one piece of evidence ---------------------------
+def _family_counts_py(l: Row, r: Row) -> tuple[int, int]:
+    """(parts that agree, parts present on both sides that disagree)."""
+    lk, rk = l.get("chain_keys") or [], r.get("chain_keys") or []
+    ls, rs = l.get("chain_skels") or [], r.get("chain_skels") or []
+    present = min(len(lk), len(rk))
+    agree = max(len(set(lk) & set(rk)), len(set(ls) & set(rs)))
+    agree = min(agree, present)
+    if l.get("mother_key") is not None and r.get("mother_key") is not None:
+        present += 1
+        if l["mother_key"] == r["mother_key"] or l.get("mother_skel") == r.get("mother_skel"):
+            agree += 1
+    return agree, present - agree
+
+
+_CHAIN_PRESENT = "least(coalesce(len(chain_keys_l), 0), coalesce(len(chain_keys_r), 0))"
+_CHAIN_AGREE = ("least(greatest(coalesce(len(list_intersect(chain_keys_l, chain_keys_r)), 0), "
+                f"coalesce(len(list_intersect(chain_skels_l, chain_skels_r)), 0)), {_CHAIN_PRESENT})")
+_MOTHER_PRESENT = "(CASE WHEN mother_key_l IS NOT NULL AND mother_key_r IS NOT NULL THEN 1 ELSE 0 END)"
+_MOTHER_AGREE = ("(CASE WHEN mother_key_l IS NOT NULL AND mother_key_r IS NOT NULL AND "
+                 "(mother_key_l = mother_key_r OR mother_skel_l = mother_skel_r) THEN 1 ELSE 0 END)")
+FAMILY_AGREE_SQL = f"({_CHAIN_AGREE} + {_MOTHER_AGREE})"
+FAMILY_DISAGREE_SQL = f"({_CHAIN_PRESENT} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL})"
+
+
+def _fam(cond: Callable[[int, int], bool]) -> Pred:
+    return lambda l, r: cond(*_family_counts_py(l, r))
+
+
+def family_comparison() -> Comparison:
+    a, d = FAMILY_AGREE_SQL, FAMILY_DISAGREE_SQL
+    return Comparison(
+        name="family",
+        title="family (father, grandfather, family name, mother)",
+        columns=("chain_keys", "chain_skels", "mother_key", "mother_skel"),
+        levels=(
+            Level("nothing to compare", f"{a} + {d} = 0", _fam(lambda x, y: x + y == 0), is_null=True),
+            Level("three or more parts agree, none differ", f"{a} >= 3 AND {d} = 0", _fam(lambda x, y: x >= 3 and y == 0)),
+            Level("two parts agree, none differ", f"{a} = 2 AND {d} = 0", _fam(lambda x, y: x == 2 and y == 0)),
+            Level("one part agrees, none differ", f"{a} = 1 AND {d} = 0", _fam(lambda x, y: x == 1 and y == 0)),
+            Level("most parts agree, one differs", f"{a} >= 2 AND {d} = 1", _fam(lambda x, y: x >= 2 and y == 1)),
+            Level("some parts agree, several differ", f"{a} >= 1", _fam(lambda x, y: x >= 1)),
+            Level("all parts differ", "ELSE", lambda l, r: True),
+        ),
+    )
+
+
+# ---- date of birth: partial, estimated, typos and swaps ----------------------------------------------------
+def _year_gap(l: Row, r: Row) -> int | None:
+    if l.get("birth_year") is None or r.get("birth_year") is None:
+        return None
+    return abs(int(l["birth_year"]) - int(r["birth_year"]))
+
+
+def dob_comparison() -> Comparison:
+    return Comparison(
+        name="dob",
+        title="date of birth",
+        columns=("birth_year", "dob_full", "dob_ym", "dob_swap", "dob_md"),
+        levels=(
+            Level("missing", "birth_year_l IS NULL OR birth_year_r IS NULL",
+                  lambda l, r: _year_gap(l, r) is None, is_null=True),
+            Level("same date", "dob_full_l = dob_full_r", _eq("dob_full")[1]),
+            Level("day and month swapped", "dob_full_l = dob_swap_r OR dob_swap_l = dob_full_r",
+                  lambda l, r: (l.get("dob_full") is not None and l.get("dob_full") == r.get("dob_swap"))
+                  or (l.get("dob_swap") is not None and l.get("dob_swap") == r.get("dob_full"))),
+            Level("same month, day unknown on one side", "dob_ym_l = dob_ym_r", _eq("dob_ym")[1]),
+            Level("same day and month, year off by one",
+                  "dob_md_l = dob_md_r AND abs(birth_year_l - birth_year_r) = 1",
+                  lambda l, r: l.get("dob_md") is not None and l.get("dob_md") == r.get("dob_md")
+                  and _year_gap(l, r) == 1),
+            Level("same year", "birth_year_l = birth_year_r", lambda l, r: _year_gap(l, r) == 0),
+            Level("a year apart", "abs(birth_year_l - birth_year_r) = 1", lambda l, r: _year_gap(l, r) == 1),
+            Level("different", "ELSE", lambda l, r: True),
+        ),
+    )
+
+
+def exact_comparison(col: str, title: str) -> Comparison:
+    null_sql, null_py = _null(col)
+    eq_sql, eq_py = _eq(col)
+    return Comparison(
+        name=col, title=title, columns=(col,),
+        levels=(Level("missing", null_sql, null_py, is_null=True), Level("same", eq_sql, eq_py),
+                Level("different", "ELSE", lambda l, r: True)),
+    )
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    name_comparison("given", "given name"),
+    family_comparison(),
+    dob_comparison(),
+    exact_comparison("sex", "sex"),
+    exact_comparison("nid", "national ID"),
+    exact_comparison("governorate", "governorate"),
+)
+
+
+def splink_comparison(c: Comparison) -> dict:
+    """The comparison as Splink settings (plain data)."""
+    levels = []
+    for lv in c.levels:
+        d: dict[str, Any] = {"sql_condition": lv.sql, "label_for_charts": lv.label}
+        if lv.is_null:
+            d["is_null_level"] = True
+        if lv.tf_column:
+            d["tf_adjustment_column"] = lv.tf_column
+            d["tf_adjustment_weight"] = 1.0
+            # Exact-match detection would look for `col_l = col_r`; we say it plainly instead.
+            d["disable_tf_exact_match_detection"] = True
+        levels.append(d)
+    return {"output_column_name": c.name, "comparison_description": c.title, "comparison_levels": levels}

@@ -1,0 +1,152 @@
+"""The linkage encoder: a validated identity in, keyed encodings out. Nothing in plain text but birth year,
+sex and governorate (coarse values the model needs arithmetic or equality on).
+
+Exactly what is encoded (every token = keyed BLAKE2b under the linkage key, truncated to 64 bits, in hex;
+purpose strings separate the domains so a token of one kind never equals a token of another):
+- names: per unit, `name.key` of its dictionary id (or its phonetic form when the dictionary does not know it),
+  `name.skel` of its consonant skeleton, and `name.gram` keyed bigrams of its phonetic form as 31-bit integers
+  (a keyed n-gram set, as in clkhash's hardening: an attacker without the key cannot build a dictionary);
+- the chain (father, grandfather, family name): the set of its units' keys and skeletons, positions ignored;
+- date of birth: the full date, year-month, the day/month-swapped date and month-day, each a token;
+- national ID: one token. Argon2 would not protect a 10^10 space; the secret key does.
+Typo and date tolerance is built into the tokens because hashes have no edit distance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+
+from registry.identity.dates import PartialDate
+from registry.identity.model import Identity
+from registry.keys import KeyRing
+from registry.matching.names.similarity import analyse_unit
+from registry.matching.names.units import NameUnit, split_units
+
+TOKEN_BYTES = 8
+
+
+@dataclass(frozen=True)
+class LinkageRow:
+    """One record's encodings: the row the model compares. Lists are sorted and duplicate-free."""
+
+    record_id: str
+    child_id: str
+    birth_year: int | None
+    sex: str | None
+    governorate: str | None
+    given_key: str | None
+    given_skel: str | None
+    given_known: bool
+    given_grams: tuple[int, ...]
+    father_skel: str | None  # blocking only
+    family_skel: str | None  # blocking only
+    chain_keys: tuple[str, ...]
+    chain_skels: tuple[str, ...]
+    mother_key: str | None
+    mother_skel: str | None
+    dob_full: str | None
+    dob_ym: str | None
+    dob_swap: str | None
+    dob_md: str | None
+    nid: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, str]:
+    """(key, skeleton, known, phonetic) of one unit, in plain text (encoded right after)."""
+    a = analyse_unit(unit)
+    key = f"id:{a.name_id}" if a.known and a.name_id else f"ph:{unit.prefix}|{a.phonetic}|{unit.suffix}"
+    return key, a.skeleton, a.known, a.phonetic
+
+
+def _units(text: str | None) -> tuple[NameUnit, ...]:
+    return split_units(text) if text else ()
+
+
+class LinkageEncoder:
+    def __init__(self, keys: KeyRing):
+        self._keys = keys
+
+    def token(self, purpose: str, value: str) -> str:
+        return self._keys.linkage_digest(purpose, value, size=TOKEN_BYTES).hex()
+
+    def grams(self, phonetic: str) -> tuple[int, ...]:
+        padded = f"^{phonetic}$"
+        out = set()
+        for i in range(len(padded) - 1):
+            digest = self._keys.linkage_digest("name.gram", padded[i:i + 2], size=4)
+            out.add(int.from_bytes(digest, "big") & 0x7FFFFFFF)
+        return tuple(sorted(out))
+
+    def _primary(self, text: str | None) -> tuple[str | None, str | None, bool, tuple[int, ...]]:
+        units = _units(text)
+        if not units:
+            return None, None, False, ()
+        key, skel, known, phonetic = _unit_parts(units[0])
+        return self.token("name.key", key), self.token("name.skel", skel), known, self.grams(phonetic)
+
+    def encode(self, record_id: str, child_id: str, identity: Identity) -> LinkageRow:
+        given_key, given_skel, given_known, given_grams = self._primary(identity.given_name)
+        chain_keys, chain_skels = set(), set()
+        for text in (identity.father_name, identity.grandfather_name, identity.family_name):
+            for unit in _units(text):
+                key, skel, _, _ = _unit_parts(unit)
+                chain_keys.add(self.token("name.key", key))
+                chain_skels.add(self.token("name.skel", skel))
+        mother_key, mother_skel, _, _ = self._primary(identity.mother_given_name)
+        _, father_skel, _, _ = self._primary(identity.father_name)
+        family_units = _units(identity.family_name)
+        family_skel = self.token("name.skel", _unit_parts(family_units[-1])[1]) if family_units else None
+        full, ym, swap, md = self._dates(identity.date_of_birth)
+        return LinkageRow(
+            record_id=record_id,
+            child_id=child_id,
+            birth_year=identity.date_of_birth.year if identity.date_of_birth else None,
+            sex=identity.sex,
+            governorate=identity.governorate,
+            given_key=given_key,
+            given_skel=given_skel,
+            given_known=given_known,
+            given_grams=given_grams,
+            father_skel=father_skel,
+            family_skel=family_skel,
+            chain_keys=tuple(sorted(chain_keys)),
+            chain_skels=tuple(sorted(chain_skels)),
+            mother_key=mother_key,
+            mother_skel=mother_skel,
+            dob_full=full,
+            dob_ym=ym,
+            dob_swap=swap,
+            dob_md=md,
+            nid=self.token("nid", identity.national_id) if identity.national_id else None,
+        )
+
+    def _dates(self, dob: PartialDate | None) -> tuple[str | None, str | None, str | None, str | None]:
+        if dob is None or dob.month is None:
+            return None, None, None, None
+        ym = self.token("dob.ym", f"{dob.year:04d}-{dob.month:02d}")
+        if dob.day is None:
+            return None, ym, None, None
+        full = self.token("dob.full", f"{dob.year:04d}-{dob.month:02d}-{dob.day:02d}")
+        swap = None
+        if dob.day != dob.month and dob.day <= 12:
+            try:
+                dt.date(dob.year, dob.day, dob.month)
+                swap = self.token("dob.full", f"{dob.year:04d}-{dob.day:02d}-{dob.month:02d}")
+            except ValueError:
+                swap = None
+        md = self.token("dob.md", f"{dob.month:02d}-{dob.day:02d}")
+        return full, ym, swap, md
+
+
+def query_fingerprint(keys: KeyRing, identity: Identity) -> str:
+    """A keyed fingerprint of a lookup's query for the audit log: equal queries give equal fingerprints,
+    and nothing of the query can be read back from it."""
+    canonical = "|".join(str(v or "") for k, v in sorted(identity.to_dict().items())
+                         if k not in ("institution", "source_ref"))
+    return "q:" + hashlib.blake2b(canonical.encode(), key=keys.linkage_key, digest_size=12,
+                                  person=b"registry-query-1").hexdigest()

@@ -1,0 +1,122 @@
+"""Builds the shipped variant dictionary from the TRAIN split of the shared name data.
+
+Sources (see /work/shared/data/names/README.md): name_units_by_country.tsv (Latin spellings of Arabic
+name units per country, MIT, derived from CC0/MIT data) and wikidata_ar_en_tokens.tsv (aligned name tokens,
+CC0). A row is kept when both sides parse to one unit with the same compound structure and the Latin
+aligns with the Arabic (alignment similarity >= MIN_ALIGNMENT): that drops alignment noise such as
+محمد = "yasmina". Rows of test-split names (split.is_test_name) are never read into the dictionary.
+
+Run: python benchmarks/build_name_dictionary.py  (data dir: env REGISTRY_NAMES_DATA or ../shared/data/names)
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from registry.matching.names.dictionary import IDS_FILE, SPELLINGS_FILE, arabic_id, latin_key
+from registry.matching.names.split import is_test_name
+from registry.matching.names.transliteration import alignment_similarity
+from registry.matching.names.units import NameUnit, split_units
+
+MIN_ALIGNMENT = 0.7
+# Frequencies count names of people from Arabic-speaking countries (the registry serves Syria and Egypt);
+# Iranian, Pakistani and Afghan rows still contribute spellings.
+NON_ARAB_COUNTRIES = frozenset({"IR", "PK", "AF"})
+LICENCE_FILES = ("name_units_by_country.LICENSE", "name_units_by_country.NOTICES.md",
+                 "wikidata_ar_en_tokens.LICENSE")
+OUTPUT_DIR = Path(__file__).resolve().parent / "data"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("REGISTRY_NAMES_DATA")
+    if env:
+        return Path(env)
+    repo_root = Path(__file__).resolve().parents[3]
+    return repo_root.parent / "shared" / "data" / "names"
+
+
+def _one_unit(text: str) -> NameUnit | None:
+    try:
+        units = split_units(text)
+    except ValueError:
+        return None
+    return units[0] if len(units) == 1 else None
+
+
+def aligned_pair(arabic: str, latin: str) -> tuple[NameUnit, NameUnit] | None:
+    """Both sides as one unit each, same structure, the Latin a plausible spelling of the Arabic."""
+    ar, lat = _one_unit(arabic), _one_unit(latin)
+    if ar is None or lat is None or ar.script != "arabic" or lat.script != "latin":
+        return None
+    if (ar.prefix, ar.suffix) != (lat.prefix, lat.suffix):
+        return None
+    if (ar.head or lat.head) and alignment_similarity(ar.head, lat.head) < MIN_ALIGNMENT:
+        return None
+    return ar, lat
+
+
+def unit_rows(data_dir: Path) -> Iterator[dict[str, str]]:
+    with open(data_dir / "name_units_by_country.tsv", encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+
+
+def token_rows(data_dir: Path) -> Iterator[tuple[str, str, int]]:
+    """(arabic, latin, count) of wikidata_ar_en_tokens.tsv; the Arabic letters are space-separated there."""
+    with open(data_dir / "wikidata_ar_en_tokens.tsv", encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 3 and parts[2].isdigit():
+                yield parts[1].replace(" ", ""), parts[0], int(parts[2])
+
+
+def build(data_dir: Path | None = None, output_dir: Path = OUTPUT_DIR) -> dict[str, int]:
+    """Write the dictionary files and licence notices; return a few counts for the log."""
+    data_dir = data_dir or default_data_dir()
+    spellings: Counter[tuple[str, str]] = Counter()
+    frequency: Counter[str] = Counter()
+    kept = dropped = 0
+
+    def add(arabic: str, latin: str, count: int, counts_as_frequency: bool) -> None:
+        nonlocal kept, dropped
+        if is_test_name(arabic):
+            return
+        pair = aligned_pair(arabic, latin)
+        if pair is None:
+            dropped += 1
+            return
+        kept += 1
+        name_id = arabic_id(pair[0])
+        spellings[(latin_key(pair[1]), name_id)] += count
+        if counts_as_frequency:
+            frequency[name_id] += count
+
+    for row in unit_rows(data_dir):
+        add(row["arabic_key"], row["latin"], int(row["count"]), row["country"] not in NON_ARAB_COUNTRIES)
+    for arabic, latin, count in token_rows(data_dir):
+        add(arabic, latin, count, False)
+
+    best_latin: dict[str, tuple[int, str]] = {}
+    totals: defaultdict[str, int] = defaultdict(int)
+    for (key, name_id), count in spellings.items():
+        totals[name_id] += count
+        if count > best_latin.get(name_id, (0, ""))[0]:
+            best_latin[name_id] = (count, key)
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with gzip.open(output_dir / IDS_FILE, "wt", encoding="utf-8", compresslevel=9) as out:
+        out.write("# name_id\tcount (Arab countries, name_units_by_country)\tmost frequent Latin key\n")
+        for name_id in sorted(totals):
+            out.write(f"{name_id}\t{frequency[name_id]}\t{best_latin[name_id][1]}\n")
+    with gzip.open(output_dir / SPELLINGS_FILE, "wt", encoding="utf-8", compresslevel=9) as out:
+        out.write("# latin_key\tname_id\tcount\n")
+        for (key, name_id), count in sorted(spellings.items()):
+            out.write(f"{key}\t{name_id}\t{count}\n")
+    for name in LICENCE_FILES:
+        shutil.copyfile(data_dir / name, output_dir / name)
+    return {"rows_kept": kept, "rows_dropped": dropped, "ids": len(totals), "spellings": len(spellings)}

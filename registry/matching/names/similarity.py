@@ -1,0 +1,169 @@
+"""Similarity of two names (units or chains) in either script: name_similarity.
+
+For one unit against another the evidence is taken in this order:
+1. Structure: prefix (عبد, ابو, بن) and suffix (الدين, الله) must agree, else the score is scaled down.
+2. Dictionary: an Arabic unit has an id; a Latin spelling has the ids it was attested for (with shares).
+   Same id -> the names are the same (score >= 0.95). Both known but never attested for each other ->
+   distinct known names (محمود / "Mohamed", حسن / "Hussein"): the score is capped below the threshold.
+3. Phonetics: Arabic against Latin by alignment (transliteration.py, long vowels must be realised);
+   Latin against Latin by Jaro-Winkler on phonetic forms, penalised when the consonant skeletons differ,
+   or, when one Latin spelling is known, by aligning the other against the known Arabic name (pivot);
+   Arabic against Arabic by edit distance on folded letters (Arabic spelling barely varies once folded).
+Chains are compared unit by unit (chain_similarity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+
+from registry.matching.names.chains import chain_from_units
+from registry.matching.names.dictionary import arabic_id, latin_key, load_dictionary
+from registry.matching.names.skeleton import head_phonetic, unit_skeleton
+from registry.matching.names.transliteration import alignment_similarity
+from registry.matching.names.units import NameUnit, parse_unit, split_units
+
+# Chosen on the train split of the shared data (benchmarks/name_matching.py reports it on the test split).
+NAME_MATCH_THRESHOLD = 0.85
+# Ceiling for two names the dictionary knows as different names.
+KNOWN_DIFFERENT_CAP = 0.7
+STRUCTURE_MISMATCH_FACTOR = 0.6
+SKELETON_MISMATCH_FACTOR = 0.85
+
+
+@dataclass(frozen=True)
+class UnitAnalysis:
+    """Everything comparison needs about one unit, computed once (cached)."""
+
+    unit: NameUnit
+    phonetic: str
+    skeleton: str
+    name_id: str  # Arabic units: own id; Latin units: best dictionary id, or "" when unknown
+    known: bool  # the dictionary knows the name (Arabic) or the spelling (Latin)
+    candidates: tuple[tuple[str, float], ...]  # (id, share); Arabic: ((own id, 1.0),) when known
+
+
+@lru_cache(maxsize=200_000)
+def analyse_unit(unit: NameUnit) -> UnitAnalysis:
+    dictionary = load_dictionary()
+    if unit.script == "arabic":
+        own = arabic_id(unit)
+        known = dictionary.entry(own) is not None
+        return UnitAnalysis(unit, head_phonetic(unit), unit_skeleton(unit), own, known,
+                            ((own, 1.0),) if known else ())
+    candidates = dictionary.candidates(latin_key(unit))
+    best = candidates[0][0] if candidates else ""
+    return UnitAnalysis(unit, head_phonetic(unit), unit_skeleton(unit), best, bool(candidates), candidates)
+
+
+@lru_cache(maxsize=50_000)
+def _id_head(name_id: str) -> str:
+    return parse_unit(name_id).head
+
+
+def _arabic_edit_similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return max(0.0, 1.0 - 1.5 * distance / max(len(a), len(b), 1))
+
+
+def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
+    if a.phonetic == b.phonetic:
+        return 1.0
+    score = jellyfish.jaro_winkler_similarity(a.phonetic, b.phonetic)
+    if a.skeleton != b.skeleton:
+        score *= SKELETON_MISMATCH_FACTOR
+    return score
+
+
+def _overlap(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...]) -> float:
+    """Bhattacharyya overlap of two id distributions: 1 when both are surely the same known name."""
+    shares = dict(b)
+    return sum((p * shares.get(i, 0.0)) ** 0.5 for i, p in a)
+
+
+def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis) -> float:
+    phonetic = alignment_similarity(ar.unit.head, lat.unit.head) if ar.unit.head or lat.unit.head else 1.0
+    if ar.known and lat.known:
+        overlap = _overlap(ar.candidates, lat.candidates)
+        if overlap > 0.0:
+            return max(phonetic, 0.95 + 0.05 * overlap)
+        return min(phonetic, KNOWN_DIFFERENT_CAP)
+    return phonetic
+
+
+def _latin_latin(a: UnitAnalysis, b: UnitAnalysis) -> float:
+    phonetic = _latin_phonetic_similarity(a, b)
+    if a.known and b.known:
+        overlap = _overlap(a.candidates, b.candidates)
+        if overlap > 0.0:
+            return max(phonetic, 0.95 + 0.05 * overlap)
+        return min(phonetic, KNOWN_DIFFERENT_CAP)
+    if a.known or b.known:
+        known, other = (a, b) if a.known else (b, a)
+        pivot = max(alignment_similarity(_id_head(i), other.unit.head) for i, p in known.candidates[:3])
+        return max(pivot, phonetic * 0.9)
+    return phonetic
+
+
+def _head_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
+    if not a.unit.head and not b.unit.head:
+        return 1.0
+    scripts = (a.unit.script, b.unit.script)
+    if scripts == ("arabic", "arabic"):
+        return _arabic_edit_similarity(a.unit.head, b.unit.head)
+    if scripts == ("arabic", "latin"):
+        return _arabic_latin(a, b)
+    if scripts == ("latin", "arabic"):
+        return _arabic_latin(b, a)
+    return _latin_latin(a, b)
+
+
+@lru_cache(maxsize=500_000)
+def unit_similarity(a: NameUnit, b: NameUnit) -> float:
+    """Similarity in [0, 1] of two name units, either script on each side."""
+    ua, ub = analyse_unit(a), analyse_unit(b)
+    score = _head_similarity(ua, ub)
+    if (a.prefix, a.suffix) != (b.prefix, b.suffix):
+        score *= STRUCTURE_MISMATCH_FACTOR
+    return round(min(1.0, max(0.0, score)), 6)
+
+
+def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...]) -> float:
+    """Similarity of two chains: the given names count double; the other units are matched to each other
+    regardless of position (parts are missing or shifted in real registries), best pairs first."""
+    chain_a, chain_b = chain_from_units(a), chain_from_units(b)
+    given = unit_similarity(chain_a.given, chain_b.given)
+    rest_a, rest_b = list(a[1:]), list(b[1:])
+    pairs = sorted(((unit_similarity(x, y), i, j) for i, x in enumerate(rest_a) for j, y in enumerate(rest_b)),
+                   reverse=True)
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    matched: list[float] = []
+    for score, i, j in pairs:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            matched.append(score)
+    if not matched:
+        # One side is a single name: only the given name is evidence, and weaker when the other has more.
+        return given if len(a) == len(b) else given * 0.95
+    return (2.0 * given + sum(matched)) / (2.0 + len(matched))
+
+
+def name_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two names: two units, or two chains (a unit is a chain of one).
+
+    Either side may be Arabic script or Latin letters. Raises ValueError when a side has no Arabic or
+    Latin letters (empty, only diacritics, only digits) or is longer than normalize.MAX_NAME_LENGTH.
+    """
+    units_a, units_b = split_units(a), split_units(b)
+    if not units_a or not units_b:
+        empty = a if not units_a else b
+        raise ValueError(f"no Arabic or Latin letters in name {empty!r}")
+    if len(units_a) == 1 and len(units_b) == 1:
+        return unit_similarity(units_a[0], units_b[0])
+    return round(chain_similarity(units_a, units_b), 6)

@@ -1,0 +1,159 @@
+"""Graded alignment of an Arabic-script name head against a Latin spelling of it.
+
+An Arabic name writes consonants and long vowels; a Latin spelling adds short vowels and follows a
+country's conventions. The alignment walks both strings: every Arabic letter must be realised by one of
+its attested Latin renderings (ج: j, g, dj; ق: q, k, g; ة: a, ah, eh, ...), short vowels may be inserted
+between letters (one vowel group at a time), and anything else is an edit. The cost is low for a true
+spelling and grows when a long vowel is missing or invented: محمود needs a vowel for و, so "Mohamed"
+does not fit it, and "Hassan" has no place for the ي of حسين. That is what keeps the names that share a
+consonant skeleton apart when the dictionary does not know them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+Option = tuple[str, float]
+
+_VOWEL_OPTIONS: list[Option] = [("a", 0.0), ("u", 0.0), ("o", 0.0), ("i", 0.0), ("e", 0.0)]
+_LONG_A: list[Option] = [("a", 0.0), ("aa", 0.0), ("e", 0.2), ("ah", 0.5), ("o", 0.5), ("i", 0.6)]
+_INITIAL_A: list[Option] = [("a", 0.0), ("e", 0.0), ("i", 0.0), ("o", 0.0), ("u", 0.0), ("ou", 0.1), ("aa", 0.2),
+                            ("ei", 0.3), ("ai", 0.3), ("y", 0.5)]
+_WAW: list[Option] = [("u", 0.0), ("o", 0.0), ("ou", 0.0), ("oo", 0.0), ("w", 0.0), ("ow", 0.1), ("aw", 0.1),
+                      ("au", 0.1), ("v", 0.3), ("uu", 0.1), ("ue", 0.3), ("oe", 0.3), ("ew", 0.3), ("ww", 0.1)]
+_YA: list[Option] = [("i", 0.0), ("y", 0.0), ("ee", 0.0), ("ie", 0.1), ("ei", 0.0), ("ey", 0.0), ("ai", 0.1),
+                     ("ay", 0.1), ("iy", 0.1), ("yy", 0.1), ("e", 0.3), ("ii", 0.1), ("j", 0.6)]
+_AYN: list[Option] = [("", 0.0), ("a", 0.0), ("e", 0.0), ("i", 0.0), ("o", 0.0), ("u", 0.0), ("aa", 0.0),
+                      ("ai", 0.1), ("ei", 0.2), ("ou", 0.1)]
+
+_CONSONANTS: dict[str, list[Option]] = {
+    "ب": [("b", 0.0), ("p", 0.3)],
+    "ت": [("t", 0.0), ("th", 0.3)],
+    "ث": [("th", 0.0), ("t", 0.1), ("s", 0.2), ("ts", 0.3)],
+    "ج": [("j", 0.0), ("g", 0.0), ("dj", 0.0), ("dg", 0.2), ("dsh", 0.4), ("zh", 0.4), ("y", 0.6)],
+    "ح": [("h", 0.0), ("kh", 0.6), ("", 0.6)],
+    "خ": [("kh", 0.0), ("k", 0.3), ("h", 0.4), ("ch", 0.2), ("x", 0.3), ("j", 0.5)],
+    "د": [("d", 0.0), ("t", 0.6)],
+    "ذ": [("dh", 0.0), ("z", 0.0), ("d", 0.2), ("th", 0.2)],
+    "ر": [("r", 0.0)],
+    "ز": [("z", 0.0), ("s", 0.3)],
+    "س": [("s", 0.0), ("c", 0.3)],
+    "ش": [("sh", 0.0), ("ch", 0.0), ("sch", 0.1), ("s", 0.4), ("tch", 0.3)],
+    "ص": [("s", 0.0), ("c", 0.3)],
+    "ض": [("d", 0.0), ("dh", 0.0), ("z", 0.1)],
+    "ط": [("t", 0.0), ("th", 0.3)],
+    "ظ": [("z", 0.0), ("dh", 0.0), ("th", 0.2), ("d", 0.3)],
+    "ع": _AYN,
+    "ء": [("", 0.0), ("a", 0.1), ("e", 0.1)],
+    "غ": [("gh", 0.0), ("g", 0.2), ("r", 0.6)],
+    "ف": [("f", 0.0), ("ph", 0.1), ("v", 0.2)],
+    "ق": [("q", 0.0), ("k", 0.0), ("g", 0.1), ("c", 0.3), ("ck", 0.2), ("qu", 0.3), ("", 0.7)],
+    "ك": [("k", 0.0), ("c", 0.2), ("ck", 0.2), ("ch", 0.4), ("q", 0.3)],
+    "ل": [("l", 0.0)],
+    "م": [("m", 0.0)],
+    "ن": [("n", 0.0), ("m", 0.5)],
+    "ه": [("h", 0.0), ("", 0.5)],
+}
+_FINAL_HA: list[Option] = [("a", 0.0), ("ah", 0.0), ("eh", 0.0), ("e", 0.0), ("h", 0.0), ("", 0.3), ("at", 0.2),
+                           ("et", 0.3), ("ih", 0.2), ("i", 0.5), ("ha", 0.2), ("aa", 0.2)]
+_FINAL_YA: list[Option] = _YA + [("a", 0.2)]  # ى (folded to ي) is -a: Mostafa
+_FINAL_WAW: list[Option] = _WAW + [("", 0.4)]  # عمرو is Amr
+
+# Inserted short-vowel groups (a Latin vowel with no Arabic letter): free for one vowel, dearer for a
+# pair, which usually spells a long vowel that the Arabic does not have (Mahmoud against محمد).
+_INSERTIONS: list[Option] = [("a", 0.02), ("e", 0.02), ("i", 0.02), ("o", 0.02), ("u", 0.02), ("ou", 0.35),
+                             ("ei", 0.5), ("ai", 0.5), ("ay", 0.5), ("ey", 0.5), ("ie", 0.5), ("ee", 0.6),
+                             ("oo", 0.6), ("aa", 0.6), ("ia", 0.6), ("ua", 0.6), ("y", 0.6), ("w", 0.7)]
+_FINAL_INSERTION_EXTRA = 0.45  # a trailing vowel with no Arabic letter (Hosni against حسن)
+EDIT_COST = 1.0  # one substituted, missing or extra letter
+
+
+def _options(word: str, i: int) -> list[Option]:
+    ch = word[i]
+    last = i == len(word) - 1
+    if ch == "ا":
+        return _INITIAL_A if i == 0 else _LONG_A
+    if ch == "و":
+        return _FINAL_WAW if last and i > 0 else _WAW
+    if ch == "ي":
+        return _FINAL_YA if last and i > 0 else _YA
+    if ch == "ه" and last and i > 0:
+        return _FINAL_HA
+    return _CONSONANTS.get(ch, [("", 0.5)])
+
+
+@lru_cache(maxsize=50_000)
+def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
+    """Per letter, its options plus doubled consonants (shadda is not written: Mohammed)."""
+    result = []
+    for i in range(len(word)):
+        opts = list(_options(word, i))
+        opts += [(o[0] + o[0], c + 0.02) for o, c in opts if len(o) == 1 and o not in "aeiou"]
+        result.append(tuple(opts))
+    return tuple(result)
+
+
+@lru_cache(maxsize=50_000)
+def _tight_pattern(word: str) -> re.Pattern[str]:
+    """A regex of the free renderings: a spelling it matches aligns at (near) zero cost."""
+    parts = []
+    for i, opts in enumerate(_expanded_options(word)):
+        alts = sorted({o for o, c in opts if c <= 0.05}, key=len, reverse=True)
+        group = "(?:" + "|".join(re.escape(a) for a in alts) + ")" if alts else ""
+        parts.append(group + ("[aeiou]?" if i < len(word) - 1 else ""))
+    return re.compile("".join(parts))
+
+
+def alignment_cost(arabic: str, latin: str) -> float:
+    """Minimum cost of reading `latin` (a-z) as a spelling of `arabic` (folded Arabic letters)."""
+    if not arabic or not latin:
+        return EDIT_COST * max(len(arabic), len(latin))
+    if _tight_pattern(arabic).fullmatch(latin):
+        return 0.0
+    return _dp_cost(arabic, latin)
+
+
+@lru_cache(maxsize=200_000)
+def _dp_cost(arabic: str, latin: str) -> float:
+    n, m = len(arabic), len(latin)
+    options = _expanded_options(arabic)
+    inf = float("inf")
+    # cost[k][i][j]: arabic[:i] aligned with latin[:j]; k=1 when the last step inserted a vowel group.
+    cost = [[[inf] * (m + 1) for _ in range(n + 1)] for _ in range(2)]
+    cost[0][0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            for k in (0, 1):
+                here = cost[k][i][j]
+                if here == inf:
+                    continue
+                if i < n:
+                    for text, c in options[i]:
+                        if latin.startswith(text, j):
+                            jj = j + len(text)
+                            if here + c < cost[0][i + 1][jj]:
+                                cost[0][i + 1][jj] = here + c
+                    # Edits: Arabic letter missing in the Latin, or replaced by another letter.
+                    if here + EDIT_COST < cost[0][i + 1][j]:
+                        cost[0][i + 1][j] = here + EDIT_COST
+                    if j < m and here + EDIT_COST < cost[0][i + 1][j + 1]:
+                        cost[0][i + 1][j + 1] = here + EDIT_COST
+                if j < m:
+                    if k == 0 and i > 0:
+                        extra = _FINAL_INSERTION_EXTRA if i == n else 0.0
+                        for text, c in _INSERTIONS:
+                            if latin.startswith(text, j):
+                                jj = j + len(text)
+                                if here + c + extra < cost[1][i][jj]:
+                                    cost[1][i][jj] = here + c + extra
+                    if here + EDIT_COST < cost[0][i][j + 1]:
+                        cost[0][i][j + 1] = here + EDIT_COST
+    return min(cost[0][n][m], cost[1][n][m])
+
+
+def alignment_similarity(arabic: str, latin: str) -> float:
+    """Alignment cost as a similarity in [0, 1]: 1 for a perfect spelling, about 0.6 after one edit."""
+    cost = alignment_cost(arabic, latin)
+    scale = 1.5 + 0.25 * len(arabic)
+    return max(0.0, 1.0 - cost / scale)
