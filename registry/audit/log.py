@@ -1,0 +1,349 @@
+"""The stored audit log: appending events, making signed checkpoints, proofs, verification and export.
+
+Storage only: hashing, proofs and signatures are the pure functions of `merkle`, `event`, `checkpoint` and
+`verify`. How appends stay correct under concurrency: the leaf index is the primary key of `audit_events`.
+An appender reads the last entry (index and leaf hash), writes the next index, and if another appender took
+that index first the insert fails on the key and it retries from a fresh read. So no two leaves share an index
+and the committed indexes are always 0..n-1 without gaps (an entry can only be written after the one before
+it is committed). Works the same on SQLite (where the write lock serialises appenders) and PostgreSQL.
+
+Appends are cheap (one read by primary key, one insert); roots are computed when a checkpoint is made, from
+the previous checkpoint's stored frontier plus the leaf hashes since.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nacl.signing
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from registry.audit.checkpoint import DEFAULT_ORIGIN, Checkpoint, CheckpointError, open_checkpoint, sign_checkpoint
+from registry.audit.event import FIRST_PREV, AuditEvent, LogEntry, entry_bytes, parse_entry
+from registry.audit.merkle import Frontier, consistency_proof, hash_leaf, inclusion_proof, root
+from registry.audit.tables import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
+from registry.audit.verify import Problem, Report, StoredEntry, verify_entries, write_bundle
+from registry.audit.witness import Witness
+from registry.keys import KeyRing
+from registry.store.db import Database, utcnow
+
+MAX_ATTEMPTS = 200
+READ_CHUNK = 2000
+
+
+class AuditLogError(RuntimeError):
+    """The log cannot do what was asked (e.g. a proof for a size it does not have, a broken stored log)."""
+
+
+class AuditLog:
+    """The registry's append-only access log.
+
+    Services record every request that touches a child or the log with `record(event)`, or
+    `record(event, session=s)` inside their own unit of work so the event commits (or not) with the action.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        keys: KeyRing,
+        origin: str = DEFAULT_ORIGIN,
+        checkpoint_every: int | None = 1000,
+        witnesses: tuple[Witness, ...] = (),
+    ):
+        self.db = db
+        self.keys = keys
+        self.origin = origin
+        self.checkpoint_every = checkpoint_every
+        self.witnesses = witnesses
+
+    # ---- appending ----------------------------------------------------------------------------------------
+    def record(self, event: AuditEvent, session: Session | None = None) -> int:
+        """Append an event; returns its leaf index.
+
+        With `session`, the entry is written in the caller's transaction (on PostgreSQL inside a savepoint, so a
+        lost race for the index is retried without disturbing the caller) and becomes visible when the caller
+        commits; if the caller rolls back, the event is gone with the action.
+        Other appenders wait on that index until then: keep such transactions short.
+        """
+        if session is not None:
+            return self._with_retries(lambda: self._append_in_savepoint(session, event))
+        index = self._with_retries(lambda: self._append_own(event))
+        if self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
+            self.checkpoint()
+        return index
+
+    def _with_retries(self, attempt):  # type: ignore[no-untyped-def]
+        for n in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except (IntegrityError, OperationalError) as e:
+                # IntegrityError: another appender took this index. OperationalError: SQLite busy/locked.
+                if isinstance(e, OperationalError) and "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                time.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))
+        raise AuditLogError(f"could not append after {MAX_ATTEMPTS} attempts (too much contention)")
+
+    def _append_own(self, event: AuditEvent) -> int:
+        with self.db.unit_of_work() as s:
+            return self._append(s, event)
+
+    def _append_in_savepoint(self, session: Session, event: AuditEvent) -> int:
+        if session.get_bind().dialect.name == "sqlite":
+            # pysqlite's SAVEPOINT cannot nest in the implicit transaction (its RELEASE would commit the caller's
+            # work early). Not needed either: SQLite undoes only the failed statement, and once this insert has
+            # started the caller's transaction holds the write lock, so the retry reads the true last entry.
+            return self._append(session, event)
+        # PostgreSQL aborts the whole transaction on a failed insert: the savepoint keeps the caller's work.
+        with session.begin_nested():
+            return self._append(session, event)
+
+    def _append(self, s: Session, event: AuditEvent) -> int:
+        last = s.execute(
+            select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash).order_by(AuditEventRow.leaf_index.desc()).limit(1)
+        ).first()
+        index = 0 if last is None else last.leaf_index + 1
+        prev = FIRST_PREV if last is None else last.leaf_hash
+        raw = entry_bytes(index, prev, event)
+        leaf = hash_leaf(raw)  # SHA-256(0x00 || canonical entry bytes)
+        s.execute(
+            insert(AuditEventRow),
+            [{
+                "leaf_index": index, "leaf_hash": leaf, "entry": raw, "at": event.at,
+                "user_id": event.user_id, "role": event.role, "agency": event.agency, "action": event.action,
+                "purpose": event.purpose, "outcome": event.outcome, "decision": event.decision,
+                "query_fingerprint": event.query_fingerprint, "break_glass": event.break_glass,
+                "outside_caseload": event.outside_caseload,
+            }],
+        )
+        if event.children:
+            s.execute(insert(AuditEventChildRow), [{"leaf_index": index, "child": c} for c in event.children])
+        return index
+
+    # ---- reading ------------------------------------------------------------------------------------------
+    def size(self) -> int:
+        with self.db.unit_of_work() as s:
+            last = s.scalar(select(func.max(AuditEventRow.leaf_index)))
+        return 0 if last is None else last + 1
+
+    def entry(self, index: int) -> LogEntry:
+        with self.db.unit_of_work() as s:
+            raw = s.scalar(select(AuditEventRow.entry).where(AuditEventRow.leaf_index == index))
+        if raw is None:
+            raise AuditLogError(f"no entry {index}")
+        return parse_entry(raw)
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        with self.db.unit_of_work() as s:
+            hashes = list(s.scalars(
+                select(AuditEventRow.leaf_hash).where(AuditEventRow.leaf_index < size).order_by(AuditEventRow.leaf_index)
+            ))
+        if len(hashes) != size:
+            raise AuditLogError(f"the log has {len(hashes)} of the first {size} entries")
+        return hashes
+
+    def stored_entries(self) -> Iterator[StoredEntry]:
+        """(index, bytes, stored leaf hash) in index order, read in chunks."""
+        with self.db.unit_of_work() as s:
+            yield from _read_entries(s)
+
+    def checkpoint_notes(self) -> list[tuple[int, str]]:
+        with self.db.unit_of_work() as s:
+            return [(r.tree_size, r.note) for r in s.execute(
+                select(AuditCheckpointRow.tree_size, AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size)
+            )]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self.db.unit_of_work() as s:
+            note = s.scalar(select(AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size.desc()).limit(1))
+        return None if note is None else open_checkpoint(note, self.keys.audit_verify_key(), self.origin)
+
+    # ---- checkpoints --------------------------------------------------------------------------------------
+    def checkpoint(self, publish: bool = True) -> Checkpoint:
+        """Sign the current tree (size, root, time, origin) and store it; publish it to the witnesses.
+
+        Starts from the previous checkpoint's frontier (after checking that checkpoint's signature and root), so
+        the cost is the entries since then, not the whole log. Returns the latest checkpoint unchanged when no
+        entry was added since.
+        """
+        verify_key = self.keys.audit_verify_key()
+        try:
+            with self.db.unit_of_work() as s:
+                last = s.execute(
+                    select(AuditCheckpointRow).order_by(AuditCheckpointRow.tree_size.desc()).limit(1)
+                ).scalar_one_or_none()
+                frontier = Frontier()
+                if last is not None:
+                    previous = open_checkpoint(last.note, verify_key, self.origin)
+                    frontier = Frontier(last.tree_size, _split_hashes(last.frontier))
+                    if previous.size != last.tree_size or frontier.root() != previous.root_hash:
+                        raise AuditLogError(f"the stored checkpoint at size {last.tree_size} does not match its "
+                                            "signed note: run `registry audit verify`")
+                for index, leaf in s.execute(
+                    select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash)
+                    .where(AuditEventRow.leaf_index >= frontier.size).order_by(AuditEventRow.leaf_index)
+                ):
+                    if index != frontier.size:
+                        raise AuditLogError(f"entry {frontier.size} is missing: run `registry audit verify`")
+                    frontier.append(leaf)
+                if last is not None and frontier.size == last.tree_size:
+                    return previous
+                cp = sign_checkpoint(
+                    Checkpoint(self.origin, frontier.size, frontier.root(), utcnow()), self.keys.audit_signing_key()
+                )
+                s.add(AuditCheckpointRow(
+                    tree_size=cp.size, root_hash=cp.root_hash, at=cp.at, origin=cp.origin, note=cp.note,
+                    frontier=b"".join(frontier.hashes),
+                ))
+        except CheckpointError as e:
+            raise AuditLogError(f"the latest stored checkpoint is not valid ({e}): run `registry audit verify`") from e
+        except IntegrityError:
+            # Another process signed this size at the same moment: theirs is as good as ours.
+            latest = self.latest_checkpoint()
+            assert latest is not None
+            return latest
+        if publish:
+            for witness in self.witnesses:
+                witness.publish(cp)
+        return cp
+
+    # ---- proofs -------------------------------------------------------------------------------------------
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
+        """Audit path for entry `index` in the tree of `tree_size` entries (default: the latest checkpoint)."""
+        size = self._size_or_latest(tree_size)
+        return inclusion_proof(index, size, self.leaf_hashes(size))
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """Proof that the tree of `old_size` entries is a prefix of the tree of `new_size` (default: latest)."""
+        size = self._size_or_latest(new_size)
+        return consistency_proof(old_size, size, self.leaf_hashes(size))
+
+    def root(self, tree_size: int) -> bytes:
+        return root(self.leaf_hashes(tree_size))
+
+    def _size_or_latest(self, tree_size: int | None) -> int:
+        if tree_size is not None:
+            return tree_size
+        latest = self.latest_checkpoint()
+        if latest is None:
+            raise AuditLogError("no checkpoint yet: make one with `checkpoint()` or give a tree size")
+        return latest.size
+
+    # ---- verification and export --------------------------------------------------------------------------
+    def verify(self, trusted_checkpoint: str | None = None) -> Report:
+        return verify_log(self.db, self.keys.audit_verify_key(), origin=self.origin,
+                          trusted_checkpoint=trusted_checkpoint)
+
+    def export_bundle(self, path: Path) -> int:
+        """Write the whole log, its checkpoints and the public key to one JSON-lines file; returns the size."""
+        # Appends may continue meanwhile: count first, then write exactly that prefix and the checkpoints it covers.
+        size = self.size()
+        notes = [note for tree_size, note in self.checkpoint_notes() if tree_size <= size]
+        entries = (e for e in self.stored_entries() if e[0] < size)
+        write_bundle(Path(path), self.origin, self.keys.audit_verify_key(), notes, entries, size)
+        return size
+
+
+def verify_log(
+    db: Database,
+    public_key: nacl.signing.VerifyKey,
+    *,
+    origin: str | None = None,
+    trusted_checkpoint: str | None = None,
+) -> Report:
+    """Check the stored log against its stored checkpoints (and one kept outside, if given).
+
+    Beyond `verify_entries`, checks that each row's query columns and child links agree with its hashed bytes,
+    so that a DPO's queries cannot be misled by edits to the columns alone.
+    """
+    with db.unit_of_work() as s:
+        children: dict[int, set[str]] = {}
+        columns: dict[int, dict[str, object]] = {}
+        chunk_end = -1
+
+        def load_chunk(start: int) -> None:
+            nonlocal chunk_end
+            children.clear()
+            columns.clear()
+            rows = s.execute(
+                select(AuditEventRow).where(AuditEventRow.leaf_index >= start)
+                .order_by(AuditEventRow.leaf_index).limit(READ_CHUNK)
+            ).scalars().all()
+            for r in rows:
+                columns[r.leaf_index] = {c: getattr(r, c) for c in _QUERY_COLUMNS}
+            chunk_end = rows[-1].leaf_index if rows else start
+            for idx, child in s.execute(
+                select(AuditEventChildRow.leaf_index, AuditEventChildRow.child)
+                .where(AuditEventChildRow.leaf_index >= start, AuditEventChildRow.leaf_index <= chunk_end)
+            ):
+                children.setdefault(idx, set()).add(child)
+            s.expunge_all()
+
+        def check_columns(index: int, entry: LogEntry) -> list[Problem]:
+            if index > chunk_end or index not in columns:
+                load_chunk(index)
+            problems = []
+            stored = columns.get(index, {})
+            for name in _QUERY_COLUMNS:
+                want = getattr(entry.event, name)
+                if stored.get(name) != want:
+                    problems.append(Problem(f"query column {name!r} says {stored.get(name)!r} but the signed "
+                                            f"entry says {want!r}", index=index))
+            if children.get(index, set()) != set(entry.event.children):
+                problems.append(Problem("the child links differ from the children named in the signed entry",
+                                        index=index))
+            return problems
+
+        report = verify_entries(
+            _read_entries(s), _read_notes(s), public_key, origin=origin,
+            trusted_checkpoint=trusted_checkpoint, on_entry=check_columns,
+        )
+        # The root column of each checkpoint row must agree with its signed note (the note is what counts).
+        for r in s.execute(select(AuditCheckpointRow.tree_size, AuditCheckpointRow.root_hash, AuditCheckpointRow.note)):
+            try:
+                cp = open_checkpoint(r.note, public_key, origin)
+            except CheckpointError:
+                continue  # already reported
+            if bytes(r.root_hash) != cp.root_hash:
+                report.add(Problem("the root hash column differs from the signed note", checkpoint_size=r.tree_size))
+        # Child links pointing at entries that do not exist (or were deleted with their entry kept).
+        orphans = s.scalars(
+            select(AuditEventChildRow.leaf_index).where(
+                AuditEventChildRow.leaf_index.not_in(select(AuditEventRow.leaf_index))
+            ).limit(5)
+        ).all()
+        for idx in orphans:
+            report.add(Problem("child links remain for an entry that is not in the log", index=idx))
+    return report
+
+
+_QUERY_COLUMNS = ("at", "user_id", "role", "agency", "action", "purpose", "outcome", "decision",
+                  "query_fingerprint", "break_glass", "outside_caseload")
+
+
+def _read_entries(s: Session) -> Iterator[StoredEntry]:
+    after = -1
+    while True:
+        rows = s.execute(
+            select(AuditEventRow.leaf_index, AuditEventRow.entry, AuditEventRow.leaf_hash)
+            .where(AuditEventRow.leaf_index > after).order_by(AuditEventRow.leaf_index).limit(READ_CHUNK)
+        ).all()
+        if not rows:
+            return
+        for r in rows:
+            yield r.leaf_index, bytes(r.entry), bytes(r.leaf_hash)
+        after = rows[-1].leaf_index
+
+
+def _read_notes(s: Session) -> list[tuple[int | None, str]]:
+    rows = s.execute(select(AuditCheckpointRow.tree_size, AuditCheckpointRow.note)
+                     .order_by(AuditCheckpointRow.tree_size)).all()
+    return [(r.tree_size, r.note) for r in rows]
+
+
+def _split_hashes(blob: bytes) -> list[bytes]:
+    return [bytes(blob[i : i + 32]) for i in range(0, len(blob), 32)]
