@@ -107,11 +107,32 @@ def _name(field: str, raw: Any, errors: list[FieldError]) -> str | None:
 
 
 def split_full_name(full_name: str) -> dict[str, str]:
-    """Split a full name into the chain (given, father, grandfather, family) with the name matcher's rules."""
-    from registry.matching import parse_chain  # the matcher owns the compound-unit rules
+    """Split a full name into the chain (given, father, grandfather, family) with the name matcher's rules
+    (compound units such as عبد الله or Abdel Rahman stay whole), keeping each part as the clerk wrote it."""
+    from registry.matching import normalize_name, parse_chain  # the matcher owns the compound-unit rules
 
     chain = parse_chain(full_name)
-    return {f: getattr(chain, f) for f in CHAIN_FIELDS if getattr(chain, f, None)}
+    tokens = full_name.split()
+    flat = [normalize_name(t).replace(" ", "") for t in tokens]
+    written: dict[int, str] = {}
+    pos = 0
+    for i, unit in enumerate(chain.units):
+        target, taken, start = unit.text.replace(" ", ""), "", pos
+        while pos < len(tokens) and len(taken) < len(target):
+            taken += flat[pos]
+            pos += 1
+        if taken != target:  # the unit does not fall on the written tokens: keep the matcher's form
+            written = {}
+            break
+        written[i] = " ".join(tokens[start:pos])
+    out = {}
+    for field, attr in zip(CHAIN_FIELDS, ("given", "father", "grandfather", "family")):
+        unit = getattr(chain, attr)
+        if unit is None:
+            continue
+        index = next((i for i, u in enumerate(chain.units) if u is unit), -1)
+        out[field] = written.get(index) or (unit.text.title() if unit.script == "latin" else unit.text)
+    return out
 
 
 def validate_identity(raw: Mapping[str, Any], institution: str | None = None) -> Identity:

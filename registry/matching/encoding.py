@@ -3,8 +3,8 @@ sex and governorate (coarse values the model needs arithmetic or equality on).
 
 Exactly what is encoded (every token = keyed BLAKE2b under the linkage key, truncated to 64 bits, in hex;
 purpose strings separate the domains so a token of one kind never equals a token of another):
-- names: per unit, `name.key` of its dictionary id (or its phonetic form when the dictionary does not know it),
-  `name.skel` of its consonant skeleton, and `name.gram` keyed bigrams of its phonetic form as 31-bit integers
+- names: per unit, `name.key` of its dictionary id (or its ASCII comparable form when the dictionary does not
+  know it), `name.skel` of its consonant skeleton, and `name.gram` keyed bigrams of the skeleton as 31-bit integers
   (a keyed n-gram set, as in clkhash's hardening: an attacker without the key cannot build a dictionary);
 - the chain (father, grandfather, family name): the set of its units' keys and skeletons, positions ignored;
 - date of birth: the full date, year-month, the day/month-swapped date and month-day, each a token;
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from registry.identity.dates import PartialDate
 from registry.identity.model import Identity
 from registry.keys import KeyRing
-from registry.matching.names.similarity import analyse_unit
+from registry.matching.names.features import comparable_form, unit_keys, unit_ngrams
 from registry.matching.names.units import NameUnit, split_units
 
 TOKEN_BYTES = 8
@@ -56,11 +56,12 @@ class LinkageRow:
         return asdict(self)
 
 
-def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, str]:
-    """(key, skeleton, known, phonetic) of one unit, in plain text (encoded right after)."""
-    a = analyse_unit(unit)
-    key = f"id:{a.name_id}" if a.known and a.name_id else f"ph:{unit.prefix}|{a.phonetic}|{unit.suffix}"
-    return key, a.skeleton, a.known, a.phonetic
+def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, set[str]]:
+    """(key, skeleton, known, n-grams) of one unit, in plain text (encoded right after, never stored)."""
+    keys = unit_keys(unit)
+    known = "id" in keys
+    key = f"id:{keys['id']}" if known else f"cf:{comparable_form(unit)}"
+    return key, keys["skeleton"], known, unit_ngrams(unit)
 
 
 def _units(text: str | None) -> tuple[NameUnit, ...]:
@@ -74,11 +75,10 @@ class LinkageEncoder:
     def token(self, purpose: str, value: str) -> str:
         return self._keys.linkage_digest(purpose, value, size=TOKEN_BYTES).hex()
 
-    def grams(self, phonetic: str) -> tuple[int, ...]:
-        padded = f"^{phonetic}$"
+    def grams(self, ngrams: set[str]) -> tuple[int, ...]:
         out = set()
-        for i in range(len(padded) - 1):
-            digest = self._keys.linkage_digest("name.gram", padded[i:i + 2], size=4)
+        for gram in ngrams:
+            digest = self._keys.linkage_digest("name.gram", gram, size=4)
             out.add(int.from_bytes(digest, "big") & 0x7FFFFFFF)
         return tuple(sorted(out))
 
@@ -86,8 +86,8 @@ class LinkageEncoder:
         units = _units(text)
         if not units:
             return None, None, False, ()
-        key, skel, known, phonetic = _unit_parts(units[0])
-        return self.token("name.key", key), self.token("name.skel", skel), known, self.grams(phonetic)
+        key, skel, known, ngrams = _unit_parts(units[0])
+        return self.token("name.key", key), self.token("name.skel", skel), known, self.grams(ngrams)
 
     def encode(self, record_id: str, child_id: str, identity: Identity) -> LinkageRow:
         given_key, given_skel, given_known, given_grams = self._primary(identity.given_name)

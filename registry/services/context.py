@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from registry.audit import AuditLog
 from registry.config import Settings, load_settings
 from registry.identity.model import Identity
 from registry.identity.vault import Vault
@@ -22,6 +23,7 @@ class Registry:
     db: Database
     keys: KeyRing
     vault: Vault
+    audit: AuditLog
 
     index: Any = None  # the linkage index (registry.matching), attached when matching is available
 
@@ -41,7 +43,10 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
     settings = settings or load_settings()
     keys = keys or load_keys(settings.key_dir)
     db = Database(settings.database_url)
-    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys))
+    from registry.matching.index import LinkageIndex
+
+    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys), audit=AuditLog(db, keys),
+                    index=LinkageIndex(keys))
 
 
 def init_registry(settings: Settings | None = None) -> tuple[Registry, bool]:

@@ -2,3 +2,6 @@
 
 Add a line here when a subpackage gets tables of its own.
 """
+
+from registry.accounts import tables as _accounts_tables  # noqa: F401
+from registry.consent import tables as _consent_tables  # noqa: F401

@@ -1,0 +1,92 @@
+"""The linkage index: stores each record's encodings, removes them on erasure, finds candidates fast.
+
+Candidates for one incoming record come from the same blocking keys as batch deduplication, as indexed
+SQL lookups, so a real-time query touches a few hundred rows at most, not the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from registry.identity.model import Identity
+from registry.keys import KeyRing
+from registry.matching.encoding import LinkageEncoder, LinkageRow
+from registry.matching.tables import LinkageEntry
+
+ENCODING_VERSION = 1
+_LIST_FIELDS = ("given_grams", "chain_keys", "chain_skels")
+
+
+def to_entry(row: LinkageRow) -> dict:
+    d = row.as_dict()
+    d["given_grams"] = " ".join(str(g) for g in row.given_grams)
+    d["chain_keys"] = " ".join(row.chain_keys)
+    d["chain_skels"] = " ".join(row.chain_skels)
+    d["encoding_version"] = ENCODING_VERSION
+    return d
+
+
+def from_entry(entry: LinkageEntry | dict) -> dict:
+    """A stored entry as the comparisons want it: lists as tuples."""
+    d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
+    d["given_grams"] = tuple(int(g) for g in (d.get("given_grams") or "").split())
+    d["chain_keys"] = tuple((d.get("chain_keys") or "").split())
+    d["chain_skels"] = tuple((d.get("chain_skels") or "").split())
+    return d
+
+
+_COLUMNS = [c.name for c in LinkageEntry.__table__.columns]
+
+
+class LinkageIndex:
+    def __init__(self, keys: KeyRing):
+        self.encoder = LinkageEncoder(keys)
+
+    def update(self, session: Session, record_id: str, child_id: str, identity: Identity) -> LinkageRow:
+        row = self.encoder.encode(record_id, child_id, identity)
+        values = to_entry(row)
+        entry = session.get(LinkageEntry, record_id)
+        if entry is None:
+            session.add(LinkageEntry(**values))
+        else:
+            for k, v in values.items():
+                setattr(entry, k, v)
+        return row
+
+    def remove(self, session: Session, record_id: str) -> None:
+        session.execute(delete(LinkageEntry).where(LinkageEntry.record_id == record_id))
+
+    def reassign(self, session: Session, record_ids: Iterable[str], child_id: str) -> None:
+        for entry in session.scalars(select(LinkageEntry).where(LinkageEntry.record_id.in_(list(record_ids)))):
+            entry.child_id = child_id
+
+    def candidates(self, session: Session, row: LinkageRow, limit: int = 2000) -> list[dict]:
+        """Stored records sharing at least one blocking key with `row`."""
+        E = LinkageEntry
+        rules = []
+        if row.nid:
+            rules.append(E.nid == row.nid)
+        if row.given_skel and row.birth_year is not None:
+            rules.append(and_(E.given_skel == row.given_skel, E.birth_year.between(row.birth_year - 1,
+                                                                                   row.birth_year + 1)))
+        if row.family_skel and row.father_skel:
+            rules.append(and_(E.family_skel == row.family_skel, E.father_skel == row.father_skel))
+        if row.given_skel and row.father_skel:
+            rules.append(and_(E.given_skel == row.given_skel, E.father_skel == row.father_skel))
+        if row.given_skel and row.mother_skel:
+            rules.append(and_(E.given_skel == row.given_skel, E.mother_skel == row.mother_skel))
+        if row.dob_full and row.family_skel:
+            rules.append(and_(E.dob_full == row.dob_full, E.family_skel == row.family_skel))
+        if not rules:
+            return []
+        result = session.execute(select(*E.__table__.columns).where(or_(*rules)).limit(limit))
+        return [from_entry(dict(r._mapping)) for r in result]
+
+    def all_entries(self, session: Session, batch: int = 50_000) -> Iterator[list[dict]]:
+        """Every stored entry, in batches of plain dicts (for batch deduplication)."""
+        result = session.execute(select(*LinkageEntry.__table__.columns).execution_options(yield_per=batch))
+        for part in result.partitions(batch):
+            yield [dict(r._mapping) for r in part]
