@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from registry import __version__
-from registry.api import problems
+from registry.api import deps, problems
 from registry.api.routes import children, health
 from registry.services.context import Registry, open_registry
 
@@ -19,6 +19,7 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     )
     app.state.registry = registry or open_registry()
     problems.install(app)
+    deps.install(app)  # 401 / 403 / 429 as problem details
     app.include_router(health.router)
     app.include_router(children.router, prefix="/v1")
     return app

@@ -1,11 +1,54 @@
-"""Dependencies injected into routes: the open registry and (later) the caller and its policy checks."""
+"""Dependencies injected into routes: the open registry and the caller (bearer token -> Actor).
+
+Also the problem-details answers for access: 401 (no or bad token, with WWW-Authenticate: Bearer),
+403 (the policy said no; `reason_code` says why) and 429 (lookup quota; with Retry-After).
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from registry.accounts.service import Actor, Unauthenticated, actor_for_token
+from registry.api.problems import PROBLEM
+from registry.consent.access import AccessDenied, QuotaExceeded
 from registry.services.context import Registry
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `registry tokens create USERNAME`")
 
 
 def get_registry(request: Request) -> Registry:
     return request.app.state.registry
+
+
+def current_actor(
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer), reg: Registry = Depends(get_registry),
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("no bearer token")
+    return actor_for_token(reg, credentials.credentials)
+
+
+def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+             **extra: object) -> JSONResponse:
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        # The same answer for a missing, unknown, expired or revoked token: nothing to probe.
+        return _problem(401, "Not authenticated", "A valid API token is required (Authorization: Bearer ...).",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(_: Request, exc: QuotaExceeded) -> JSONResponse:
+        return _problem(429, "Too many lookups", "The lookup quota for this hour is used up; try again later.",
+                        headers={"Retry-After": str(exc.retry_after)}, reason_code=exc.decision.reason_code)
+
+    @app.exception_handler(AccessDenied)
+    async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
+        return _problem(403, "Forbidden", "The access policy does not allow this request.",
+                        reason_code=exc.decision.reason_code)

@@ -1,5 +1,21 @@
 """The HTTP API over real sockets: register, read, problem details on bad input, no internals leaked."""
 
+import pytest
+
+from registry.accounts import create_agency, create_token, create_user
+from registry.store.db import Base
+
+
+@pytest.fixture
+def live_app(live_app):
+    """The live server, called by a caseworker of ngo-homs-1 with a bearer token."""
+    client, reg = live_app
+    Base.metadata.create_all(reg.db.engine)  # accounts/consent tables, until their migration exists
+    create_agency(reg, "ngo-homs-1", "جمعية رعاية الطفولة - حمص", "SY-HI")
+    create_user(reg, "caseworker.homs", "ngo-homs-1", "caseworker", "correct horse battery staple")
+    client.headers["Authorization"] = "Bearer " + create_token(reg, "caseworker.homs").token
+    return client, reg
+
 
 def body(**kw):
     b = {"source_ref": "K-77", "institution": "ngo-homs-1", "given_name": "عُمَر", "father_name": "خالد",

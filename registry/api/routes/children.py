@@ -1,24 +1,27 @@
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from registry.api.deps import get_registry
+from registry.accounts.service import Actor
+from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import ChildOut, IdentityIn, RegisteredOut
-from registry.identity import validate_identity
-from registry.services import registration
+from registry.consent import policy
+from registry.consent.children import read_child_as, register_child_as
 from registry.services.context import Registry
 
 router = APIRouter(tags=["children"])
 
 
 @router.post("/children", response_model=RegisteredOut, status_code=201)
-def register_child(body: IdentityIn, response: Response, reg: Registry = Depends(get_registry)) -> RegisteredOut:
-    identity = validate_identity(body.model_dump())
-    result = registration.register_child(reg, identity)
+def register_child(body: IdentityIn, response: Response, reg: Registry = Depends(get_registry),
+                   actor: Actor = Depends(current_actor)) -> RegisteredOut:
+    """Register a record for the caller's agency (the institution defaults to it; another agency's is refused)."""
+    result = register_child_as(reg, actor, body.model_dump())
     if result.outcome != "created":
         response.status_code = 200
     return RegisteredOut(child_id=result.child_id, outcome=result.outcome)
 
 
 @router.get("/children/{child_id}", response_model=ChildOut)
-def get_child(child_id: str, reg: Registry = Depends(get_registry)) -> ChildOut:
-    view = registration.get_child(reg, child_id)
+def get_child(child_id: str, purpose: str = Query(policy.CASE_MANAGEMENT, description="Declared purpose"),
+              reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> ChildOut:
+    view = read_child_as(reg, actor, child_id, purpose)
     return ChildOut(child_id=view.child_id, status=view.status, records=view.records)

@@ -1,0 +1,193 @@
+"""Consent and legal-basis records: record, list, withdraw. Every call passes the policy decision point.
+
+A consent is purpose-bound (registration, deduplication, share, referral), given by a caregiver, a guardian or
+the child, with the child's assent and age when asked, a date, an optional expiry and a reference to the
+evidence (the signed form stays in the agency's file). Instead of consent, another legal basis (a legal
+obligation, the child's vital interests) can be recorded with a written justification.
+Withdrawal takes effect at once: the policy reads consents at every decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from registry.accounts.service import Actor
+from registry.accounts.tables import Agency
+from registry.consent import policy
+from registry.consent.access import AccessDenied, authorize, canonical_child, child_family
+from registry.consent.policy import ANY_AGENCY, BASES, CONSENT_PURPOSES
+from registry.consent.tables import ConsentRecord
+from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+from registry.store.db import utcnow
+
+if TYPE_CHECKING:
+    from registry.services.context import Registry
+
+GRANTORS = ("caregiver", "guardian", "child")
+MIN_JUSTIFICATION = 20
+_REF_OK = re.compile(r"^[\w\-./:#]{1,120}$")
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """A consent record as the API and CLI show it, with its state today."""
+
+    consent_id: str
+    child_id: str
+    purpose: str
+    recipient: str | None
+    basis: str
+    grantor: str | None
+    child_assent: bool | None
+    child_age_at_assent: int | None
+    given_on: str
+    expires_on: str | None
+    evidence_ref: str | None
+    justification: str | None
+    recorded_agency: str
+    recorded_at: str
+    withdrawn_at: str | None
+    withdrawn_by: str | None
+    status: str  # active | withdrawn | expired | pending
+
+    @classmethod
+    def of(cls, r: ConsentRecord, today: dt.date | None = None) -> ConsentView:
+        fact = policy.ConsentFact(r.consent_id, r.purpose, r.recipient, r.basis, r.given_on, r.expires_on,
+                                  r.withdrawn_at is not None)
+        return cls(
+            r.consent_id, r.child_id, r.purpose, r.recipient, r.basis, r.grantor, r.child_assent,
+            r.child_age_at_assent, r.given_on.isoformat(), r.expires_on.isoformat() if r.expires_on else None,
+            r.evidence_ref, r.justification, r.recorded_agency, r.recorded_at.isoformat(timespec="seconds"),
+            r.withdrawn_at.isoformat(timespec="seconds") if r.withdrawn_at else None, r.withdrawn_by,
+            fact.state(today or utcnow().date()),
+        )
+
+
+def _date(raw: Any, field: str, errors: list[FieldError], required: bool = False) -> dt.date | None:
+    if raw is None or raw == "":
+        if required:
+            errors.append(FieldError(field, "is required"))
+        return None
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        errors.append(FieldError(field, "must be a date YYYY-MM-DD"))
+        return None
+
+
+def validate_consent(raw: Mapping[str, Any], known_agencies: set[str], today: dt.date) -> dict[str, Any]:
+    """Check a consent record's fields, all at once; the values ready for ConsentRecord."""
+    errors: list[FieldError] = []
+    purpose = raw.get("purpose")
+    basis = raw.get("basis") or "consent"
+    recipient = raw.get("recipient") or None
+    grantor = raw.get("grantor") or None
+    justification = (raw.get("justification") or "").strip() or None
+    if purpose not in CONSENT_PURPOSES:
+        errors.append(FieldError("purpose", f"must be one of {', '.join(CONSENT_PURPOSES)}"))
+    if basis not in BASES:
+        errors.append(FieldError("basis", f"must be one of {', '.join(BASES)}"))
+    if purpose in ("share", "referral"):
+        if not recipient:
+            errors.append(FieldError("recipient", f"is required for {purpose}: the agency code"
+                                     + (" or * for every agency" if purpose == "share" else "")))
+        elif not (recipient in known_agencies or (recipient == ANY_AGENCY and purpose == "share")):
+            errors.append(FieldError("recipient", "is not a known agency code"))
+    elif recipient:
+        errors.append(FieldError("recipient", f"is only for share and referral, not {purpose}"))
+    if basis == "consent":
+        if grantor not in GRANTORS:
+            errors.append(FieldError("grantor", f"must be one of {', '.join(GRANTORS)}"))
+    elif basis in BASES:
+        if not justification or len(justification) < MIN_JUSTIFICATION:
+            errors.append(FieldError("justification", f"a written justification of at least {MIN_JUSTIFICATION} "
+                                     f"characters is required for {basis}"))
+        if grantor is not None and grantor not in GRANTORS:
+            errors.append(FieldError("grantor", f"must be one of {', '.join(GRANTORS)}"))
+    assent = raw.get("child_assent")
+    age = raw.get("child_age_at_assent")
+    if assent is not None and not isinstance(assent, bool):
+        errors.append(FieldError("child_assent", "must be true or false"))
+    if assent is not None and age is None:
+        errors.append(FieldError("child_age_at_assent", "is required when the child's assent is recorded"))
+    if age is not None and (not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= 17):
+        errors.append(FieldError("child_age_at_assent", "must be a whole number of years from 0 to 17"))
+    given_on = _date(raw.get("given_on"), "given_on", errors, required=True)
+    expires_on = _date(raw.get("expires_on"), "expires_on", errors)
+    if given_on and given_on > today:
+        errors.append(FieldError("given_on", "is in the future"))
+    if given_on and expires_on and expires_on < given_on:
+        errors.append(FieldError("expires_on", "is before given_on"))
+    evidence = raw.get("evidence_ref") or None
+    if evidence is not None and not _REF_OK.match(str(evidence)):
+        errors.append(FieldError("evidence_ref", "must be up to 120 letters, digits or - . / : #"))
+    if basis == "consent" and not evidence:
+        errors.append(FieldError("evidence_ref", "is required for consent: where the signed form is kept"))
+    if errors:
+        raise InvalidInput(errors)
+    return dict(purpose=purpose, recipient=recipient, basis=basis, grantor=grantor, child_assent=assent,
+                child_age_at_assent=age, given_on=given_on, expires_on=expires_on, evidence_ref=evidence,
+                justification=justification)
+
+
+def record_consent(reg: Registry, actor: Actor, child_id: str, raw: Mapping[str, Any],
+                   purpose: str = policy.CASE_MANAGEMENT) -> ConsentView:
+    with reg.db.unit_of_work() as s:
+        authorize(reg, s, actor, policy.CONSENT_RECORD, purpose=purpose, child_id=child_id)
+        known = set(s.scalars(select(Agency.code)))
+        values = validate_consent(raw, known, utcnow().date())
+        row = ConsentRecord(consent_id="C" + secrets.token_hex(8), child_id=canonical_child(s, child_id),
+                            recorded_by=actor.user_id, recorded_agency=actor.agency, **values)
+        s.add(row)
+        s.flush()
+        return ConsentView.of(row)
+
+
+def list_consents(reg: Registry, actor: Actor, child_id: str,
+                  purpose: str = policy.CASE_MANAGEMENT) -> list[ConsentView]:
+    with reg.db.unit_of_work() as s:
+        authorize(reg, s, actor, policy.CONSENT_READ, purpose=purpose, child_id=child_id)
+        family = child_family(s, canonical_child(s, child_id) or child_id)
+        rows = s.scalars(select(ConsentRecord).where(ConsentRecord.child_id.in_(family))
+                         .order_by(ConsentRecord.recorded_at))
+        return [ConsentView.of(r) for r in rows]
+
+
+def withdraw_consent(reg: Registry, actor: Actor, consent_id: str, withdrawn_by: str,
+                     purpose: str = policy.CASE_MANAGEMENT) -> ConsentView:
+    """Withdraw a consent now. From this moment the policy no longer counts it."""
+    if withdrawn_by not in GRANTORS:
+        raise InvalidInput.one("withdrawn_by", f"must be one of {', '.join(GRANTORS)}")
+    with reg.db.unit_of_work() as s:
+        row = s.get(ConsentRecord, consent_id)
+        if row is None:
+            raise NotFound("consent", consent_id)
+        authorize(reg, s, actor, policy.CONSENT_WITHDRAW, purpose=purpose, child_id=row.child_id)
+        if row.withdrawn_at is not None:
+            raise Conflict("this consent was withdrawn already", field="consent_id")
+        row.withdrawn_at = utcnow()
+        row.withdrawn_by = withdrawn_by
+        row.withdrawal_recorded_by = actor.user_id
+        return ConsentView.of(row)
+
+
+def get_consent_record(reg: Registry, consent_id: str) -> ConsentRecord:
+    """For exports run by an operator (CLI): the stored record as is."""
+    with reg.db.unit_of_work() as s:
+        row = s.get(ConsentRecord, consent_id)
+        if row is None:
+            raise NotFound("consent", consent_id)
+        return row
+
+
+__all__ = ["AccessDenied", "ConsentView", "GRANTORS", "get_consent_record", "list_consents", "record_consent",
+           "validate_consent", "withdraw_consent"]
