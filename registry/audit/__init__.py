@@ -8,11 +8,37 @@ proofs), `checkpoint` (signed notes), `tables`, `log` (storage), `verify` (verif
 
 from registry.audit.checkpoint import Checkpoint, CheckpointError, open_checkpoint
 from registry.audit.event import AuditEvent, InvalidEvent, LogEntry
+from registry.audit.fhir import to_fhir_audit_event
 from registry.audit.log import AuditLog, AuditLogError, verify_log
+from registry.audit.review import (
+    EventFilter,
+    EventPage,
+    Flag,
+    Reader,
+    StoredEvent,
+    Thresholds,
+    export_events,
+    export_log,
+    find_anomalies,
+    flag_anomalies,
+    query_events,
+)
 from registry.audit.verify import Problem, Report, read_trusted_checkpoint, verify_bundle
 from registry.audit.witness import FileWitness, HttpWitness
 
 __all__ = [
+    "EventFilter",
+    "EventPage",
+    "Flag",
+    "Reader",
+    "StoredEvent",
+    "Thresholds",
+    "export_events",
+    "export_log",
+    "find_anomalies",
+    "flag_anomalies",
+    "query_events",
+    "to_fhir_audit_event",
     "AuditEvent",
     "AuditLog",
     "AuditLogError",

@@ -35,7 +35,8 @@ EXPORT = "export"
 BREAK_GLASS = "break-glass"
 CONSENT_OVERRIDE = "consent-override"
 AUDIT_READ = "audit-read"  # a DPO reading this log
-AUDIT_CHECKPOINT = "audit-checkpoint"
+AUDIT_EXPORT = "audit-export"  # a DPO exporting events or the whole log
+AUDIT_ACTIONS = frozenset({AUDIT_READ, AUDIT_EXPORT})
 
 OUTCOMES = frozenset({"success", "failure", "denied", "no-match", "possible-match", "likely-match"})
 DECISIONS = frozenset({"permit", "deny"})

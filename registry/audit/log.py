@@ -170,6 +170,13 @@ class AuditLog:
         the cost is the entries since then, not the whole log. Returns the latest checkpoint unchanged when no
         entry was added since.
         """
+        cp = self._make_checkpoint()
+        if publish:
+            for witness in self.witnesses:
+                witness.publish(cp)
+        return cp
+
+    def _make_checkpoint(self) -> Checkpoint:
         verify_key = self.keys.audit_verify_key()
         try:
             with self.db.unit_of_work() as s:
@@ -192,6 +199,7 @@ class AuditLog:
                     frontier.append(leaf)
                 if last is not None and frontier.size == last.tree_size:
                     return previous
+                # Signs: origin, tree size, root hash, time (see checkpoint.py for the exact bytes).
                 cp = sign_checkpoint(
                     Checkpoint(self.origin, frontier.size, frontier.root(), utcnow()), self.keys.audit_signing_key()
                 )
@@ -199,6 +207,7 @@ class AuditLog:
                     tree_size=cp.size, root_hash=cp.root_hash, at=cp.at, origin=cp.origin, note=cp.note,
                     frontier=b"".join(frontier.hashes),
                 ))
+            return cp
         except CheckpointError as e:
             raise AuditLogError(f"the latest stored checkpoint is not valid ({e}): run `registry audit verify`") from e
         except IntegrityError:
@@ -206,10 +215,6 @@ class AuditLog:
             latest = self.latest_checkpoint()
             assert latest is not None
             return latest
-        if publish:
-            for witness in self.witnesses:
-                witness.publish(cp)
-        return cp
 
     # ---- proofs -------------------------------------------------------------------------------------------
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
