@@ -53,7 +53,9 @@ class Checkpoint:
 
 def key_id(key_name: str, verify_key: nacl.signing.VerifyKey) -> bytes:
     """First 4 bytes of SHA-256(key name || "\\n" || 0x01 || the 32-byte Ed25519 public key)."""
-    return hashlib.sha256(key_name.encode("utf-8") + b"\n" + ED25519_ALGORITHM + bytes(verify_key)).digest()[:4]
+    return hashlib.sha256(key_name.encode("utf-8") + b"\n" + ED25519_ALGORITHM + bytes(verify_key)).digest()[
+        :4
+    ]
 
 
 def sign_checkpoint(checkpoint: Checkpoint, signing_key: nacl.signing.SigningKey) -> Checkpoint:
@@ -71,9 +73,7 @@ def sign_checkpoint(checkpoint: Checkpoint, signing_key: nacl.signing.SigningKey
     return Checkpoint(checkpoint.origin, checkpoint.size, checkpoint.root_hash, checkpoint.at, note)
 
 
-def open_checkpoint(
-    note: str, verify_key: nacl.signing.VerifyKey, origin: str | None = None
-) -> Checkpoint:
+def open_checkpoint(note: str, verify_key: nacl.signing.VerifyKey, origin: str | None = None) -> Checkpoint:
     """Parse a checkpoint note and check its signature by `verify_key`; CheckpointError says what is wrong."""
     body, sep, signatures = note.partition("\n\n")
     if not sep:
@@ -115,7 +115,9 @@ def open_checkpoint(
             # The signature must cover exactly the body bytes.
             verify_key.verify(body.encode("utf-8"), stamp[4:])
         except (nacl.exceptions.BadSignatureError, ValueError):
-            raise CheckpointError("signature by the audit key does not verify: the checkpoint was altered") from None
+            raise CheckpointError(
+                "signature by the audit key does not verify: the checkpoint was altered"
+            ) from None
         return Checkpoint(name_expected, size, root_hash, at, note)
     if not seen_ours:
         raise CheckpointError("not signed by the audit key (signed by another key, or not at all)")

@@ -20,11 +20,21 @@ from rich.table import Table
 
 from registry.audit.checkpoint import DEFAULT_ORIGIN
 from registry.audit.log import AuditLog
-from registry.audit.review import EventFilter, Reader, Thresholds, export_events, export_log, flag_anomalies, query_events
+from registry.audit.review import (
+    EventFilter,
+    Reader,
+    Thresholds,
+    export_events,
+    export_log,
+    flag_anomalies,
+    query_events,
+)
 from registry.audit.verify import Report, read_trusted_checkpoint, verify_bundle
 from registry.audit.witness import FileWitness, HttpWitness, Witness
 
-audit_app = typer.Typer(help="The tamper-evident access log: verify, export, checkpoint, review.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="The tamper-evident access log: verify, export, checkpoint, review.", no_args_is_help=True
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -36,8 +46,9 @@ def _open_log(witnesses: tuple[Witness, ...] = ()) -> AuditLog:
 
     settings = load_settings()
     origin = os.environ.get("REGISTRY_AUDIT_ORIGIN", DEFAULT_ORIGIN)
-    return AuditLog(Database(settings.database_url), load_keys(settings.key_dir), origin=origin,
-                    witnesses=witnesses)
+    return AuditLog(
+        Database(settings.database_url), load_keys(settings.key_dir), origin=origin, witnesses=witnesses
+    )
 
 
 def _reader(reader: str | None) -> Reader:
@@ -70,15 +81,23 @@ ReaderOpt = Annotated[str | None, typer.Option("--reader", help="Your user id, r
 
 @audit_app.command()
 def verify(
-    bundle: Annotated[Path | None, typer.Option(help="Verify this exported bundle instead (no database).")] = None,
-    public_key: Annotated[Path | None, typer.Option(help="The audit public key file (audit-signing.pub).")] = None,
-    trusted: Annotated[Path | None, typer.Option(help="A checkpoint kept outside: note file or witness file.")] = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Verify this exported bundle instead (no database).")
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="The audit public key file (audit-signing.pub).")
+    ] = None,
+    trusted: Annotated[
+        Path | None, typer.Option(help="A checkpoint kept outside: note file or witness file.")
+    ] = None,
 ) -> None:
     """Check the log against its signed checkpoints; exit 1 naming the first entry that does not fit."""
     trusted_note = read_trusted_checkpoint(trusted) if trusted else None
     if bundle is not None:
         if public_key is None:
-            err.print("--bundle needs --public-key (the audit-signing.pub you trust, not one from the bundle)")
+            err.print(
+                "--bundle needs --public-key (the audit-signing.pub you trust, not one from the bundle)"
+            )
             raise typer.Exit(2)
         from registry.keys import load_audit_public_key
 
@@ -99,14 +118,20 @@ def verify(
 def export(file: Path, reader: ReaderOpt = None) -> None:
     """Write the whole log, its checkpoints and the public key to one bundle file (JSON lines)."""
     size = export_log(_open_log(), _reader(reader), file)
-    console.print(f"Exported {size} entries to {file}. Verify with: registry audit verify --bundle {file} "
-                  "--public-key audit-signing.pub")
+    console.print(
+        f"Exported {size} entries to {file}. Verify with: registry audit verify --bundle {file} "
+        "--public-key audit-signing.pub"
+    )
 
 
 @audit_app.command()
 def checkpoint(
-    witness: Annotated[list[Path] | None, typer.Option(help="Append the checkpoint note to this file.")] = None,
-    witness_url: Annotated[list[str] | None, typer.Option(help="POST the checkpoint note to this URL.")] = None,
+    witness: Annotated[
+        list[Path] | None, typer.Option(help="Append the checkpoint note to this file.")
+    ] = None,
+    witness_url: Annotated[
+        list[str] | None, typer.Option(help="POST the checkpoint note to this URL.")
+    ] = None,
 ) -> None:
     """Sign a checkpoint of the log now and publish it to witnesses."""
     witnesses: list[Witness] = [FileWitness(p) for p in witness or []]
@@ -129,12 +154,22 @@ def events(
     after: Annotated[int, typer.Option(help="Show events after this leaf index (paging)")] = -1,
     limit: Annotated[int, typer.Option(help="Page size for the table")] = 50,
     format: Annotated[str, typer.Option("--format", help="table, csv, json or fhir")] = "table",
-    output: Annotated[Path | None, typer.Option(help="Write csv/json here instead of standard output")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write csv/json here instead of standard output")
+    ] = None,
     reader: ReaderOpt = None,
 ) -> None:
     """List events by user, agency, child, action, purpose, outcome and time (the reading is logged)."""
-    filters = EventFilter(user_id=user, agency=agency, child=child, action=action, purpose=purpose,
-                          outcome=outcome, since=_time(since), until=_time(until))
+    filters = EventFilter(
+        user_id=user,
+        agency=agency,
+        child=child,
+        action=action,
+        purpose=purpose,
+        outcome=outcome,
+        since=_time(since),
+        until=_time(until),
+    )
     log = _open_log()
     if format != "table":
         if output is None:
@@ -148,8 +183,17 @@ def events(
     table = Table("#", "at (UTC)", "user", "agency", "action", "outcome", "purpose", "decision", "children")
     for e in page.events:
         ev = e.event
-        table.add_row(str(e.index), f"{ev.at:%Y-%m-%d %H:%M:%S}", ev.user_id, ev.agency, ev.action, ev.outcome,
-                      ev.purpose, f"{ev.decision}/{ev.reason_code}", " ".join(ev.children))
+        table.add_row(
+            str(e.index),
+            f"{ev.at:%Y-%m-%d %H:%M:%S}",
+            ev.user_id,
+            ev.agency,
+            ev.action,
+            ev.outcome,
+            ev.purpose,
+            f"{ev.decision}/{ev.reason_code}",
+            " ".join(ev.children),
+        )
     console.print(table)
     if page.next_after is not None:
         console.print(f"More: --after {page.next_after}")
@@ -165,8 +209,9 @@ def flags(
     reader: ReaderOpt = None,
 ) -> None:
     """Anomalies for the DPO: bulk and near-miss lookups, after hours, outside caseload, break-glass, many agencies."""
-    thresholds = Thresholds(timezone=timezone, working_start=dt.time.fromisoformat(start),
-                            working_end=dt.time.fromisoformat(end))
+    thresholds = Thresholds(
+        timezone=timezone, working_start=dt.time.fromisoformat(start), working_end=dt.time.fromisoformat(end)
+    )
     found = flag_anomalies(_open_log(), _reader(reader), _time(since), _time(until), thresholds)
     if not found:
         console.print("[green]No anomalies.[/green]")

@@ -92,7 +92,16 @@ class AuditEvent:
     source: str = "registry"  # which service recorded it
 
     def __post_init__(self) -> None:
-        for name in ("action", "user_id", "role", "agency", "purpose", "legal_basis", "reason_code", "source"):
+        for name in (
+            "action",
+            "user_id",
+            "role",
+            "agency",
+            "purpose",
+            "legal_basis",
+            "reason_code",
+            "source",
+        ):
             _check_token(name, getattr(self, name))
         _check_token("query_fingerprint", self.query_fingerprint, optional=True)
         _check_token("request_id", self.request_id, optional=True)

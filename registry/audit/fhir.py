@@ -26,8 +26,16 @@ ACTION_SYSTEM = "http://hl7.org/fhir/audit-event-action"
 OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
-_ACTION_CRUDE = {"register": "C", "read": "R", "share": "R", "export": "R", "audit-read": "R",
-                 "update": "U", "merge": "U", "delete": "D"}
+_ACTION_CRUDE = {
+    "register": "C",
+    "read": "R",
+    "share": "R",
+    "export": "R",
+    "audit-read": "R",
+    "update": "U",
+    "merge": "U",
+    "delete": "D",
+}
 _OUTCOME_CODE = {"failure": ("8", "Serious failure"), "denied": ("4", "Minor failure")}
 
 
@@ -42,8 +50,10 @@ def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str
     """The event as a FHIR R5 AuditEvent; `index` (the leaf index) becomes the resource id."""
     at = format_time(event.at)
     code, display = _OUTCOME_CODE.get(event.outcome, ("0", "Success"))
-    authorization = [{"coding": [_coding(f"{CS}/purpose-of-use", event.purpose)]},
-                     {"coding": [_coding(f"{CS}/legal-basis", event.legal_basis)]}]
+    authorization = [
+        {"coding": [_coding(f"{CS}/purpose-of-use", event.purpose)]},
+        {"coding": [_coding(f"{CS}/legal-basis", event.legal_basis)]},
+    ]
     if event.break_glass:
         authorization.append({"coding": [_coding(ACT_CODE, "BTG", "break the glass")]})
     resource: dict[str, object] = {
@@ -51,7 +61,9 @@ def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str
         "category": [{"coding": [_coding(f"{CS}/audit-category", "child-record-access")]}],
         "code": {"coding": [_coding(f"{CS}/audit-action", event.action)]},
         "action": _ACTION_CRUDE.get(event.action, "E"),
-        "severity": "warning" if event.break_glass or event.outcome in ("denied", "failure") else "informational",
+        "severity": "warning"
+        if event.break_glass or event.outcome in ("denied", "failure")
+        else "informational",
         "occurredDateTime": at,
         "recorded": at,
         "outcome": {
@@ -77,25 +89,34 @@ def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str
         ],
         "source": {"observer": {"display": event.source}},
         "entity": [
-            {"what": {"identifier": {"system": f"{SYSTEM}/child-pseudonym", "value": child}},
-             "role": _coding(OBJECT_ROLE, "1", "Patient")}
+            {
+                "what": {"identifier": {"system": f"{SYSTEM}/child-pseudonym", "value": child}},
+                "role": _coding(OBJECT_ROLE, "1", "Patient"),
+            }
             for child in event.children
         ],
-        "extension": [{"url": f"{SYSTEM}/StructureDefinition/outside-caseload",
-                       "valueBoolean": event.outside_caseload}],
+        "extension": [
+            {"url": f"{SYSTEM}/StructureDefinition/outside-caseload", "valueBoolean": event.outside_caseload}
+        ],
     }
     if index is not None:
         resource["id"] = str(index)
     if event.legal_basis.startswith("consent:"):
         resource["basedOn"] = [{"reference": f"Consent/{event.legal_basis.removeprefix('consent:')}"}]
     if event.query_fingerprint is not None:
-        resource["entity"].append({  # type: ignore[attr-defined]
-            "role": _coding(OBJECT_ROLE, "24", "Query"),
-            "query": base64.b64encode(event.query_fingerprint.encode("ascii")).decode("ascii"),
-        })
+        resource["entity"].append(
+            {  # type: ignore[attr-defined]
+                "role": _coding(OBJECT_ROLE, "24", "Query"),
+                "query": base64.b64encode(event.query_fingerprint.encode("ascii")).decode("ascii"),
+            }
+        )
     if event.request_id is not None:
-        resource["extension"].append({"url": f"{SYSTEM}/StructureDefinition/request-id",  # type: ignore[attr-defined]
-                                      "valueString": event.request_id})
+        resource["extension"].append(
+            {
+                "url": f"{SYSTEM}/StructureDefinition/request-id",  # type: ignore[attr-defined]
+                "valueString": event.request_id,
+            }
+        )
     if not resource["entity"]:
         del resource["entity"]
     return resource

@@ -23,7 +23,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from registry.audit.checkpoint import DEFAULT_ORIGIN, Checkpoint, CheckpointError, open_checkpoint, sign_checkpoint
+from registry.audit.checkpoint import (
+    DEFAULT_ORIGIN,
+    Checkpoint,
+    CheckpointError,
+    open_checkpoint,
+    sign_checkpoint,
+)
 from registry.audit.event import FIRST_PREV, AuditEvent, LogEntry, entry_bytes, parse_entry
 from registry.audit.merkle import Frontier, consistency_proof, hash_leaf, inclusion_proof, root
 from registry.audit.tables import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
@@ -104,7 +110,9 @@ class AuditLog:
 
     def _append(self, s: Session, event: AuditEvent) -> int:
         last = s.execute(
-            select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash).order_by(AuditEventRow.leaf_index.desc()).limit(1)
+            select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash)
+            .order_by(AuditEventRow.leaf_index.desc())
+            .limit(1)
         ).first()
         index = 0 if last is None else last.leaf_index + 1
         prev = FIRST_PREV if last is None else last.leaf_hash
@@ -112,13 +120,24 @@ class AuditLog:
         leaf = hash_leaf(raw)  # SHA-256(0x00 || canonical entry bytes)
         s.execute(
             insert(AuditEventRow),
-            [{
-                "leaf_index": index, "leaf_hash": leaf, "entry": raw, "at": event.at,
-                "user_id": event.user_id, "role": event.role, "agency": event.agency, "action": event.action,
-                "purpose": event.purpose, "outcome": event.outcome, "decision": event.decision,
-                "query_fingerprint": event.query_fingerprint, "break_glass": event.break_glass,
-                "outside_caseload": event.outside_caseload,
-            }],
+            [
+                {
+                    "leaf_index": index,
+                    "leaf_hash": leaf,
+                    "entry": raw,
+                    "at": event.at,
+                    "user_id": event.user_id,
+                    "role": event.role,
+                    "agency": event.agency,
+                    "action": event.action,
+                    "purpose": event.purpose,
+                    "outcome": event.outcome,
+                    "decision": event.decision,
+                    "query_fingerprint": event.query_fingerprint,
+                    "break_glass": event.break_glass,
+                    "outside_caseload": event.outside_caseload,
+                }
+            ],
         )
         if event.children:
             s.execute(insert(AuditEventChildRow), [{"leaf_index": index, "child": c} for c in event.children])
@@ -139,9 +158,13 @@ class AuditLog:
 
     def leaf_hashes(self, size: int) -> list[bytes]:
         with self.db.unit_of_work() as s:
-            hashes = list(s.scalars(
-                select(AuditEventRow.leaf_hash).where(AuditEventRow.leaf_index < size).order_by(AuditEventRow.leaf_index)
-            ))
+            hashes = list(
+                s.scalars(
+                    select(AuditEventRow.leaf_hash)
+                    .where(AuditEventRow.leaf_index < size)
+                    .order_by(AuditEventRow.leaf_index)
+                )
+            )
         if len(hashes) != size:
             raise AuditLogError(f"the log has {len(hashes)} of the first {size} entries")
         return hashes
@@ -153,13 +176,20 @@ class AuditLog:
 
     def checkpoint_notes(self) -> list[tuple[int, str]]:
         with self.db.unit_of_work() as s:
-            return [(r.tree_size, r.note) for r in s.execute(
-                select(AuditCheckpointRow.tree_size, AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size)
-            )]
+            return [
+                (r.tree_size, r.note)
+                for r in s.execute(
+                    select(AuditCheckpointRow.tree_size, AuditCheckpointRow.note).order_by(
+                        AuditCheckpointRow.tree_size
+                    )
+                )
+            ]
 
     def latest_checkpoint(self) -> Checkpoint | None:
         with self.db.unit_of_work() as s:
-            note = s.scalar(select(AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size.desc()).limit(1))
+            note = s.scalar(
+                select(AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size.desc()).limit(1)
+            )
         return None if note is None else open_checkpoint(note, self.keys.audit_verify_key(), self.origin)
 
     # ---- checkpoints --------------------------------------------------------------------------------------
@@ -188,11 +218,14 @@ class AuditLog:
                     previous = open_checkpoint(last.note, verify_key, self.origin)
                     frontier = Frontier(last.tree_size, _split_hashes(last.frontier))
                     if previous.size != last.tree_size or frontier.root() != previous.root_hash:
-                        raise AuditLogError(f"the stored checkpoint at size {last.tree_size} does not match its "
-                                            "signed note: run `registry audit verify`")
+                        raise AuditLogError(
+                            f"the stored checkpoint at size {last.tree_size} does not match its "
+                            "signed note: run `registry audit verify`"
+                        )
                 for index, leaf in s.execute(
                     select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash)
-                    .where(AuditEventRow.leaf_index >= frontier.size).order_by(AuditEventRow.leaf_index)
+                    .where(AuditEventRow.leaf_index >= frontier.size)
+                    .order_by(AuditEventRow.leaf_index)
                 ):
                     if index != frontier.size:
                         raise AuditLogError(f"entry {frontier.size} is missing: run `registry audit verify`")
@@ -201,15 +234,24 @@ class AuditLog:
                     return previous
                 # Signs: origin, tree size, root hash, time (see checkpoint.py for the exact bytes).
                 cp = sign_checkpoint(
-                    Checkpoint(self.origin, frontier.size, frontier.root(), utcnow()), self.keys.audit_signing_key()
+                    Checkpoint(self.origin, frontier.size, frontier.root(), utcnow()),
+                    self.keys.audit_signing_key(),
                 )
-                s.add(AuditCheckpointRow(
-                    tree_size=cp.size, root_hash=cp.root_hash, at=cp.at, origin=cp.origin, note=cp.note,
-                    frontier=b"".join(frontier.hashes),
-                ))
+                s.add(
+                    AuditCheckpointRow(
+                        tree_size=cp.size,
+                        root_hash=cp.root_hash,
+                        at=cp.at,
+                        origin=cp.origin,
+                        note=cp.note,
+                        frontier=b"".join(frontier.hashes),
+                    )
+                )
             return cp
         except CheckpointError as e:
-            raise AuditLogError(f"the latest stored checkpoint is not valid ({e}): run `registry audit verify`") from e
+            raise AuditLogError(
+                f"the latest stored checkpoint is not valid ({e}): run `registry audit verify`"
+            ) from e
         except IntegrityError:
             # Another process signed this size at the same moment: theirs is as good as ours.
             latest = self.latest_checkpoint()
@@ -240,8 +282,9 @@ class AuditLog:
 
     # ---- verification and export --------------------------------------------------------------------------
     def verify(self, trusted_checkpoint: str | None = None) -> Report:
-        return verify_log(self.db, self.keys.audit_verify_key(), origin=self.origin,
-                          trusted_checkpoint=trusted_checkpoint)
+        return verify_log(
+            self.db, self.keys.audit_verify_key(), origin=self.origin, trusted_checkpoint=trusted_checkpoint
+        )
 
     def export_bundle(self, path: Path) -> int:
         """Write the whole log, its checkpoints and the public key to one JSON-lines file; returns the size."""
@@ -274,16 +317,23 @@ def verify_log(
             nonlocal chunk_end
             children.clear()
             columns.clear()
-            rows = s.execute(
-                select(AuditEventRow).where(AuditEventRow.leaf_index >= start)
-                .order_by(AuditEventRow.leaf_index).limit(READ_CHUNK)
-            ).scalars().all()
+            rows = (
+                s.execute(
+                    select(AuditEventRow)
+                    .where(AuditEventRow.leaf_index >= start)
+                    .order_by(AuditEventRow.leaf_index)
+                    .limit(READ_CHUNK)
+                )
+                .scalars()
+                .all()
+            )
             for r in rows:
                 columns[r.leaf_index] = {c: getattr(r, c) for c in _QUERY_COLUMNS}
             chunk_end = rows[-1].leaf_index if rows else start
             for idx, child in s.execute(
-                select(AuditEventChildRow.leaf_index, AuditEventChildRow.child)
-                .where(AuditEventChildRow.leaf_index >= start, AuditEventChildRow.leaf_index <= chunk_end)
+                select(AuditEventChildRow.leaf_index, AuditEventChildRow.child).where(
+                    AuditEventChildRow.leaf_index >= start, AuditEventChildRow.leaf_index <= chunk_end
+                )
             ):
                 children.setdefault(idx, set()).add(child)
             s.expunge_all()
@@ -296,38 +346,63 @@ def verify_log(
             for name in _QUERY_COLUMNS:
                 want = getattr(entry.event, name)
                 if stored.get(name) != want:
-                    problems.append(Problem(f"query column {name!r} says {stored.get(name)!r} but the signed "
-                                            f"entry says {want!r}", index=index))
+                    problems.append(
+                        Problem(
+                            f"query column {name!r} says {stored.get(name)!r} but the signed "
+                            f"entry says {want!r}",
+                            index=index,
+                        )
+                    )
             if children.get(index, set()) != set(entry.event.children):
-                problems.append(Problem("the child links differ from the children named in the signed entry",
-                                        index=index))
+                problems.append(
+                    Problem("the child links differ from the children named in the signed entry", index=index)
+                )
             return problems
 
         report = verify_entries(
-            _read_entries(s), _read_notes(s), public_key, origin=origin,
-            trusted_checkpoint=trusted_checkpoint, on_entry=check_columns,
+            _read_entries(s),
+            _read_notes(s),
+            public_key,
+            origin=origin,
+            trusted_checkpoint=trusted_checkpoint,
+            on_entry=check_columns,
         )
         # The root column of each checkpoint row must agree with its signed note (the note is what counts).
-        for r in s.execute(select(AuditCheckpointRow.tree_size, AuditCheckpointRow.root_hash, AuditCheckpointRow.note)):
+        for r in s.execute(
+            select(AuditCheckpointRow.tree_size, AuditCheckpointRow.root_hash, AuditCheckpointRow.note)
+        ):
             try:
                 cp = open_checkpoint(r.note, public_key, origin)
             except CheckpointError:
                 continue  # already reported
             if bytes(r.root_hash) != cp.root_hash:
-                report.add(Problem("the root hash column differs from the signed note", checkpoint_size=r.tree_size))
+                report.add(
+                    Problem("the root hash column differs from the signed note", checkpoint_size=r.tree_size)
+                )
         # Child links pointing at entries that do not exist (or were deleted with their entry kept).
         orphans = s.scalars(
-            select(AuditEventChildRow.leaf_index).where(
-                AuditEventChildRow.leaf_index.not_in(select(AuditEventRow.leaf_index))
-            ).limit(5)
+            select(AuditEventChildRow.leaf_index)
+            .where(AuditEventChildRow.leaf_index.not_in(select(AuditEventRow.leaf_index)))
+            .limit(5)
         ).all()
         for idx in orphans:
             report.add(Problem("child links remain for an entry that is not in the log", index=idx))
     return report
 
 
-_QUERY_COLUMNS = ("at", "user_id", "role", "agency", "action", "purpose", "outcome", "decision",
-                  "query_fingerprint", "break_glass", "outside_caseload")
+_QUERY_COLUMNS = (
+    "at",
+    "user_id",
+    "role",
+    "agency",
+    "action",
+    "purpose",
+    "outcome",
+    "decision",
+    "query_fingerprint",
+    "break_glass",
+    "outside_caseload",
+)
 
 
 def _read_entries(s: Session) -> Iterator[StoredEntry]:
@@ -335,7 +410,9 @@ def _read_entries(s: Session) -> Iterator[StoredEntry]:
     while True:
         rows = s.execute(
             select(AuditEventRow.leaf_index, AuditEventRow.entry, AuditEventRow.leaf_hash)
-            .where(AuditEventRow.leaf_index > after).order_by(AuditEventRow.leaf_index).limit(READ_CHUNK)
+            .where(AuditEventRow.leaf_index > after)
+            .order_by(AuditEventRow.leaf_index)
+            .limit(READ_CHUNK)
         ).all()
         if not rows:
             return
@@ -345,8 +422,9 @@ def _read_entries(s: Session) -> Iterator[StoredEntry]:
 
 
 def _read_notes(s: Session) -> list[tuple[int | None, str]]:
-    rows = s.execute(select(AuditCheckpointRow.tree_size, AuditCheckpointRow.note)
-                     .order_by(AuditCheckpointRow.tree_size)).all()
+    rows = s.execute(
+        select(AuditCheckpointRow.tree_size, AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size)
+    ).all()
     return [(r.tree_size, r.note) for r in rows]
 
 

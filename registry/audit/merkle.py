@@ -75,7 +75,9 @@ def consistency_proof(old_size: int, new_size: int, leaf_hashes: Sequence[bytes]
     Empty when old_size is 0 or equals new_size (nothing to prove).
     """
     if not 0 <= old_size <= new_size <= len(leaf_hashes):
-        raise ValueError(f"no consistency proof from {old_size} to {new_size} ({len(leaf_hashes)} leaves known)")
+        raise ValueError(
+            f"no consistency proof from {old_size} to {new_size} ({len(leaf_hashes)} leaves known)"
+        )
     if old_size == 0 or old_size == new_size:
         return []
     return _subproof(old_size, leaf_hashes[:new_size], True)
@@ -95,7 +97,9 @@ def _ok_hash(h: object) -> bool:
     return isinstance(h, bytes) and len(h) == HASH_SIZE
 
 
-def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes) -> bool:
+def verify_inclusion(
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes
+) -> bool:
     """True when `proof` shows the leaf with hash `leaf_hash` at `index` in the tree of `size` with `root_hash`.
 
     RFC 9162 section 2.1.3.2, step by step.

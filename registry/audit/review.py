@@ -70,8 +70,10 @@ class EventFilter:
 
     def fingerprint(self) -> str:
         """A short hash of the filter, recorded as the reader's query fingerprint."""
-        text = json.dumps({k: (format_time(v) if isinstance(v, dt.datetime) else v)
-                           for k, v in self.__dict__.items()}, sort_keys=True)
+        text = json.dumps(
+            {k: (format_time(v) if isinstance(v, dt.datetime) else v) for k, v in self.__dict__.items()},
+            sort_keys=True,
+        )
         return "filter-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -89,6 +91,7 @@ class EventPage:
 
 # ---- queries --------------------------------------------------------------------------------------------
 
+
 def _select(filters: EventFilter, after: int, limit: int):  # type: ignore[no-untyped-def]
     q = select(AuditEventRow.leaf_index, AuditEventRow.entry).where(AuditEventRow.leaf_index > after)
     for name in ("user_id", "agency", "action", "purpose", "outcome"):
@@ -100,8 +103,11 @@ def _select(filters: EventFilter, after: int, limit: int):  # type: ignore[no-un
     if filters.until is not None:
         q = q.where(AuditEventRow.at < filters.until)
     if filters.child is not None:
-        q = q.where(AuditEventRow.leaf_index.in_(
-            select(AuditEventChildRow.leaf_index).where(AuditEventChildRow.child == filters.child)))
+        q = q.where(
+            AuditEventRow.leaf_index.in_(
+                select(AuditEventChildRow.leaf_index).where(AuditEventChildRow.child == filters.child)
+            )
+        )
     return q.order_by(AuditEventRow.leaf_index).limit(limit)
 
 
@@ -126,15 +132,21 @@ def iter_events(log: AuditLog, filters: EventFilter = EventFilter()) -> Iterator
 
 
 def _record_reading(log: AuditLog, reader: Reader, filters: EventFilter, action: str, found: bool) -> None:
-    log.record(AuditEvent(
-        action=action,
-        outcome="success" if found else "no-match",
-        user_id=reader.user_id, role=reader.role, agency=reader.agency,
-        purpose=reader.purpose, legal_basis=reader.legal_basis,
-        decision="permit", reason_code="dpo-review",
-        children=(filters.child,) if filters.child else (),
-        query_fingerprint=filters.fingerprint(),
-    ))
+    log.record(
+        AuditEvent(
+            action=action,
+            outcome="success" if found else "no-match",
+            user_id=reader.user_id,
+            role=reader.role,
+            agency=reader.agency,
+            purpose=reader.purpose,
+            legal_basis=reader.legal_basis,
+            decision="permit",
+            reason_code="dpo-review",
+            children=(filters.child,) if filters.child else (),
+            query_fingerprint=filters.fingerprint(),
+        )
+    )
 
 
 def query_events(
@@ -148,9 +160,25 @@ def query_events(
 
 # ---- exports --------------------------------------------------------------------------------------------
 
-CSV_FIELDS = ["index", "at", "user_id", "role", "agency", "action", "outcome", "purpose", "legal_basis",
-              "decision", "reason_code", "children", "query_fingerprint", "break_glass", "outside_caseload",
-              "request_id", "source"]
+CSV_FIELDS = [
+    "index",
+    "at",
+    "user_id",
+    "role",
+    "agency",
+    "action",
+    "outcome",
+    "purpose",
+    "legal_basis",
+    "decision",
+    "reason_code",
+    "children",
+    "query_fingerprint",
+    "break_glass",
+    "outside_caseload",
+    "request_id",
+    "source",
+]
 
 
 def write_csv(events: Iterable[StoredEvent], out: TextIO) -> int:
@@ -169,8 +197,11 @@ def write_json(events: Iterable[StoredEvent], out: TextIO, fhir: bool = False) -
     """A JSON array of events (index + fields), or with `fhir` a FHIR Bundle (type collection) of AuditEvents."""
     items = list(events)
     if fhir:
-        doc: object = {"resourceType": "Bundle", "type": "collection",
-                       "entry": [{"resource": to_fhir_audit_event(e.event, e.index)} for e in items]}
+        doc: object = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": to_fhir_audit_event(e.event, e.index)} for e in items],
+        }
     else:
         doc = [{"index": e.index, **e.event.to_dict()} for e in items]
     json.dump(doc, out, indent=1, sort_keys=True)
@@ -200,6 +231,7 @@ def export_log(log: AuditLog, reader: Reader, path: Path) -> int:
 
 # ---- anomaly flags --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Thresholds:
     bulk_lookups: int = 30  # lookups by one user ...
@@ -209,7 +241,9 @@ class Thresholds:
     working_start: dt.time = dt.time(7, 0)
     working_end: dt.time = dt.time(19, 0)
     timezone: str = "Asia/Damascus"
-    rest_days: frozenset[int] = field(default_factory=frozenset)  # weekday numbers (Friday = 4) counted as after hours
+    rest_days: frozenset[int] = field(
+        default_factory=frozenset
+    )  # weekday numbers (Friday = 4) counted as after hours
     agencies_per_child: int = 3  # distinct agencies looking up or reading one child ...
     agencies_window: dt.timedelta = dt.timedelta(days=30)  # ... within this window
 
@@ -261,21 +295,37 @@ def find_anomalies(events: Iterable[StoredEvent], thresholds: Thresholds = Thres
     The log's own reading and export (audit-read, audit-export) are left out: the rules are about children.
     """
     t = thresholds
-    items = sorted((e for e in events if e.event.action not in AUDIT_ACTIONS), key=lambda e: (e.event.at, e.index))
+    items = sorted(
+        (e for e in events if e.event.action not in AUDIT_ACTIONS), key=lambda e: (e.event.at, e.index)
+    )
     flags: list[Flag] = []
     lookups = [e for e in items if e.event.action in LOOKUP_ACTIONS]
 
     for user, group in _by(lookups, lambda e: e.user_id).items():
         for run in _windows(group, t.bulk_lookups, t.bulk_window):
-            flags.append(Flag("bulk-lookups", f"{len(run)} lookups by {user} ({_span(run)}); threshold "
-                              f"{t.bulk_lookups} per {t.bulk_window}", tuple(e.index for e in run),
-                              user_id=user, agency=run[0].event.agency))
+            flags.append(
+                Flag(
+                    "bulk-lookups",
+                    f"{len(run)} lookups by {user} ({_span(run)}); threshold "
+                    f"{t.bulk_lookups} per {t.bulk_window}",
+                    tuple(e.index for e in run),
+                    user_id=user,
+                    agency=run[0].event.agency,
+                )
+            )
         misses = [e for e in group if e.event.outcome in NEAR_MISS_OUTCOMES]
         for run in _windows(misses, t.near_miss_lookups, t.near_miss_window):
-            flags.append(Flag("near-miss-lookups", f"{len(run)} lookups by {user} found no match or only a "
-                              f"possible match ({_span(run)}); threshold {t.near_miss_lookups} per "
-                              f"{t.near_miss_window}: searching by trial and error?", tuple(e.index for e in run),
-                              user_id=user, agency=run[0].event.agency))
+            flags.append(
+                Flag(
+                    "near-miss-lookups",
+                    f"{len(run)} lookups by {user} found no match or only a "
+                    f"possible match ({_span(run)}); threshold {t.near_miss_lookups} per "
+                    f"{t.near_miss_window}: searching by trial and error?",
+                    tuple(e.index for e in run),
+                    user_id=user,
+                    agency=run[0].event.agency,
+                )
+            )
 
     zone = ZoneInfo(t.timezone)
     after_hours: dict[tuple[str, dt.date], list[StoredEvent]] = defaultdict(list)
@@ -284,22 +334,44 @@ def find_anomalies(events: Iterable[StoredEvent], thresholds: Thresholds = Thres
         if local.weekday() in t.rest_days or not (t.working_start <= local.time() < t.working_end):
             after_hours[(e.event.user_id, local.date())].append(e)
     for (user, day), group in after_hours.items():
-        flags.append(Flag("after-hours", f"{len(group)} requests by {user} on {day} outside working hours "
-                          f"{t.working_start:%H:%M}-{t.working_end:%H:%M} {t.timezone}",
-                          tuple(e.index for e in group), user_id=user, agency=group[0].event.agency))
+        flags.append(
+            Flag(
+                "after-hours",
+                f"{len(group)} requests by {user} on {day} outside working hours "
+                f"{t.working_start:%H:%M}-{t.working_end:%H:%M} {t.timezone}",
+                tuple(e.index for e in group),
+                user_id=user,
+                agency=group[0].event.agency,
+            )
+        )
 
     outside = [e for e in items if e.event.outside_caseload and e.event.decision == "permit"]
     for user, group in _by(outside, lambda e: e.user_id).items():
-        flags.append(Flag("outside-caseload", f"{len(group)} permitted requests by {user} for children outside "
-                          f"the caseload of {group[0].event.agency}", tuple(e.index for e in group),
-                          user_id=user, agency=group[0].event.agency))
+        flags.append(
+            Flag(
+                "outside-caseload",
+                f"{len(group)} permitted requests by {user} for children outside "
+                f"the caseload of {group[0].event.agency}",
+                tuple(e.index for e in group),
+                user_id=user,
+                agency=group[0].event.agency,
+            )
+        )
 
     for e in items:
         if e.event.break_glass or e.event.action in OVERRIDE_ACTIONS:
-            flags.append(Flag("break-glass", f"{e.event.action} by {e.event.user_id} ({e.event.agency}) at "
-                              f"{format_time(e.event.at)[:16]}Z, reason code {e.event.reason_code}: "
-                              "an override of a denial or of consent", (e.index,), user_id=e.event.user_id,
-                              agency=e.event.agency, child=e.event.children[0] if e.event.children else None))
+            flags.append(
+                Flag(
+                    "break-glass",
+                    f"{e.event.action} by {e.event.user_id} ({e.event.agency}) at "
+                    f"{format_time(e.event.at)[:16]}Z, reason code {e.event.reason_code}: "
+                    "an override of a denial or of consent",
+                    (e.index,),
+                    user_id=e.event.user_id,
+                    agency=e.event.agency,
+                    child=e.event.children[0] if e.event.children else None,
+                )
+            )
 
     per_child: dict[str, list[StoredEvent]] = defaultdict(list)
     for e in items:
@@ -309,13 +381,21 @@ def find_anomalies(events: Iterable[StoredEvent], thresholds: Thresholds = Thres
     for child, group in per_child.items():
         for run in _distinct_agency_windows(group, t.agencies_per_child, t.agencies_window):
             agencies = sorted({e.event.agency for e in run})
-            flags.append(Flag("many-agencies", f"child {child} looked up by {len(agencies)} agencies "
-                              f"({', '.join(agencies)}) within {t.agencies_window}", tuple(e.index for e in run),
-                              child=child))
+            flags.append(
+                Flag(
+                    "many-agencies",
+                    f"child {child} looked up by {len(agencies)} agencies "
+                    f"({', '.join(agencies)}) within {t.agencies_window}",
+                    tuple(e.index for e in run),
+                    child=child,
+                )
+            )
     return flags
 
 
-def _distinct_agency_windows(items: list[StoredEvent], n: int, window: dt.timedelta) -> list[list[StoredEvent]]:
+def _distinct_agency_windows(
+    items: list[StoredEvent], n: int, window: dt.timedelta
+) -> list[list[StoredEvent]]:
     marked = [False] * len(items)
     counts: Counter[str] = Counter()
     start = 0

@@ -77,7 +77,9 @@ class Report:
         if self.ok:
             size = self.latest.size if self.latest else 0
             return f"OK: {self.entries} entries, {self.checkpoints} signed checkpoints verified (latest at size {size})"
-        return f"FAILED at {self.first}" + (f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else "")
+        return f"FAILED at {self.first}" + (
+            f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        )
 
 
 # (index as stored, entry bytes, stored leaf hash or None)
@@ -99,11 +101,18 @@ def open_checkpoints(
             report.add(Problem(f"checkpoint rejected: {e}", checkpoint_size=claimed_size))
             continue
         if claimed_size is not None and claimed_size != cp.size:
-            report.add(Problem(f"stored as size {claimed_size} but its signed note says {cp.size}", checkpoint_size=claimed_size))
+            report.add(
+                Problem(
+                    f"stored as size {claimed_size} but its signed note says {cp.size}",
+                    checkpoint_size=claimed_size,
+                )
+            )
             continue
         if cp.size in good and good[cp.size].root_hash != cp.root_hash:
             # Two validly signed, different roots for one size: the signer itself forked the log.
-            report.add(Problem("two signed checkpoints give different roots for this size", checkpoint_size=cp.size))
+            report.add(
+                Problem("two signed checkpoints give different roots for this size", checkpoint_size=cp.size)
+            )
             continue
         good[cp.size] = cp
     report.checkpoints = len(good)
@@ -163,13 +172,24 @@ def verify_entries(
     for index, raw, stored_hash in entries:
         if index != expected:
             if index > expected:
-                report.add(Problem(f"missing: the log jumps from entry {expected - 1} to {index} "
-                                   f"({index - expected} entries deleted)", index=expected))
+                report.add(
+                    Problem(
+                        f"missing: the log jumps from entry {expected - 1} to {index} "
+                        f"({index - expected} entries deleted)",
+                        index=expected,
+                    )
+                )
             else:
-                report.add(Problem(f"out of order: entry {index} comes after entry {expected - 1}", index=index))
+                report.add(
+                    Problem(f"out of order: entry {index} comes after entry {expected - 1}", index=index)
+                )
         leaf = hash_leaf(raw)
         if stored_hash is not None and stored_hash != leaf:
-            report.add(Problem("the stored bytes do not match the stored leaf hash: the entry was edited", index=index))
+            report.add(
+                Problem(
+                    "the stored bytes do not match the stored leaf hash: the entry was edited", index=index
+                )
+            )
         try:
             entry: LogEntry | None = parse_entry(raw)
         except ValueError as e:
@@ -177,11 +197,20 @@ def verify_entries(
             report.add(Problem(f"the bytes are not a valid entry ({e})", index=index))
         if entry is not None:
             if entry.index != index:
-                report.add(Problem(f"the entry here says it is entry {entry.index}: entries were moved or reordered",
-                                   index=index))
+                report.add(
+                    Problem(
+                        f"the entry here says it is entry {entry.index}: entries were moved or reordered",
+                        index=index,
+                    )
+                )
             if entry.prev_hash != prev:
-                report.add(Problem(f"does not link to the entry before it: entry {index - 1} was changed, or entries "
-                                   "were removed or reordered here", index=index))
+                report.add(
+                    Problem(
+                        f"does not link to the entry before it: entry {index - 1} was changed, or entries "
+                        "were removed or reordered here",
+                        index=index,
+                    )
+                )
             if callable(on_entry):
                 for p in on_entry(index, entry) or ():
                     report.add(p)
@@ -192,12 +221,18 @@ def verify_entries(
         check_roots()
 
     for cp, label in targets[t:]:
-        report.add(Problem(f"the log ends after {frontier.size} entries but a {label} covers {cp.size}: "
-                           f"entries {frontier.size}..{cp.size - 1} were removed (truncated)", index=frontier.size))
+        report.add(
+            Problem(
+                f"the log ends after {frontier.size} entries but a {label} covers {cp.size}: "
+                f"entries {frontier.size}..{cp.size - 1} were removed (truncated)",
+                index=frontier.size,
+            )
+        )
     return report
 
 
 # ---- the bundle -------------------------------------------------------------------------------------------
+
 
 def write_bundle(
     path: Path,
@@ -264,12 +299,18 @@ def verify_bundle(
     origin = str(header.get("origin"))
     report_extra: list[Problem] = []
     if header.get("public_key") != base64.b64encode(bytes(public_key)).decode("ascii"):
-        report_extra.append(Problem("the bundle names a different public key from the one given; "
-                                    "verifying with the one given"))
-    report = verify_entries(entries, [(None, n) for n in notes], public_key, origin=origin,
-                            trusted_checkpoint=trusted_checkpoint)
+        report_extra.append(
+            Problem(
+                "the bundle names a different public key from the one given; verifying with the one given"
+            )
+        )
+    report = verify_entries(
+        entries, [(None, n) for n in notes], public_key, origin=origin, trusted_checkpoint=trusted_checkpoint
+    )
     if header.get("size") != report.entries:
-        report.add(Problem(f"the bundle header says {header.get('size')} entries but it holds {report.entries}"))
+        report.add(
+            Problem(f"the bundle header says {header.get('size')} entries but it holds {report.entries}")
+        )
     report.problems[:0] = report_extra
     return report
 

@@ -28,7 +28,9 @@ class FileWitness:
     path: Path
 
     def publish(self, checkpoint: Checkpoint) -> None:
-        line = json.dumps({"published_at": format_time(utcnow()), "size": checkpoint.size, "note": checkpoint.note})
+        line = json.dumps(
+            {"published_at": format_time(utcnow()), "size": checkpoint.size, "note": checkpoint.note}
+        )
         # One write of one line in append mode: concurrent publishers do not interleave lines.
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -47,8 +49,10 @@ class HttpWitness:
         import httpx
 
         response = httpx.post(
-            self.url, content=checkpoint.note.encode("utf-8"),
-            headers={"Content-Type": "text/plain; charset=utf-8"}, timeout=self.timeout,
+            self.url,
+            content=checkpoint.note.encode("utf-8"),
+            headers={"Content-Type": "text/plain; charset=utf-8"},
+            timeout=self.timeout,
         )
         response.raise_for_status()
 

@@ -48,8 +48,18 @@ def test_verify_checkpoint_and_export_then_verify_the_bundle(home, tmp_path):
     assert result.exit_code == 0 and witness.exists()
     bundle = tmp_path / "b.jsonl"
     assert runner.invoke(audit_app, ["export", str(bundle), "--reader", "u-dpo"]).exit_code == 0
-    result = runner.invoke(audit_app, ["verify", "--bundle", str(bundle), "--public-key",
-                                       str(settings.key_dir / AUDIT_PUBLIC_FILE), "--trusted", str(witness)])
+    result = runner.invoke(
+        audit_app,
+        [
+            "verify",
+            "--bundle",
+            str(bundle),
+            "--public-key",
+            str(settings.key_dir / AUDIT_PUBLIC_FILE),
+            "--trusted",
+            str(witness),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "OK: 10 entries" in result.output  # the export itself was logged first
 
@@ -71,8 +81,10 @@ def test_events_and_flags(home):
     assert [e["index"] for e in data] == [1, 8]
     result = runner.invoke(audit_app, ["events", "--user", "u-caseworker-1", "--limit", "3"])
     assert result.exit_code == 0 and "More: --after 2" in result.output
-    result = runner.invoke(audit_app, ["events", "--format", "csv", "--since", "2026-03-02", "--until",
-                                       dt.date(2026, 3, 3).isoformat()])
+    result = runner.invoke(
+        audit_app,
+        ["events", "--format", "csv", "--since", "2026-03-02", "--until", dt.date(2026, 3, 3).isoformat()],
+    )
     assert result.exit_code == 0 and result.stdout.startswith("index,at,")
     result = runner.invoke(audit_app, ["flags"])
     assert result.exit_code == 0 and "break-glass" in result.output

@@ -62,10 +62,9 @@ def test_proofs_from_the_stored_log_verify_against_signed_checkpoints(log, make_
 def test_recording_in_the_callers_session_commits_or_rolls_back_with_the_action(log, make_event):
     with log.db.unit_of_work() as s:
         assert log.record(make_event(action="register"), session=s) == 0
-    with pytest.raises(RuntimeError):
-        with log.db.unit_of_work() as s:
-            log.record(make_event(action="register", reason_code="second"), session=s)
-            raise RuntimeError("the registration failed")
+    with pytest.raises(RuntimeError), log.db.unit_of_work() as s:
+        log.record(make_event(action="register", reason_code="second"), session=s)
+        raise RuntimeError("the registration failed")
     assert log.size() == 1
     assert log.record(make_event()) == 1  # the rolled-back index is reused: no gap
     assert log.verify().ok
@@ -100,15 +99,27 @@ def _append_in_process(url: str, key_dir: str, worker: int, n: int) -> None:
 
     log = AuditLog(Database(url), load_keys(__import__("pathlib").Path(key_dir)), checkpoint_every=None)
     for i in range(n):
-        log.record(AuditEvent(action="lookup", outcome="no-match", user_id=f"u-p{worker}", role="caseworker",
-                              agency="agency-a", purpose="deduplication", legal_basis="consent:c-1",
-                              decision="permit", reason_code="ok", query_fingerprint=f"fp-{worker}-{i}"))
+        log.record(
+            AuditEvent(
+                action="lookup",
+                outcome="no-match",
+                user_id=f"u-p{worker}",
+                role="caseworker",
+                agency="agency-a",
+                purpose="deduplication",
+                legal_basis="consent:c-1",
+                decision="permit",
+                reason_code="ok",
+                query_fingerprint=f"fp-{worker}-{i}",
+            )
+        )
 
 
 def test_concurrent_appenders_in_separate_processes_never_share_an_index(log, keys):
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_append_in_process, args=(log.db.url, str(keys.key_dir), w, 20))
-             for w in range(3)]
+    procs = [
+        ctx.Process(target=_append_in_process, args=(log.db.url, str(keys.key_dir), w, 20)) for w in range(3)
+    ]
     for p in procs:
         p.start()
     for p in procs:

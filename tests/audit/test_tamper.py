@@ -149,7 +149,9 @@ def test_replacing_a_checkpoint_is_caught(filled, keys):
 def test_a_checkpoint_signed_with_another_key_is_caught(filled, other_keys):
     with filled.db.unit_of_work() as s:
         row = s.get(AuditCheckpointRow, 10)
-        forged = sign_checkpoint(Checkpoint(row.origin, 10, b"\x22" * 32, row.at), other_keys.audit_signing_key())
+        forged = sign_checkpoint(
+            Checkpoint(row.origin, 10, b"\x22" * 32, row.at), other_keys.audit_signing_key()
+        )
         row.note, row.root_hash = forged.note, forged.root_hash
     report = filled.verify()
     assert report.first.checkpoint_size == 10 and "not signed by the audit key" in report.first.what
@@ -183,7 +185,7 @@ def test_http_witness_posts_the_note(filled, tmp_path):
     received: list[bytes] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             received.append(self.rfile.read(int(self.headers["Content-Length"])))
             self.send_response(204)
             self.end_headers()
@@ -203,10 +205,14 @@ def test_http_witness_posts_the_note(filled, tmp_path):
 
 # ---- the exported bundle, verified with the public key only -----------------------------------------------
 
+
 def _run_verifier(*args: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "registry.audit.verify_bundle", *map(str, args)],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},  # no REGISTRY_* keys or database settings
     )
 
@@ -228,7 +234,7 @@ def test_a_tampered_bundle_fails_in_a_fresh_process_and_names_the_entry(filled, 
     filled.export_bundle(bundle)
     lines = bundle.read_text().splitlines()
     i = next(n for n, line in enumerate(lines) if '"index": 4,' in line)
-    lines[i] = lines[i].replace('u-caseworker-1', 'u-caseworker-9')
+    lines[i] = lines[i].replace("u-caseworker-1", "u-caseworker-9")
     bundle.write_text("\n".join(lines) + "\n")
     result = _run_verifier(bundle, keys.key_dir / AUDIT_PUBLIC_FILE)
     assert result.returncode == 1
