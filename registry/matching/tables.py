@@ -1,11 +1,13 @@
-"""The linkage index table: one row of keyed encodings per case record (see registry.matching.encoding)."""
+"""Matching's tables: the linkage index (keyed encodings per record), the review queue, batch runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+import datetime as dt
+
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.store.db import Base
+from registry.store.db import Base, utcnow
 
 TOKEN = String(16)
 
@@ -42,3 +44,49 @@ Index("ix_linkage_family_father", LinkageEntry.family_skel, LinkageEntry.father_
 Index("ix_linkage_given_father", LinkageEntry.given_skel, LinkageEntry.father_skel)
 Index("ix_linkage_given_mother", LinkageEntry.given_skel, LinkageEntry.mother_skel)
 Index("ix_linkage_dob_family", LinkageEntry.dob_full, LinkageEntry.family_skel)
+
+
+class SuspectedDuplicate(Base):
+    """A pair of records that deduplication or registration thinks may be the same child: the review queue.
+
+    `digest_a`/`digest_b` are the records' content digests when the pair was suggested, so a pair that a
+    reviewer rejected is never suggested again unless one record's identity changes.
+    """
+
+    __tablename__ = "suspected_duplicates"
+    __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_suspected_duplicates_pair"),)
+
+    pair_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_a: Mapped[str] = mapped_column(String(32), index=True)  # the smaller record id
+    record_b: Mapped[str] = mapped_column(String(32), index=True)
+    probability: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))  # batch | registration
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|merged|rejected|stale
+    digest_a: Mapped[str] = mapped_column(String(40))
+    digest_b: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ClusterAssignment(Base):
+    """The latest batch run's cluster of each record (what `registry export clusters` writes)."""
+
+    __tablename__ = "cluster_assignments"
+
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)
+    run_id: Mapped[str] = mapped_column(String(32))
+
+
+class DedupeRun(Base):
+    __tablename__ = "dedupe_runs"
+
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    pairs_scored: Mapped[int] = mapped_column(Integer, default=0)
+    suspected: Mapped[int] = mapped_column(Integer, default=0)
+    clusters: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from registry.matching.names.dictionary import IDS_FILE, SPELLINGS_FILE, arabic_id, latin_key
+from registry.matching.names.skeleton import compose, latin_phonetic
 from registry.matching.names.split import is_test_name
 from registry.matching.names.transliteration import alignment_similarity
 from registry.matching.names.units import NameUnit, split_units
 
-MIN_ALIGNMENT = 0.7
+MIN_ALIGNMENT = 0.8
 # Frequencies count names of people from Arabic-speaking countries (the registry serves Syria and Egypt);
 # Iranian, Pakistani and Afghan rows still contribute spellings.
 NON_ARAB_COUNTRIES = frozenset({"IR", "PK", "AF"})
@@ -79,6 +80,7 @@ def build(data_dir: Path | None = None, output_dir: Path = OUTPUT_DIR) -> dict[s
     """Write the dictionary files and licence notices; return a few counts for the log."""
     data_dir = data_dir or default_data_dir()
     spellings: Counter[tuple[str, str]] = Counter()
+    phonetic_of: dict[str, str] = {}
     frequency: Counter[str] = Counter()
     kept = dropped = 0
 
@@ -92,7 +94,9 @@ def build(data_dir: Path | None = None, output_dir: Path = OUTPUT_DIR) -> dict[s
             return
         kept += 1
         name_id = arabic_id(pair[0])
-        spellings[(latin_key(pair[1]), name_id)] += count
+        key = latin_key(pair[1])
+        spellings[(key, name_id)] += count
+        phonetic_of[key] = compose(pair[1].prefix, latin_phonetic(pair[1].head), pair[1].suffix)
         if counts_as_frequency:
             frequency[name_id] += count
 
@@ -110,9 +114,9 @@ def build(data_dir: Path | None = None, output_dir: Path = OUTPUT_DIR) -> dict[s
 
     output_dir.mkdir(parents=True, exist_ok=True)
     with gzip.open(output_dir / IDS_FILE, "wt", encoding="utf-8", compresslevel=9) as out:
-        out.write("# name_id\tcount (Arab countries, name_units_by_country)\tmost frequent Latin key\n")
+        out.write("# name_id\tcount (Arab countries, name_units_by_country)\tphonetic form of the most frequent spelling\n")
         for name_id in sorted(totals):
-            out.write(f"{name_id}\t{frequency[name_id]}\t{best_latin[name_id][1]}\n")
+            out.write(f"{name_id}\t{frequency[name_id]}\t{phonetic_of[best_latin[name_id][1]]}\n")
     with gzip.open(output_dir / SPELLINGS_FILE, "wt", encoding="utf-8", compresslevel=9) as out:
         out.write("# latin_key\tname_id\tcount\n")
         for (key, name_id), count in sorted(spellings.items()):

@@ -25,8 +25,8 @@ def _as_unit(unit: NameUnit | str) -> NameUnit:
 
 
 def comparable_form(unit: NameUnit | str) -> str:
-    """ASCII comparable form: the dictionary's usual Latin spelling of a known name, else the phonetic
-    form (Arabic romanised letter by letter; Latin with country conventions folded)."""
+    """ASCII comparable form: the phonetic form of the dictionary's usual Latin spelling of a known name,
+    else the unit's own phonetic form (Arabic romanised letter by letter; Latin with country conventions folded)."""
     analysis = analyse_unit(_as_unit(unit))
     u = analysis.unit
     if analysis.known and analysis.name_id and (analysis.candidates[0][1] >= 0.5):

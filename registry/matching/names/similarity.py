@@ -14,6 +14,7 @@ Chains are compared unit by unit (chain_similarity).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,7 +22,13 @@ import jellyfish
 
 from registry.matching.names.chains import chain_from_units
 from registry.matching.names.dictionary import arabic_id, latin_key, load_dictionary
-from registry.matching.names.skeleton import head_phonetic, unit_skeleton
+from registry.matching.names.skeleton import (
+    arabic_phonetic,
+    head_phonetic,
+    latin_phonetic,
+    phonetic_skeleton,
+    unit_skeleton,
+)
 from registry.matching.names.transliteration import alignment_similarity
 from registry.matching.names.units import NameUnit, parse_unit, split_units
 
@@ -29,6 +36,15 @@ from registry.matching.names.units import NameUnit, parse_unit, split_units
 NAME_MATCH_THRESHOLD = 0.85
 # Ceiling for two names the dictionary knows as different names.
 KNOWN_DIFFERENT_CAP = 0.7
+# Id-distribution overlap from which two known names count as the same name.
+SAME_NAME_OVERLAP = 0.3
+PIVOT_PHONETIC_FACTOR = 0.9
+JOINED_ARTICLE_COST = 0.05
+# Below this Jaro-Winkler of consonant skeletons an Arabic/Latin pair is not aligned (scored low at once).
+SKELETON_PREFILTER = 0.6
+# A chain scores at most its given-name similarity plus this.
+GIVEN_NAME_MARGIN = 0.1
+_JOINED_ARTICLE = re.compile(r"(?:al|el)[aeiou][a-z]{3,}")
 STRUCTURE_MISMATCH_FACTOR = 0.6
 SKELETON_MISMATCH_FACTOR = 0.85
 
@@ -58,6 +74,16 @@ def analyse_unit(unit: NameUnit) -> UnitAnalysis:
     return UnitAnalysis(unit, head_phonetic(unit), unit_skeleton(unit), best, bool(candidates), candidates)
 
 
+@lru_cache(maxsize=200_000)
+def _arabic_skeleton(head: str) -> str:
+    return phonetic_skeleton(arabic_phonetic(head))
+
+
+@lru_cache(maxsize=200_000)
+def _latin_skeleton(head: str) -> str:
+    return phonetic_skeleton(latin_phonetic(head))
+
+
 @lru_cache(maxsize=50_000)
 def _id_head(name_id: str) -> str:
     return parse_unit(name_id).head
@@ -85,27 +111,55 @@ def _overlap(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...])
     return sum((p * shares.get(i, 0.0)) ** 0.5 for i, p in a)
 
 
+def _from_dictionary(phonetic: float, overlap: float) -> float:
+    """Both names known: a solid overlap means the same name; little or none means different names."""
+    if overlap >= SAME_NAME_OVERLAP:
+        return max(phonetic, 0.95 + 0.05 * overlap)
+    return min(phonetic, KNOWN_DIFFERENT_CAP + 0.3 * overlap)
+
+
+def _explained_elsewhere(arabic_head: str, lat: UnitAnalysis, phonetic: float) -> float:
+    """An unknown Arabic name against a known Latin spelling: if the spelling fits the name it is known
+    for better than this Arabic name (Mahmoud: محمود 1.0, محمد 0.85), lower the score by the difference."""
+    best = max((_alignment(_id_head(i), lat.unit.head) for i, p in lat.candidates[:3]
+                if p >= 0.2 and _id_head(i) != arabic_head), default=0.0)
+    return phonetic - max(0.0, best - phonetic)
+
+
+@lru_cache(maxsize=500_000)
+def _alignment(arabic_head: str, latin_head: str) -> float:
+    """Alignment similarity; a Latin head that still starts with a joined article before a vowel
+    (Alansari for الانصاري, left whole by the unit rules so that Elias stays Elias) may drop it.
+    Names whose skeletons are far apart are not aligned at all (fast path for clear non-matches)."""
+    skeleton_score = jellyfish.jaro_winkler_similarity(_arabic_skeleton(arabic_head), _latin_skeleton(latin_head))
+    if skeleton_score < SKELETON_PREFILTER:
+        return 0.5 * skeleton_score
+    score = alignment_similarity(arabic_head, latin_head)
+    if score < 1.0 and _JOINED_ARTICLE.match(latin_head):
+        score = max(score, alignment_similarity(arabic_head, latin_head[2:]) - JOINED_ARTICLE_COST)
+    return score
+
+
 def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis) -> float:
-    phonetic = alignment_similarity(ar.unit.head, lat.unit.head) if ar.unit.head or lat.unit.head else 1.0
+    if not ar.unit.head and not lat.unit.head:
+        return 1.0
+    phonetic = _alignment(ar.unit.head, lat.unit.head)
     if ar.known and lat.known:
-        overlap = _overlap(ar.candidates, lat.candidates)
-        if overlap > 0.0:
-            return max(phonetic, 0.95 + 0.05 * overlap)
-        return min(phonetic, KNOWN_DIFFERENT_CAP)
+        return _from_dictionary(phonetic, _overlap(ar.candidates, lat.candidates))
+    if lat.known:
+        return _explained_elsewhere(ar.unit.head, lat, phonetic)
     return phonetic
 
 
 def _latin_latin(a: UnitAnalysis, b: UnitAnalysis) -> float:
     phonetic = _latin_phonetic_similarity(a, b)
     if a.known and b.known:
-        overlap = _overlap(a.candidates, b.candidates)
-        if overlap > 0.0:
-            return max(phonetic, 0.95 + 0.05 * overlap)
-        return min(phonetic, KNOWN_DIFFERENT_CAP)
+        return _from_dictionary(phonetic, _overlap(a.candidates, b.candidates))
     if a.known or b.known:
+        # Pivot through Arabic: align the unknown spelling against the names the known one stands for.
         known, other = (a, b) if a.known else (b, a)
-        pivot = max(alignment_similarity(_id_head(i), other.unit.head) for i, p in known.candidates[:3])
-        return max(pivot, phonetic * 0.9)
+        pivot = max(_alignment(_id_head(i), other.unit.head) for i, p in known.candidates[:3])
+        return max(pivot, phonetic * PIVOT_PHONETIC_FACTOR)
     return phonetic
 
 
@@ -134,7 +188,8 @@ def unit_similarity(a: NameUnit, b: NameUnit) -> float:
 
 def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...]) -> float:
     """Similarity of two chains: the given names count double; the other units are matched to each other
-    regardless of position (parts are missing or shifted in real registries), best pairs first."""
+    regardless of position (parts are missing or shifted in real registries), best pairs first; the
+    result never exceeds the given-name similarity by more than GIVEN_NAME_MARGIN."""
     chain_a, chain_b = chain_from_units(a), chain_from_units(b)
     given = unit_similarity(chain_a.given, chain_b.given)
     rest_a, rest_b = list(a[1:]), list(b[1:])
@@ -151,7 +206,10 @@ def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...]) -> float:
     if not matched:
         # One side is a single name: only the given name is evidence, and weaker when the other has more.
         return given if len(a) == len(b) else given * 0.95
-    return (2.0 * given + sum(matched)) / (2.0 + len(matched))
+    average = (2.0 * given + sum(matched)) / (2.0 + len(matched))
+    # Siblings share father, grandfather and family and differ only in the given name: a given name
+    # that does not match keeps the chain from matching, however well the rest agrees.
+    return min(average, given + GIVEN_NAME_MARGIN)
 
 
 def name_similarity(a: str, b: str) -> float:

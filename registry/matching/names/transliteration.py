@@ -11,7 +11,6 @@ consonant skeleton apart when the dictionary does not know them.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 Option = tuple[str, float]
@@ -52,12 +51,12 @@ _CONSONANTS: dict[str, list[Option]] = {
     "ك": [("k", 0.0), ("c", 0.2), ("ck", 0.2), ("ch", 0.4), ("q", 0.3)],
     "ل": [("l", 0.0)],
     "م": [("m", 0.0)],
-    "ن": [("n", 0.0), ("m", 0.5)],
+    "ن": [("n", 0.0)],
     "ه": [("h", 0.0), ("", 0.5)],
 }
 _FINAL_HA: list[Option] = [("a", 0.0), ("ah", 0.0), ("eh", 0.0), ("e", 0.0), ("h", 0.0), ("", 0.3), ("at", 0.2),
                            ("et", 0.3), ("ih", 0.2), ("i", 0.5), ("ha", 0.2), ("aa", 0.2)]
-_FINAL_YA: list[Option] = _YA + [("a", 0.2)]  # ى (folded to ي) is -a: Mostafa
+_FINAL_YA: list[Option] = _YA + [("a", 0.05)]  # ى (folded to ي) is -a: Mostafa
 _FINAL_WAW: list[Option] = _WAW + [("", 0.4)]  # عمرو is Amr
 
 # Inserted short-vowel groups (a Latin vowel with no Arabic letter): free for one vowel, dearer for a
@@ -66,6 +65,7 @@ _INSERTIONS: list[Option] = [("a", 0.02), ("e", 0.02), ("i", 0.02), ("o", 0.02),
                              ("ei", 0.5), ("ai", 0.5), ("ay", 0.5), ("ey", 0.5), ("ie", 0.5), ("ee", 0.6),
                              ("oo", 0.6), ("aa", 0.6), ("ia", 0.6), ("ua", 0.6), ("y", 0.6), ("w", 0.7)]
 _FINAL_INSERTION_EXTRA = 0.45  # a trailing vowel with no Arabic letter (Hosni against حسن)
+_FINAL_E_EXTRA = 0.08  # ... except a French mute e (Arslane, Yacine, Noureddine)
 EDIT_COST = 1.0  # one substituted, missing or extra letter
 
 
@@ -84,6 +84,25 @@ def _options(word: str, i: int) -> list[Option]:
 
 
 @lru_cache(maxsize=50_000)
+def _indexed_options(word: str) -> tuple[tuple[dict[str, tuple[Option, ...]], tuple[Option, ...]], ...]:
+    """Per letter: its non-empty options indexed by first Latin letter, and its empty options."""
+    result = []
+    for opts in _expanded_options(word):
+        by_first: dict[str, list[Option]] = {}
+        for text, c in opts:
+            if text:
+                by_first.setdefault(text[0], []).append((text, c))
+        empty = tuple((t, c) for t, c in opts if not t)
+        result.append(({k: tuple(v) for k, v in by_first.items()}, empty))
+    return tuple(result)
+
+
+_INSERTIONS_BY_FIRST: dict[str, tuple[Option, ...]] = {}
+for _text, _cost in _INSERTIONS:
+    _INSERTIONS_BY_FIRST[_text[0]] = _INSERTIONS_BY_FIRST.get(_text[0], ()) + ((_text, _cost),)
+
+
+@lru_cache(maxsize=50_000)
 def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
     """Per letter, its options plus doubled consonants (shadda is not written: Mohammed)."""
     result = []
@@ -94,62 +113,62 @@ def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
     return tuple(result)
 
 
-@lru_cache(maxsize=50_000)
-def _tight_pattern(word: str) -> re.Pattern[str]:
-    """A regex of the free renderings: a spelling it matches aligns at (near) zero cost."""
-    parts = []
-    for i, opts in enumerate(_expanded_options(word)):
-        alts = sorted({o for o, c in opts if c <= 0.05}, key=len, reverse=True)
-        group = "(?:" + "|".join(re.escape(a) for a in alts) + ")" if alts else ""
-        parts.append(group + ("[aeiou]?" if i < len(word) - 1 else ""))
-    return re.compile("".join(parts))
-
-
 def alignment_cost(arabic: str, latin: str) -> float:
     """Minimum cost of reading `latin` (a-z) as a spelling of `arabic` (folded Arabic letters)."""
     if not arabic or not latin:
         return EDIT_COST * max(len(arabic), len(latin))
-    if _tight_pattern(arabic).fullmatch(latin):
-        return 0.0
     return _dp_cost(arabic, latin)
 
 
 @lru_cache(maxsize=200_000)
 def _dp_cost(arabic: str, latin: str) -> float:
     n, m = len(arabic), len(latin)
-    options = _expanded_options(arabic)
+    options = _indexed_options(arabic)
     inf = float("inf")
-    # cost[k][i][j]: arabic[:i] aligned with latin[:j]; k=1 when the last step inserted a vowel group.
-    cost = [[[inf] * (m + 1) for _ in range(n + 1)] for _ in range(2)]
-    cost[0][0][0] = 0.0
+    width = m + 1
+    # plain[i*width+j]: arabic[:i] aligned with latin[:j], last step consumed an Arabic letter (or start);
+    # vowel[...]: same, last step inserted a vowel group (two insertions in a row are not allowed).
+    plain = [inf] * ((n + 1) * width)
+    vowel = [inf] * ((n + 1) * width)
+    plain[0] = 0.0
     for i in range(n + 1):
+        row = i * width
+        nxt = row + width
+        by_first, empty = options[i] if i < n else ({}, ())
         for j in range(m + 1):
-            for k in (0, 1):
-                here = cost[k][i][j]
-                if here == inf:
-                    continue
-                if i < n:
-                    for text, c in options[i]:
+            here_plain = plain[row + j]
+            here_vowel = vowel[row + j]
+            here = here_plain if here_plain < here_vowel else here_vowel
+            if here == inf:
+                continue
+            if i < n:
+                for text, c in empty:
+                    if here + c < plain[nxt + j]:
+                        plain[nxt + j] = here + c
+                for text, c in by_first.get(latin[j], ()) if j < m else ():
+                    if latin.startswith(text, j):
+                        k = nxt + j + len(text)
+                        if here + c < plain[k]:
+                            plain[k] = here + c
+                # Edits: Arabic letter missing in the Latin, or replaced by another letter.
+                if here + EDIT_COST < plain[nxt + j]:
+                    plain[nxt + j] = here + EDIT_COST
+                if j < m and here + EDIT_COST < plain[nxt + j + 1]:
+                    plain[nxt + j + 1] = here + EDIT_COST
+            if j < m:
+                if here_plain < inf and i > 0 and latin[j] in "aeiouyw":
+                    extra = 0.0
+                    if i == n:
+                        extra = _FINAL_E_EXTRA if (j == m - 1 and latin[j] == "e") else _FINAL_INSERTION_EXTRA
+                    for text, c in _INSERTIONS_BY_FIRST.get(latin[j], ()):
                         if latin.startswith(text, j):
-                            jj = j + len(text)
-                            if here + c < cost[0][i + 1][jj]:
-                                cost[0][i + 1][jj] = here + c
-                    # Edits: Arabic letter missing in the Latin, or replaced by another letter.
-                    if here + EDIT_COST < cost[0][i + 1][j]:
-                        cost[0][i + 1][j] = here + EDIT_COST
-                    if j < m and here + EDIT_COST < cost[0][i + 1][j + 1]:
-                        cost[0][i + 1][j + 1] = here + EDIT_COST
-                if j < m:
-                    if k == 0 and i > 0:
-                        extra = _FINAL_INSERTION_EXTRA if i == n else 0.0
-                        for text, c in _INSERTIONS:
-                            if latin.startswith(text, j):
-                                jj = j + len(text)
-                                if here + c + extra < cost[1][i][jj]:
-                                    cost[1][i][jj] = here + c + extra
-                    if here + EDIT_COST < cost[0][i][j + 1]:
-                        cost[0][i][j + 1] = here + EDIT_COST
-    return min(cost[0][n][m], cost[1][n][m])
+                            k = row + j + len(text)
+                            if here_plain + c + extra < vowel[k]:
+                                vowel[k] = here_plain + c + extra
+                if here + EDIT_COST < plain[row + j + 1]:
+                    plain[row + j + 1] = here + EDIT_COST
+    last = n * width + m
+    return min(plain[last], vowel[last])
 
 
 def alignment_similarity(arabic: str, latin: str) -> float:

@@ -87,8 +87,7 @@ def _strip_latin_joined_article(word: str) -> str:
         return word
     m = _LAT_JOINED_ARTICLE.match(word)
     if m and len(word) - m.end() >= 4:
-        rest = word[m.end():]
-        return rest[1:] if m.group("c") else rest
+        return word[m.end():]  # the lookahead leaves one copy of an assimilated consonant: errachidi -> rachidi
     return word
 
 
@@ -223,9 +222,12 @@ def _split_latin_joined(word: str) -> tuple[str, str, str]:
         head = _undouble(re.sub(r"^[aeiou]{0,2}l?", "", rest, count=1))
         if len(head) >= 3:
             return "abd", head, ""
-    m = re.fullmatch(r"(?:abu|abou|aboo)(?P<head>[b-df-hj-np-tv-z][a-z]{2,})", word)
+    m = re.fullmatch(r"(?:abu|abou|aboo)(?:l(?=[b-df-hj-np-tv-z]))?(?P<head>[b-df-hj-np-tv-z][a-z]{2,})", word)
     if m:
         return "abu", _strip_latin_joined_article(m.group("head")), ""
+    m = re.fullmatch(r"(?:ben|bin|ibn)(?P<head>[b-df-hj-np-tv-z][a-z]{3,})", word)
+    if m:
+        return "ibn", _undouble(m.group("head")), ""
     m = _LAT_DIN_TAIL.fullmatch(word)
     if m and len(m.group("head")) >= 3:
         return "", _strip_latin_joined_article(m.group("head")), "din"

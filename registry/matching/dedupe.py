@@ -1,0 +1,183 @@
+"""Batch deduplication over the whole registry: encodings to DuckDB, train or reuse the model, predict,
+cluster, and fill the review queue. Only keyed encodings and coarse values ever reach DuckDB.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import delete, select
+
+from registry.matching.model import LinkageModel, train
+from registry.matching.tables import ClusterAssignment, DedupeRun, LinkageEntry, SuspectedDuplicate
+from registry.services.context import Registry
+from registry.store.db import utcnow
+from registry.store.models import CaseRecord
+
+MATCH_THRESHOLD = 0.95  # same child: clustered together, and "likely match" in a lookup
+REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
+TRAINING_SAMPLE = 200_000  # records the model is trained on; EM on more adds time, not accuracy
+
+_COLUMNS = [c.name for c in LinkageEntry.__table__.columns if c.name != "encoding_version"]
+_LISTS = {"given_grams": "INTEGER", "chain_keys": "VARCHAR", "chain_skels": "VARCHAR"}
+
+Progress = Callable[[str], None]
+
+
+def _select_list(col: str, kind: str) -> str:
+    split = f"string_split({col}, ' ')"
+    cast = f"list_transform({split}, lambda x: CAST(x AS INTEGER))" if kind == "INTEGER" else split
+    return f"CASE WHEN {col} IS NULL OR {col} = '' THEN CAST([] AS {kind}[]) ELSE {cast} END AS {col}"
+
+
+def load_into_duckdb(con: duckdb.DuckDBPyConnection, batches: Iterable[list[dict]], table: str = "linkage") -> int:
+    """Create `table` in DuckDB from stored entries (lists stored as text become DuckDB lists)."""
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    created, n = False, 0
+    for batch in batches:
+        if not batch:
+            continue
+        arrow = pa.Table.from_pylist([{c: row.get(c) for c in _COLUMNS} for row in batch])
+        con.register("_batch", arrow)
+        select_list = ", ".join(_select_list(c, _LISTS[c]) if c in _LISTS else c for c in _COLUMNS)
+        if created:
+            con.execute(f"INSERT INTO {table} SELECT {select_list} FROM _batch")
+        else:
+            con.execute(f"CREATE TABLE {table} AS SELECT {select_list} FROM _batch")
+            created = True
+        con.unregister("_batch")
+        n += len(batch)
+    if not created:
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(_COLUMNS)} FROM (SELECT NULL AS x) WHERE false")
+    return n
+
+
+@dataclass
+class DedupeResult:
+    run_id: str
+    records: int
+    pairs_scored: int
+    suspected: int
+    clusters: int
+    trained: bool
+
+
+def duckdb_connection(reg: Registry) -> duckdb.DuckDBPyConnection:
+    work = reg.settings.work_dir
+    work.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(work / "dedupe.duckdb"))
+    # Bounded memory: DuckDB spills to its temp folder beyond this.
+    con.execute(f"SET temp_directory='{work / 'duckdb-tmp'}'")
+    con.execute("SET memory_limit='4GB'")
+    con.execute("SET preserve_insertion_order=false")
+    return con
+
+
+def train_model(reg: Registry, con: duckdb.DuckDBPyConnection, table: str = "linkage") -> LinkageModel:
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    source = table
+    if n > TRAINING_SAMPLE:
+        con.execute(f"CREATE OR REPLACE TABLE linkage_sample AS SELECT * FROM {table} "
+                    f"USING SAMPLE reservoir({TRAINING_SAMPLE} ROWS) REPEATABLE (42)")
+        source = "linkage_sample"
+    model = train(con, source)
+    model.data["trained_on_records"] = min(n, TRAINING_SAMPLE)
+    return model
+
+
+def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: str = "linkage",
+                  threshold: float = REVIEW_THRESHOLD):
+    """Splink's predict with the model's parameters and its saved term frequencies. Returns the linker and
+    the predictions (a SplinkDataFrame)."""
+    from splink import DuckDBAPI, Linker
+
+    api = DuckDBAPI(con)
+    linker = Linker(api.register(table), model.splink_settings_for_predict())
+    for col, freqs in model.tf.items():
+        tf = pa.table({col: list(freqs.keys()), f"tf_{col}": list(freqs.values())})
+        linker.table_management.register_term_frequency_lookup(api.register(tf), col)
+    return linker, linker.inference.predict(threshold_match_probability=threshold)
+
+
+def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
+               excluded_children: set[str] | None = None) -> DedupeResult:
+    say = progress or (lambda _msg: None)
+    run_id = "run-" + secrets.token_hex(6)
+    con = duckdb_connection(reg)
+    try:
+        say("loading encodings")
+        with reg.db.unit_of_work() as s:
+            s.add(DedupeRun(run_id=run_id))
+        with reg.db.sessions() as s:
+            batches = (
+                [r for r in batch if not excluded_children or r["child_id"] not in excluded_children]
+                for batch in reg.index.all_entries(s)
+            )
+            n = load_into_duckdb(con, batches)
+        model_path: Path = reg.settings.model_path
+        trained = False
+        if retrain or not model_path.exists():
+            say(f"training the model on {min(n, TRAINING_SAMPLE)} records")
+            model = train_model(reg, con)
+            model.save(model_path)
+            trained = True
+        else:
+            model = LinkageModel.load(model_path)
+        say("scoring candidate pairs")
+        linker, predictions = predict_pairs(con, model)
+        say("clustering")
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=MATCH_THRESHOLD)
+        assignments = clusters.as_duckdbpyrelation().select("record_id, cluster_id").fetchall()
+        pairs = predictions.as_duckdbpyrelation().select(
+            "record_id_l, record_id_r, match_probability, match_weight").fetchall()
+        say("filling the review queue")
+        suspected = _store(reg, run_id, pairs, assignments)
+        result = DedupeResult(run_id, n, len(pairs), suspected, len({c for _, c in assignments}), trained)
+        with reg.db.unit_of_work() as s:
+            run = s.get(DedupeRun, run_id)
+            run.finished_at, run.records, run.pairs_scored = utcnow(), n, len(pairs)
+            run.suspected, run.clusters = suspected, result.clusters
+        return result
+    finally:
+        con.close()
+
+
+def _store(reg: Registry, run_id: str, pairs: list, assignments: list) -> int:
+    """Cluster assignments replaced; new suspected pairs queued (rejected pairs stay rejected while their
+    records are unchanged; pairs whose records already belong to one child are not queued)."""
+    with reg.db.unit_of_work() as s:
+        s.execute(delete(ClusterAssignment))
+        s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
+                               [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
+        records = {r.record_id: (r.child_id, r.content_digest) for r in
+                   s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
+        known = {(p.record_a, p.record_b): p for p in s.scalars(select(SuspectedDuplicate))}
+        added = 0
+        for left, right, prob, weight in pairs:
+            a, b = sorted((left, right))
+            if a not in records or b not in records or records[a][0] == records[b][0]:
+                continue
+            digests = (records[a][1], records[b][1])
+            existing = known.get((a, b))
+            if existing is not None:
+                if existing.status == "rejected" and (existing.digest_a, existing.digest_b) == digests:
+                    continue  # sticky: a reviewer said no, and neither record has changed
+                if existing.status == "open":
+                    existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                    continue
+                if existing.status in ("rejected", "stale"):
+                    existing.status = "open"
+                    existing.digest_a, existing.digest_b = digests
+                    existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                    added += 1
+                continue
+            s.add(SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight,
+                                     source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id))
+            added += 1
+        return added

@@ -1,0 +1,188 @@
+"""The linkage model: trained with Splink (unsupervised EM, u by random sampling), saved as plain data, and
+scored either by Splink (batch) or by `LinkageModel.score` (real time) with the same parameters.
+
+The model file holds the Splink settings with every m and u written out, the prior, and the term-frequency
+table of given names, so a loaded model scores exactly as the saved one did.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison
+
+FORMAT = "registry-linkage-model/1"
+TF_COLUMNS = ("given_key",)
+MIN_PROBABILITY = 1e-300  # Splink's clamp
+
+# Batch blocking rules, checked for pair counts at scale (docs/matching.md). Each is an indexed lookup in
+# the real-time path too (registry.matching.index.LinkageIndex.candidates).
+BLOCKING_RULES = (
+    "l.nid = r.nid",
+    "l.given_skel = r.given_skel AND l.birth_year = r.birth_year",
+    "l.family_skel = r.family_skel AND l.father_skel = r.father_skel",
+    "l.given_skel = r.given_skel AND l.father_skel = r.father_skel",
+    "l.given_skel = r.given_skel AND l.mother_skel = r.mother_skel",
+    "l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
+)
+# Each comparison gets its parameters from a pass whose blocking does not involve it (BRIEF section 5).
+EM_PASSES = (
+    "l.dob_full = r.dob_full",  # names, family, sex, national ID, governorate
+    "l.given_key = r.given_key AND l.family_skel = r.family_skel",  # date of birth, sex, national ID
+)
+DETERMINISTIC_RULES = (
+    "l.nid = r.nid",
+    "l.given_key = r.given_key AND l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
+)
+
+log = logging.getLogger("registry.matching")
+
+
+@dataclass(frozen=True)
+class FieldScore:
+    comparison: str
+    title: str
+    level: int
+    label: str
+    weight: float  # match weight (log2 Bayes factor), term-frequency adjustment included
+    tf_adjustment: float
+
+
+@dataclass(frozen=True)
+class PairScore:
+    match_weight: float
+    probability: float
+    fields: tuple[FieldScore, ...]
+
+
+def probability_from_weight(weight: float) -> float:
+    return 2.0**weight / (1.0 + 2.0**weight) if weight < 1000 else 1.0
+
+
+class LinkageModel:
+    def __init__(self, data: Mapping[str, Any]):
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a linkage model file (format {data.get('format')!r}, expected {FORMAT})")
+        self.data = dict(data)
+        self.settings: dict = data["splink_settings"]
+        self.tf: dict[str, dict[str, float]] = data.get("tf_tables", {})
+        self.prior = float(self.settings["probability_two_random_records_match"])
+        self._levels: list[list[dict]] = [c["comparison_levels"] for c in self.settings["comparisons"]]
+        self._by_name = {c.name: c for c in COMPARISONS}
+        self.comparisons: list[Comparison] = [self._by_name[c["output_column_name"]] for c in self.settings["comparisons"]]
+
+    # ---- persistence --------------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "LinkageModel":
+        return cls(json.loads(Path(path).read_text()))
+
+    # ---- scoring ------------------------------------------------------------------------------------------
+    def level_weight(self, ci: int, li: int) -> float:
+        level = self._levels[ci][li]
+        if level.get("is_null_level"):
+            return 0.0
+        m = max(level["m_probability"], MIN_PROBABILITY)
+        u = max(level["u_probability"], MIN_PROBABILITY)
+        return math.log2(m / u)
+
+    def _tf_adjustment(self, ci: int, li: int, left: Mapping, right: Mapping) -> float:
+        level = self._levels[ci][li]
+        col = level.get("tf_adjustment_column")
+        if not col or level.get("is_null_level") or level["sql_condition"] == "ELSE":
+            return 0.0
+        table = self.tf.get(col, {})
+        tl, tr = table.get(left.get(col)), table.get(right.get(col))
+        if tl is None and tr is None:
+            return 0.0
+        tf_u = max(tl if tl is not None else tr, tr if tr is not None else tl,
+                   level.get("tf_minimum_u_value", 0.0))
+        return level.get("tf_adjustment_weight", 1.0) * (math.log2(level["u_probability"]) - math.log2(tf_u))
+
+    def score(self, left: Mapping, right: Mapping) -> PairScore:
+        """Score one pair of linkage rows exactly as Splink's predict would."""
+        total = math.log2(self.prior / (1.0 - self.prior))
+        fields = []
+        for ci, comparison in enumerate(self.comparisons):
+            li = comparison.level_of(left, right)
+            tf = self._tf_adjustment(ci, li, left, right)
+            w = self.level_weight(ci, li) + tf
+            total += w
+            fields.append(FieldScore(comparison.name, comparison.title, li, comparison.levels[li].label, w, tf))
+        return PairScore(total, probability_from_weight(total), tuple(fields))
+
+    def splink_settings_for_predict(self) -> dict:
+        s = json.loads(json.dumps(self.settings))
+        s["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": "duckdb"}
+                                                       for r in BLOCKING_RULES]
+        s["retain_matching_columns"] = False
+        s["retain_intermediate_calculation_columns"] = False
+        return s
+
+
+def base_settings() -> dict:
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_id",
+        "comparisons": [splink_comparison(c) for c in COMPARISONS],
+        "blocking_rules_to_generate_predictions": [{"blocking_rule": r, "sql_dialect": "duckdb"}
+                                                   for r in BLOCKING_RULES],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+        "max_iterations": 20,
+        "em_convergence": 0.001,
+    }
+
+
+def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e6, seed: int = 42,
+          recall: float = 0.7) -> LinkageModel:
+    """Train on a DuckDB table of linkage rows (lists as DuckDB lists). Unsupervised: no labels."""
+    from splink import DuckDBAPI, Linker
+
+    api = DuckDBAPI(con)
+    linker = Linker(api.register(table), base_settings())
+    linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    for rule in EM_PASSES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    return _model_from_linker(linker, con, table)
+
+
+def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) -> LinkageModel:
+    obj = linker._settings_obj
+    # Written out from Splink's in-memory settings so that defaults and "level not observed" become numbers.
+    comparisons = []
+    for comparison, ours in zip(obj.comparisons, COMPARISONS):
+        spec = splink_comparison(ours)
+        for level, out in zip(comparison.comparison_levels, spec["comparison_levels"]):
+            if not level.is_null_level:
+                out["m_probability"] = float(level.m_probability)
+                out["u_probability"] = float(level.u_probability)
+        comparisons.append(spec)
+    settings = base_settings()
+    settings["comparisons"] = comparisons
+    settings["probability_two_random_records_match"] = float(obj._probability_two_random_records_match)
+    tf_tables = {col: term_frequencies(con, table, col) for col in TF_COLUMNS}
+    return LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables})
+
+
+def term_frequencies(con: duckdb.DuckDBPyConnection, table: str, col: str) -> dict[str, float]:
+    """Relative frequency of each value among non-null values (Splink's definition)."""
+    rows = con.execute(
+        f"SELECT {col}, count(*) * 1.0 / sum(count(*)) OVER () FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}"
+    ).fetchall()
+    return {v: float(f) for v, f in rows}
