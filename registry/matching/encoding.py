@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from registry.identity.dates import PartialDate
 from registry.identity.model import Identity
@@ -53,7 +53,7 @@ class LinkageRow:
     nid: str | None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, set[str]]:

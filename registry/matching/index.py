@@ -45,16 +45,18 @@ class LinkageIndex:
     def __init__(self, keys: KeyRing):
         self.encoder = LinkageEncoder(keys)
 
-    def update(self, session: Session, record_id: str, child_id: str, identity: Identity) -> LinkageRow:
-        row = self.encoder.encode(record_id, child_id, identity)
-        values = to_entry(row)
+    def entry_values(self, record_id: str, child_id: str, identity: Identity) -> dict:
+        """The index row for a record, encoded: column values, ready to insert."""
+        return to_entry(self.encoder.encode(record_id, child_id, identity))
+
+    def update(self, session: Session, record_id: str, child_id: str, identity: Identity) -> None:
+        values = self.entry_values(record_id, child_id, identity)
         entry = session.get(LinkageEntry, record_id)
         if entry is None:
             session.add(LinkageEntry(**values))
         else:
             for k, v in values.items():
                 setattr(entry, k, v)
-        return row
 
     def remove(self, session: Session, record_id: str) -> None:
         session.execute(delete(LinkageEntry).where(LinkageEntry.record_id == record_id))

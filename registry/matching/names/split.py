@@ -1,23 +1,27 @@
 """The fixed train/test split of the shared name data, by Arabic name (never by row).
 
 All spellings of one Arabic name fall on the same side, so a name measured in the benchmark was never
-seen by the dictionary builder. The side is a stable hash of a split key derived from the data's folded
-Arabic key (spaces and a leading article removed, so الحسن and حسن, عبد الله and عبدالله go together).
+seen by the dictionary builder. The side is a stable hash (SHA-256) of the name's dictionary id (its
+canonical folded Arabic form: الحسن and حسن, عبد الله and عبدالله, عبد الرحمن and عبدالرحمن go together).
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from registry.matching.names.dictionary import arabic_id
 from registry.matching.names.normalize import fold_arabic
+from registry.matching.names.units import split_units
 
 TEST_PERCENT = 20
 
 
 def split_key(arabic_key: str) -> str:
-    """The key a data row is split by: folded Arabic letters, no spaces, no leading ال."""
-    key = fold_arabic(arabic_key).replace(" ", "")
-    return key[2:] if key.startswith("ال") and len(key) >= 4 else key
+    """The key a data row is split by: the dictionary id of the Arabic unit (else its folded letters)."""
+    units = split_units(arabic_key)
+    if len(units) == 1 and units[0].script == "arabic":
+        return arabic_id(units[0])
+    return fold_arabic(arabic_key).replace(" ", "")
 
 
 def is_test_name(arabic_key: str) -> bool:
