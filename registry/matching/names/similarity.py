@@ -23,7 +23,7 @@ import jellyfish
 from registry.matching.names.chains import chain_from_units
 from registry.matching.names.dictionary import arabic_id, latin_key, load_dictionary
 from registry.matching.names.skeleton import (
-    arabic_phonetic,
+    arabic_skeleton,
     head_phonetic,
     latin_phonetic,
     phonetic_skeleton,
@@ -75,11 +75,6 @@ def analyse_unit(unit: NameUnit) -> UnitAnalysis:
 
 
 @lru_cache(maxsize=200_000)
-def _arabic_skeleton(head: str) -> str:
-    return phonetic_skeleton(arabic_phonetic(head))
-
-
-@lru_cache(maxsize=200_000)
 def _latin_skeleton(head: str) -> str:
     return phonetic_skeleton(latin_phonetic(head))
 
@@ -102,6 +97,11 @@ def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
     score = jellyfish.jaro_winkler_similarity(a.phonetic, b.phonetic)
     if a.skeleton != b.skeleton:
         score *= SKELETON_MISMATCH_FACTOR
+    # A joined article before a vowel left on one side only (Alansari / Al-Ansari).
+    for x, y in ((a, b), (b, a)):
+        if _JOINED_ARTICLE.match(x.unit.head) and not _JOINED_ARTICLE.match(y.unit.head):
+            stripped = latin_phonetic(x.unit.head[2:])
+            score = max(score, jellyfish.jaro_winkler_similarity(stripped, y.phonetic) - JOINED_ARTICLE_COST)
     return score
 
 
@@ -131,9 +131,11 @@ def _alignment(arabic_head: str, latin_head: str) -> float:
     """Alignment similarity; a Latin head that still starts with a joined article before a vowel
     (Alansari for الانصاري, left whole by the unit rules so that Elias stays Elias) may drop it.
     Names whose skeletons are far apart are not aligned at all (fast path for clear non-matches)."""
-    skeleton_score = jellyfish.jaro_winkler_similarity(_arabic_skeleton(arabic_head), _latin_skeleton(latin_head))
-    if skeleton_score < SKELETON_PREFILTER:
-        return 0.5 * skeleton_score
+    skeleton_a, skeleton_b = arabic_skeleton(arabic_head), _latin_skeleton(latin_head)
+    if min(len(skeleton_a), len(skeleton_b)) >= 3:
+        skeleton_score = jellyfish.jaro_winkler_similarity(skeleton_a, skeleton_b)
+        if skeleton_score < SKELETON_PREFILTER:
+            return 0.5 * skeleton_score
     score = alignment_similarity(arabic_head, latin_head)
     if score < 1.0 and _JOINED_ARTICLE.match(latin_head):
         score = max(score, alignment_similarity(arabic_head, latin_head[2:]) - JOINED_ARTICLE_COST)

@@ -88,6 +88,33 @@ def phonetic_skeleton(phonetic: str) -> str:
     return skeleton
 
 
+# Arabic letter -> skeleton symbol, straight from the letters (going through the phonetic string would
+# read س+ه as "sh" in سهى). Vowel letters, ع and ء are handled by position in arabic_skeleton.
+_AR_SKELETON = {
+    "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "X", "د": "d", "ذ": "z", "ر": "r", "ز": "z",
+    "س": "s", "ش": "S", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "غ": "G", "ف": "f", "ق": "k", "ك": "k",
+    "ل": "l", "م": "m", "ن": "n", "ه": "h",
+}
+
+
+@lru_cache(maxsize=200_000)
+def arabic_skeleton(word: str) -> str:
+    """Consonant skeleton of a folded Arabic head, on the same symbols as phonetic_skeleton."""
+    if not word:
+        return ""
+    first = word[0]
+    head = "A" if first in "اعء" else ("w" if first == "و" else ("y" if first == "ي" else _AR_SKELETON.get(first, "")))
+    skeleton = _DOUBLE.sub(r"\1", head + "".join(_AR_SKELETON.get(ch, "") for ch in word[1:]))
+    if len(skeleton) > 1 and skeleton.endswith("h"):
+        skeleton = skeleton[:-1]
+    return skeleton
+
+
+def head_skeleton(unit: NameUnit) -> str:
+    """Consonant skeleton of the unit's head, whatever its script."""
+    return arabic_skeleton(unit.head) if unit.script == "arabic" else phonetic_skeleton(latin_phonetic(unit.head))
+
+
 def head_phonetic(unit: NameUnit) -> str:
     """Phonetic form of the unit's head, whatever its script."""
     return arabic_phonetic(unit.head) if unit.script == "arabic" else latin_phonetic(unit.head)
@@ -101,4 +128,4 @@ def compose(prefix: str, head: str, suffix: str) -> str:
 @lru_cache(maxsize=200_000)
 def unit_skeleton(unit: NameUnit) -> str:
     """Cross-script skeleton of a unit: equal for عبد الرحمن, Abdel Rahman, Abdulrahman (abd-rhmn)."""
-    return compose(unit.prefix, phonetic_skeleton(head_phonetic(unit)), unit.suffix)
+    return compose(unit.prefix, head_skeleton(unit), unit.suffix)

@@ -56,7 +56,7 @@ _CONSONANTS: dict[str, list[Option]] = {
 }
 _FINAL_HA: list[Option] = [("a", 0.0), ("ah", 0.0), ("eh", 0.0), ("e", 0.0), ("h", 0.0), ("", 0.3), ("at", 0.2),
                            ("et", 0.3), ("ih", 0.2), ("i", 0.5), ("ha", 0.2), ("aa", 0.2)]
-_FINAL_YA: list[Option] = _YA + [("a", 0.05)]  # ى (folded to ي) is -a: Mostafa
+_FINAL_YA: list[Option] = _YA + [("a", 0.15)]  # ى (folded to ي) is -a: Mostafa
 _FINAL_WAW: list[Option] = _WAW + [("", 0.4)]  # عمرو is Amr
 
 # Inserted short-vowel groups (a Latin vowel with no Arabic letter): free for one vowel, dearer for a

@@ -47,7 +47,7 @@ _LAT_DIN = frozenset("din deen dine eddin eddine eddeen uddin uddeen addin iddin
 _LAT_ALLAH = frozenset("allah alla ullah ulla ollah olla illah ellah lah llah".split())
 _LAT_ALLAH_TAIL = re.compile(r"[aeiou]{0,2}ll?[aeiou]h?|[aeiou]?llah?")
 _LAT_DIN_TAIL = re.compile(r"(?P<head>[a-z]{2,}?)(?:[aeiou][ld]|[aeiou]{1,2})(?:d(?:i|ee|ea)ne?)")
-_LAT_JOINED_ARTICLE = re.compile(r"(?:a|e)l(?=[b-df-hj-np-tv-z])|(?:a|e)(?P<c>[tdrzsn])(?=(?P=c))")
+_LAT_JOINED_ARTICLE = re.compile(r"(?:a|e)l(?=[b-df-hj-km-np-tv-z])|(?:a|e)(?P<c>[tdrzsn])(?=(?P=c))")
 
 
 @dataclass(frozen=True)
@@ -200,10 +200,13 @@ def _latin_unit(group: list[str]) -> NameUnit:
         suffix, words = "allah", []
     if suffix and len(words) > 1 and (_LAT_ARTICLE.fullmatch(words[-1]) or _LAT_SUN_ARTICLE.fullmatch(words[-1])):
         words.pop()  # the article of the suffix: Nour el Din, Nasr ad Din
-    if len(words) > 1 and _is_latin_article(words[0], words[1]):
+    separated_article = len(words) > 1 and _is_latin_article(words[0], words[1])
+    if separated_article:
         words.pop(0)  # separated article: al hassan, ar rahman
     head = "".join(words)
-    if not prefix and not suffix and len(words) == 1:
+    if not prefix and not suffix and len(words) == 1 and separated_article:
+        head = _undouble(head)  # El Esseily: the head keeps its own letters
+    elif not prefix and not suffix and len(words) == 1:
         prefix, head, suffix = _split_latin_joined(head)
     elif prefix == "abd" and head in _LAT_ALLAH:
         head, suffix = "", "allah"
@@ -225,7 +228,7 @@ def _split_latin_joined(word: str) -> tuple[str, str, str]:
     m = re.fullmatch(r"(?:abu|abou|aboo)(?:l(?=[b-df-hj-np-tv-z]))?(?P<head>[b-df-hj-np-tv-z][a-z]{2,})", word)
     if m:
         return "abu", _strip_latin_joined_article(m.group("head")), ""
-    m = re.fullmatch(r"(?:ben|bin|ibn)(?P<head>[b-df-hj-np-tv-z][a-z]{3,})", word)
+    m = re.fullmatch(r"(?:ben|bin|ibn)(?P<head>[b-df-hj-np-tv-z][a-z]{3,}|[aeiou][a-z]{2,})", word)
     if m:
         return "ibn", _undouble(m.group("head")), ""
     m = _LAT_DIN_TAIL.fullmatch(word)
