@@ -103,20 +103,19 @@ def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str
         resource["id"] = str(index)
     if event.legal_basis.startswith("consent:"):
         resource["basedOn"] = [{"reference": f"Consent/{event.legal_basis.removeprefix('consent:')}"}]
+    entities: list[object] = resource["entity"]  # type: ignore[assignment]
+    extensions: list[object] = resource["extension"]  # type: ignore[assignment]
     if event.query_fingerprint is not None:
-        resource["entity"].append(
-            {  # type: ignore[attr-defined]
+        entities.append(
+            {
                 "role": _coding(OBJECT_ROLE, "24", "Query"),
                 "query": base64.b64encode(event.query_fingerprint.encode("ascii")).decode("ascii"),
             }
         )
     if event.request_id is not None:
-        resource["extension"].append(
-            {
-                "url": f"{SYSTEM}/StructureDefinition/request-id",  # type: ignore[attr-defined]
-                "valueString": event.request_id,
-            }
+        extensions.append(
+            {"url": f"{SYSTEM}/StructureDefinition/request-id", "valueString": event.request_id}
         )
-    if not resource["entity"]:
+    if not entities:
         del resource["entity"]
     return resource

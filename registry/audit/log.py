@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nacl.signing
@@ -77,21 +77,24 @@ class AuditLog:
         Other appenders wait on that index until then: keep such transactions short.
         """
         if session is not None:
-            return self._with_retries(lambda: self._append_in_savepoint(session, event))
-        index = self._with_retries(lambda: self._append_own(event))
+            # Only a lost race for the index is retried here; a lock timeout is the caller's to handle.
+            return self._with_retries(lambda: self._append_in_savepoint(session, event), retry_locked=False)
+        index = self._with_retries(lambda: self._append_own(event), retry_locked=True)
         if self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
             self.checkpoint()
         return index
 
-    def _with_retries(self, attempt):  # type: ignore[no-untyped-def]
+    def _with_retries(self, attempt: Callable[[], int], retry_locked: bool) -> int:
         for n in range(MAX_ATTEMPTS):
             try:
                 return attempt()
-            except (IntegrityError, OperationalError) as e:
-                # IntegrityError: another appender took this index. OperationalError: SQLite busy/locked.
-                if isinstance(e, OperationalError) and "locked" not in str(e) and "busy" not in str(e):
+            except IntegrityError:
+                pass  # another appender took this index: read the new last entry and try the next one
+            except OperationalError as e:
+                # SQLite: "database is locked" after the busy timeout; a fresh transaction can try again.
+                if not retry_locked or ("locked" not in str(e) and "busy" not in str(e)):
                     raise
-                time.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))
+            time.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))
         raise AuditLogError(f"could not append after {MAX_ATTEMPTS} attempts (too much contention)")
 
     def _append_own(self, event: AuditEvent) -> int:

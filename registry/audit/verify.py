@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nacl.signing
 
@@ -128,7 +129,7 @@ def verify_entries(
     *,
     origin: str | None = None,
     trusted_checkpoint: str | None = None,
-    on_entry: object = None,
+    on_entry: Callable[[int, LogEntry], Iterable[Problem]] | None = None,
 ) -> Report:
     """Check a log (entries in index order) against its signed checkpoints and an optional trusted one.
 
@@ -211,8 +212,8 @@ def verify_entries(
                         index=index,
                     )
                 )
-            if callable(on_entry):
-                for p in on_entry(index, entry) or ():
+            if on_entry is not None:
+                for p in on_entry(index, entry):
                     report.add(p)
         prev = leaf
         frontier.append(leaf)
@@ -268,7 +269,7 @@ def _read_bundle(path: Path) -> tuple[dict[str, object], list[str], Iterator[Sto
         f.close()
         raise ValueError(f"{path} is not a registry audit bundle (version {BUNDLE_VERSION})")
     notes: list[str] = []
-    first_entry: dict[str, object] | None = None
+    first_entry: dict[str, Any] | None = None
     for line in f:
         obj = json.loads(line)
         if "checkpoint" in obj:

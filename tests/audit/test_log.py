@@ -144,3 +144,26 @@ def test_times_are_stored_in_utc(log, make_event):
     aware = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
     log.record(make_event(at=aware))
     assert log.entry(0).event.at == dt.datetime(2026, 3, 2, 9, 0)
+
+
+def test_concurrent_appenders_inside_callers_sessions_never_share_an_index(log, make_event):
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(10):
+                with log.db.unit_of_work() as s:
+                    log.record(make_event(user_id=f"u-{n}", query_fingerprint=f"fp-{n}-{i}"), session=s)
+                log.record(make_event(user_id=f"u-{n}", query_fingerprint=f"fp-own-{n}-{i}"))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert log.size() == 80
+    log.checkpoint()
+    assert log.verify().ok
