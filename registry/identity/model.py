@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from registry.errors import FieldError, InvalidInput
@@ -69,7 +69,7 @@ class Identity:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (dates as text). This is what the vault seals."""
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["date_of_birth"] = self.date_of_birth.isoformat() if self.date_of_birth else None
         return d
 

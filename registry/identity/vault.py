@@ -40,22 +40,25 @@ class Vault:
     def __init__(self, keys: KeyRing):
         self._keys = keys
 
-    def seal(self, session: Session, record_id: str, identity: Identity) -> None:
-        """Encrypt and store (or replace) a record's identity."""
+    def sealed(self, record_id: str, identity: Identity) -> dict:
+        """The vault row for a record's identity, encrypted: column values, ready to insert or update."""
         plaintext = json.dumps(identity.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
         data_key = nacl.utils.random(32)
         nonce = nacl.utils.random(_NONCE)
         ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, _aad(record_id), nonce, data_key)
         version, wrapped = self._keys.wrap_data_key(data_key, record_id)
+        return {"record_id": record_id, "master_key_version": version, "wrapped_data_key": wrapped,
+                "ciphertext": nonce + ct, "sealed_at": utcnow(), "erased_at": None}
+
+    def seal(self, session: Session, record_id: str, identity: Identity) -> None:
+        """Encrypt and store (or replace) a record's identity."""
+        values = self.sealed(record_id, identity)
         entry = session.get(VaultEntry, record_id)
         if entry is None:
-            entry = VaultEntry(record_id=record_id)
-            session.add(entry)
-        entry.master_key_version = version
-        entry.wrapped_data_key = wrapped
-        entry.ciphertext = nonce + ct
-        entry.sealed_at = utcnow()
-        entry.erased_at = None
+            session.add(VaultEntry(**values))
+        else:
+            for k, v in values.items():
+                setattr(entry, k, v)
 
     def open(self, session: Session, record_id: str) -> Identity:
         """Decrypt a record's identity. Callers must have passed the policy check for this read."""

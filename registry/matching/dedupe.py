@@ -79,7 +79,7 @@ def duckdb_connection(reg: Registry) -> duckdb.DuckDBPyConnection:
 
 
 def train_model(reg: Registry, con: duckdb.DuckDBPyConnection, table: str = "linkage") -> LinkageModel:
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     source = table
     if n > TRAINING_SAMPLE:
         con.execute(f"CREATE OR REPLACE TABLE linkage_sample AS SELECT * FROM {table} "

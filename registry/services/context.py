@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from registry.audit import AuditLog
 from registry.config import Settings, load_settings
-from registry.identity.model import Identity
 from registry.identity.vault import Vault
 from registry.keys import KeyRing, create_key_dir, load_keys
+from registry.matching.index import LinkageIndex
 from registry.store.db import Database
 from registry.store.migrate import upgrade
 
@@ -25,15 +22,7 @@ class Registry:
     vault: Vault
     audit: AuditLog
 
-    index: Any = None  # the linkage index (registry.matching), attached when matching is available
-
-    def index_record(self, session: Session, record_id: str, child_id: str, identity: Identity) -> None:
-        if self.index is not None:
-            self.index.update(session, record_id, child_id, identity)
-
-    def unindex_record(self, session: Session, record_id: str) -> None:
-        if self.index is not None:
-            self.index.remove(session, record_id)
+    index: LinkageIndex
 
     def close(self) -> None:
         self.db.dispose()
@@ -43,8 +32,6 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
     settings = settings or load_settings()
     keys = keys or load_keys(settings.key_dir)
     db = Database(settings.database_url)
-    from registry.matching.index import LinkageIndex
-
     return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys), audit=AuditLog(db, keys),
                     index=LinkageIndex(keys))
 

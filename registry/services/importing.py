@@ -19,7 +19,7 @@ from registry.errors import Conflict, InvalidInput
 from registry.identity.model import validate_identity
 from registry.identity.text import clean_text
 from registry.services.context import Registry
-from registry.services.registration import erased_reference, register_record
+from registry.services.registration import erased_reference, register_records
 from registry.store.models import CaseRecord
 
 COLUMNS = (
@@ -160,14 +160,24 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
         return
     with reg.db.unit_of_work() as session:
         existing = _existing_records(reg, session, [(i.institution, i.source_ref) for _, i in valid])
-        for row_number, identity in valid:
-            try:  # register_record refuses (Conflict) before it writes anything, so the batch stays whole
-                result = register_record(reg, session, identity,
-                                         existing.get((identity.institution, identity.source_ref)), known=True)
-            except Conflict as e:
-                report.rejected += 1
-                report.errors.append((row_number, identity.source_ref, e.field or "row", e.reason))
-                continue
+        try:  # refused (Conflict) before anything is written, so the batch stays whole
+            results = register_records(reg, session, [(i, existing.get((i.institution, i.source_ref)))
+                                                      for _, i in valid])
+        except Conflict:
+            results = None
+        if results is None:  # some rows were erased records: report them, register the rest
+            ok = []
+            for row_number, identity in valid:
+                rec = existing.get((identity.institution, identity.source_ref))
+                if rec is not None and rec.status == "erased":
+                    report.rejected += 1
+                    report.errors.append((row_number, identity.source_ref, "source_ref",
+                                          "this record was erased at the child's request and cannot be "
+                                          "registered again under the same reference"))
+                else:
+                    ok.append((identity, rec))
+            results = register_records(reg, session, ok)
+        for result in results:
             setattr(report, result.outcome, getattr(report, result.outcome) + 1)
 
 

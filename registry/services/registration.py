@@ -6,14 +6,16 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from registry.errors import Conflict, NotFound
 from registry.identity.model import Identity
 from registry.identity.pseudonym import new_pseudonym, parse_pseudonym
 from registry.services.context import Registry
-from registry.store.models import CaseRecord, Child
+from registry.matching.tables import LinkageEntry
+from registry.store.db import utcnow
+from registry.store.models import CaseRecord, Child, VaultEntry
 
 
 @dataclass(frozen=True)
@@ -51,36 +53,52 @@ def register_record(
 
     The same (institution, source_ref) again with the same content changes nothing; with new content it
     re-seals the identity and refreshes its encodings, keeping the child's pseudonym.
-    `known=True` means the caller already looked the record up (and passes it, or None) -- the bulk path.
+    `known=True` means the caller already looked the record up (and passes it, or None).
     """
     if not known:
         existing = find_record(session, identity.institution, identity.source_ref) or find_record(
             session, identity.institution, erased_reference(reg, identity.institution, identity.source_ref))
-    digest = content_digest(reg, identity)
-    if existing is not None:
-        if existing.status == "erased":
+    return register_records(reg, session, [(identity, existing)])[0]
+
+
+def register_records(reg: Registry, session: Session,
+                     items: list[tuple[Identity, CaseRecord | None]]) -> list[Registered]:
+    """Store many validated identities (each with its stored record, or None when new) in the caller's unit
+    of work. New children are written with one multi-row insert per table: the import's hot path.
+
+    Raises Conflict before writing anything if one of them was erased.
+    """
+    for identity, existing in items:
+        if existing is not None and existing.status == "erased":
             raise Conflict("this record was erased at the child's request and cannot be registered again "
                            "under the same reference", field="source_ref")
-        if existing.content_digest == digest:
-            return Registered(existing.child_id, existing.record_id, "unchanged")
-        reg.vault.seal(session, existing.record_id, identity)
-        existing.content_digest = digest
-        reg.index_record(session, existing.record_id, existing.child_id, identity)
-        return Registered(existing.child_id, existing.record_id, "updated")
-
-    child = Child(child_id=new_pseudonym())
-    record = CaseRecord(
-        record_id=new_record_id(),
-        child_id=child.child_id,
-        institution=identity.institution,
-        source_ref=identity.source_ref,
-        content_digest=digest,
-    )
-    session.add_all([child, record])
-    session.flush()  # the vault entry references the record
-    reg.vault.seal(session, record.record_id, identity)
-    reg.index_record(session, record.record_id, child.child_id, identity)
-    return Registered(child.child_id, record.record_id, "created")
+    results: list[Registered] = []
+    children, records, sealed, encoded = [], [], [], []
+    for identity, existing in items:
+        digest = content_digest(reg, identity)
+        if existing is not None:
+            if existing.content_digest == digest:
+                results.append(Registered(existing.child_id, existing.record_id, "unchanged"))
+                continue
+            reg.vault.seal(session, existing.record_id, identity)
+            existing.content_digest = digest
+            reg.index.update(session, existing.record_id, existing.child_id, identity)
+            results.append(Registered(existing.child_id, existing.record_id, "updated"))
+            continue
+        child_id, record_id, now = new_pseudonym(), new_record_id(), utcnow()
+        children.append({"child_id": child_id, "status": "active", "created_at": now, "updated_at": now})
+        records.append({"record_id": record_id, "child_id": child_id, "institution": identity.institution,
+                        "source_ref": identity.source_ref, "content_digest": digest, "status": "active",
+                        "created_at": now, "updated_at": now})
+        sealed.append(reg.vault.sealed(record_id, identity))
+        encoded.append(reg.index.entry_values(record_id, child_id, identity))
+        results.append(Registered(child_id, record_id, "created"))
+    if children:
+        # In foreign-key order: child, its record, then the record's vault entry and encodings.
+        for table, rows in ((Child, children), (CaseRecord, records), (VaultEntry, sealed),
+                            (LinkageEntry, encoded)):
+            session.connection().execute(insert(table.__table__), rows)  # Core executemany: no ORM overhead
+    return results
 
 
 def register_child(reg: Registry, identity: Identity) -> Registered:
@@ -148,7 +166,7 @@ def erase_child(reg: Registry, child_id: str) -> int:
         n = 0
         for rec in child.records:
             reg.vault.erase(session, rec.record_id)
-            reg.unindex_record(session, rec.record_id)
+            reg.index.remove(session, rec.record_id)
             if rec.status != "erased":
                 rec.source_ref = erased_reference(reg, rec.institution, rec.source_ref)
                 rec.status = "erased"

@@ -110,16 +110,16 @@ def test_failure_inside_a_batch_rolls_the_whole_batch_back(registry, tmp_path, m
     from registry.identity import vault as vault_module
 
     path = write_csv(tmp_path / "list.csv", make_rows(10))
-    real_seal = vault_module.Vault.seal
+    real_seal = vault_module.Vault.sealed
     sealed = []
 
-    def flaky_seal(self, session, record_id, identity):
+    def flaky_seal(self, record_id, identity):
         sealed.append(record_id)
         if len(sealed) == 7:
             raise OSError("disk full")
-        return real_seal(self, session, record_id, identity)
+        return real_seal(self, record_id, identity)
 
-    monkeypatch.setattr(vault_module.Vault, "seal", flaky_seal)
+    monkeypatch.setattr(vault_module.Vault, "sealed", flaky_seal)
     with pytest.raises(OSError):
         import_file(registry, path, "ngo-1", batch_size=5)
     assert counts(registry) == (5, 5, 5)
