@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from registry.accounts import cli as accounts_cli
 from registry.config import load_settings
+from registry.consent import cli as consent_cli
 from registry.services.context import init_registry, open_registry
 
 # Locals are never shown in tracebacks: they could hold a plaintext identity.
@@ -21,6 +23,8 @@ app = typer.Typer(help="Child case registry: administration.", no_args_is_help=T
                   pretty_exceptions_show_locals=False)
 keys_app = typer.Typer(help="Key management.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+accounts_cli.mount(app)  # agencies, users, tokens
+consent_cli.mount(app)  # consents, break-glass
 console = Console()
 err = Console(stderr=True)
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from registry import __version__
 from registry.api import deps, problems
-from registry.api.routes import children, health
+from registry.api.routes import admin, breakglass, children, consent, health, lookups
 from registry.services.context import Registry, open_registry
 
 
@@ -22,4 +22,6 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     deps.install(app)  # 401 / 403 / 429 as problem details
     app.include_router(health.router)
     app.include_router(children.router, prefix="/v1")
+    for router in (consent.router, lookups.router, breakglass.router, admin.router):
+        app.include_router(router, prefix="/v1")
     return app

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from registry.accounts.service import Actor, Unauthenticated, actor_for_token
 from registry.api.problems import PROBLEM
 from registry.consent.access import AccessDenied, QuotaExceeded
+from registry.consent.lookup import MatchingUnavailable
 from registry.services.context import Registry
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `registry tokens create USERNAME`")
@@ -52,3 +53,7 @@ def install(app: FastAPI) -> None:
     async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
         return _problem(403, "Forbidden", "The access policy does not allow this request.",
                         reason_code=exc.decision.reason_code)
+
+    @app.exception_handler(MatchingUnavailable)
+    async def _no_matcher(_: Request, exc: MatchingUnavailable) -> JSONResponse:
+        return _problem(503, "Matching unavailable", "Lookups are not possible until the matcher is ready.")

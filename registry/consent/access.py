@@ -15,6 +15,7 @@ when the outcome (e.g. a lookup's match class) or the children concerned are onl
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -123,31 +124,60 @@ def record_decision(
     ), session=session)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """One decision with what the audit event needs about it."""
+
+    request: AccessRequest
+    decision: Decision
+    children: tuple[str, ...]
+    outside_caseload: bool
+
+
+def check(
+    reg: Registry, session: Session, actor: Actor, action: str, *, purpose: str,
+    child_id: str | None = None, target_agency: str | None = None, quota_exceeded: bool = False,
+    now: dt.datetime | None = None,
+) -> Checked:
+    """Gather the facts and decide, without logging or raising (the caller logs with `record_checked`)."""
+    now = now or utcnow()
+    canonical = canonical_child(session, child_id) if child_id is not None else None
+    if child_id is not None and canonical is None:
+        facts = Facts(today=now.date(), child_exists=False)
+    else:
+        facts = gather_facts(session, actor, canonical, now, quota_exceeded)
+    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, purpose,
+                            canonical or child_id, target_agency)
+    outside = bool(canonical) and actor.role in CASELOAD_ROLES and actor.agency not in facts.holders
+    return Checked(request, policy.decide(request, facts), (canonical,) if canonical else (), outside)
+
+
+def record_checked(reg: Registry, actor: Actor, checked: Checked, session: Session | None = None,
+                   outcome: str | None = None) -> None:
+    record_decision(reg, actor, checked.request, checked.decision, outcome=outcome, session=session,
+                    children=checked.children, outside_caseload=checked.outside_caseload)
+
+
 def authorize(
     reg: Registry, session: Session, actor: Actor, action: str, *, purpose: str,
     child_id: str | None = None, target_agency: str | None = None, audit: bool = True,
     quota_exceeded: bool = False, now: dt.datetime | None = None,
 ) -> Decision:
-    """Decide, log and enforce one request. Raises AccessDenied (or NotFound for an unknown child)."""
-    now = now or utcnow()
-    canonical = canonical_child(session, child_id) if child_id is not None else None
-    facts = gather_facts(session, actor, canonical, now, quota_exceeded)
-    if child_id is not None and canonical is None:
-        facts = Facts(today=now.date(), child_exists=False)
-    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, purpose,
-                            canonical or child_id, target_agency)
-    decision = policy.decide(request, facts)
-    children = (canonical,) if canonical else ()
-    outside = bool(canonical) and actor.role in CASELOAD_ROLES and actor.agency not in facts.holders
+    """Decide, log and enforce one request. Raises AccessDenied (or NotFound for an unknown child).
+
+    Call it before the unit of work writes anything: a denial is logged in a transaction of its own.
+    """
+    checked = check(reg, session, actor, action, purpose=purpose, child_id=child_id,
+                    target_agency=target_agency, quota_exceeded=quota_exceeded, now=now)
+    decision = checked.decision
     if not decision.permit:
         # Own transaction: the caller rolls back on the exception, the denial must stay in the log.
-        record_decision(reg, actor, request, decision, children=children, outside_caseload=outside)
+        record_checked(reg, actor, checked)
         if decision.reason_code == "deny.unknown-child":
             raise NotFound("child", child_id or "")
         raise AccessDenied(decision)
     if audit:
-        record_decision(reg, actor, request, decision, session=session, children=children,
-                        outside_caseload=outside)
+        record_checked(reg, actor, checked, session=session)
     return decision
 
 

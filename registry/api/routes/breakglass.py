@@ -1,0 +1,54 @@
+"""Break-glass: open an emergency override on one child; the DPO lists and reviews them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+
+from registry.accounts.service import Actor
+from registry.api.deps import current_actor, get_registry
+from registry.consent.breakglass import break_glass, flagged_grants, review_grant
+from registry.services.context import Registry
+
+router = APIRouter(tags=["break-glass"])
+
+
+class BreakGlassIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+
+    reason_code: Literal["imminent-risk", "medical-emergency", "missing-child", "family-reunification", "other"]
+    reason: str
+
+
+class GrantOut(BaseModel):
+    grant_id: str
+    user_id: str
+    role: str
+    agency: str
+    child_id: str
+    reason_code: str
+    reason: str
+    granted_at: str
+    expires_at: str
+    flagged: bool
+
+
+@router.post("/children/{child_id}/break-glass", response_model=GrantOut, status_code=201)
+def post_break_glass(child_id: str, body: BreakGlassIn, reg: Registry = Depends(get_registry),
+                     actor: Actor = Depends(current_actor)) -> GrantOut:
+    return GrantOut(**asdict(break_glass(reg, actor, child_id, body.reason_code, body.reason)))
+
+
+@router.get("/break-glass", response_model=list[GrantOut])
+def get_flagged(include_reviewed: bool = False, reg: Registry = Depends(get_registry),
+                actor: Actor = Depends(current_actor)) -> list[GrantOut]:
+    return [GrantOut(**asdict(g)) for g in flagged_grants(reg, actor, include_reviewed)]
+
+
+@router.post("/break-glass/{grant_id}/review", response_model=GrantOut)
+def post_review(grant_id: str, reg: Registry = Depends(get_registry),
+                actor: Actor = Depends(current_actor)) -> GrantOut:
+    return GrantOut(**asdict(review_grant(reg, actor, grant_id)))

@@ -1,0 +1,90 @@
+"""Consent records of a child: record, list (also as FHIR R5 Consent), withdraw."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry.accounts.service import Actor
+from registry.api.deps import current_actor, get_registry
+from registry.consent import policy
+from registry.consent.fhir import to_fhir_consent
+from registry.consent.records import list_consents, record_consent, withdraw_consent
+from registry.services.context import Registry
+
+router = APIRouter(tags=["consent"])
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+
+    purpose: Literal["registration", "deduplication", "share", "referral"]
+    recipient: str | None = Field(default=None, description="Agency code for share/referral; * = every agency")
+    basis: Literal["consent", "legal-obligation", "vital-interests"] = "consent"
+    grantor: Literal["caregiver", "guardian", "child"] | None = None
+    child_assent: bool | None = None
+    child_age_at_assent: int | None = None
+    given_on: dt.date
+    expires_on: dt.date | None = None
+    evidence_ref: str | None = Field(default=None, description="Where the signed form is kept")
+    justification: str | None = Field(default=None, description="Required for another legal basis than consent")
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn_by: Literal["caregiver", "guardian", "child"]
+
+
+class ConsentOut(BaseModel):
+    consent_id: str
+    child_id: str
+    purpose: str
+    recipient: str | None
+    basis: str
+    grantor: str | None
+    child_assent: bool | None
+    child_age_at_assent: int | None
+    given_on: str
+    expires_on: str | None
+    evidence_ref: str | None
+    justification: str | None
+    recorded_agency: str
+    recorded_at: str
+    withdrawn_at: str | None
+    withdrawn_by: str | None
+    status: str
+
+
+_PURPOSE = Query(policy.CASE_MANAGEMENT, description="Declared purpose of this request")
+
+
+@router.post("/children/{child_id}/consents", response_model=ConsentOut, status_code=201)
+def post_consent(child_id: str, body: ConsentIn, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
+                 actor: Actor = Depends(current_actor)) -> ConsentOut:
+    view = record_consent(reg, actor, child_id, body.model_dump(), purpose)
+    return ConsentOut(**asdict(view))
+
+
+@router.get("/children/{child_id}/consents", response_model=list[ConsentOut])
+def get_consents(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
+                 actor: Actor = Depends(current_actor)) -> list[ConsentOut]:
+    return [ConsentOut(**asdict(v)) for v in list_consents(reg, actor, child_id, purpose)]
+
+
+@router.get("/children/{child_id}/consents/fhir")
+def get_consents_fhir(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
+                      actor: Actor = Depends(current_actor)) -> dict:
+    """The child's consents as a FHIR R5 Bundle (collection) of Consent resources."""
+    entries = [{"resource": to_fhir_consent(v)} for v in list_consents(reg, actor, child_id, purpose)]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+@router.post("/consents/{consent_id}/withdraw", response_model=ConsentOut)
+def post_withdraw(consent_id: str, body: WithdrawIn, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
+                  actor: Actor = Depends(current_actor)) -> ConsentOut:
+    return ConsentOut(**asdict(withdraw_consent(reg, actor, consent_id, body.withdrawn_by, purpose)))

@@ -1,0 +1,55 @@
+""""Is this child already known?": POST /v1/lookups. The contract is in docs/access-control.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+
+from registry.accounts.service import Actor
+from registry.api.deps import current_actor, get_registry
+from registry.consent.lookup import MINIMUM_FIELDS_RULE, lookup_child
+from registry.services.context import Registry
+
+router = APIRouter(tags=["lookups"])
+
+
+class LookupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=200)
+
+    purpose: Literal["registration", "referral", "family-tracing", "deduplication-review"]
+    given_name: str | None = None
+    father_name: str | None = None
+    grandfather_name: str | None = None
+    family_name: str | None = None
+    mother_given_name: str | None = None
+    mother_family_name: str | None = None
+    full_name: str | None = None
+    sex: str | None = None
+    date_of_birth: str | None = None
+    governorate: str | None = None
+    place_of_birth: str | None = None
+    national_id: str | None = None
+
+
+class ContactOut(BaseModel):
+    agency: str
+    agency_name: str
+    focal_point_role: str
+
+
+class LookupOut(BaseModel):
+    outcome: Literal["no-match", "possible-match", "likely-match"]
+    contacts: list[ContactOut]
+    contact_national_unit: bool
+    message: str
+
+
+@router.post("/lookups", response_model=LookupOut,
+             description=f"Needs a declared purpose and {MINIMUM_FIELDS_RULE}. Answers a match class and contact "
+             "points only: never a score, a record or a pseudonym.")
+def post_lookup(body: LookupIn, reg: Registry = Depends(get_registry),
+                actor: Actor = Depends(current_actor)) -> LookupOut:
+    fields = body.model_dump(exclude={"purpose"}, exclude_none=True)
+    return LookupOut(**lookup_child(reg, actor, body.purpose, fields).to_dict())

@@ -1,0 +1,43 @@
+"""Lookup quotas per user and per agency: a sliding one-hour window over rows in the database.
+
+Kept in the database (not in memory) so the limit holds across worker processes and restarts. On PostgreSQL
+a transaction-scoped advisory lock per agency makes count-then-insert exact under concurrency; on SQLite the
+database write lock serialises writers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from registry.accounts.service import Actor
+from registry.consent.tables import LookupQuotaHit
+
+WINDOW = dt.timedelta(hours=1)
+
+
+def _retry_after(session: Session, column, value: str, since: dt.datetime, now: dt.datetime) -> int:
+    oldest = session.scalar(select(func.min(LookupQuotaHit.at)).where(column == value, LookupQuotaHit.at > since))
+    seconds = ((oldest or now) + WINDOW - now).total_seconds()
+    return max(1, math.ceil(seconds))
+
+
+def take_lookup_slot(session: Session, actor: Actor, per_user: int, per_agency: int, now: dt.datetime) -> int | None:
+    """Count one lookup if both quotas allow it and return None; otherwise the seconds until one frees up."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "lookup-quota:" + actor.agency})
+    since = now - WINDOW
+    session.execute(delete(LookupQuotaHit).where(LookupQuotaHit.agency == actor.agency, LookupQuotaHit.at <= since))
+    by_user = session.scalar(select(func.count()).where(
+        LookupQuotaHit.user_id == actor.user_id, LookupQuotaHit.at > since)) or 0
+    if by_user >= per_user:
+        return _retry_after(session, LookupQuotaHit.user_id, actor.user_id, since, now)
+    by_agency = session.scalar(select(func.count()).where(
+        LookupQuotaHit.agency == actor.agency, LookupQuotaHit.at > since)) or 0
+    if by_agency >= per_agency:
+        return _retry_after(session, LookupQuotaHit.agency, actor.agency, since, now)
+    session.add(LookupQuotaHit(user_id=actor.user_id, agency=actor.agency, at=now))
+    return None
