@@ -23,7 +23,6 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import jellyfish

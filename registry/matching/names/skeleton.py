@@ -103,7 +103,8 @@ def arabic_skeleton(word: str) -> str:
     if not word:
         return ""
     first = word[0]
-    head = "A" if first in "اعء" else ("w" if first == "و" else ("y" if first == "ي" else _AR_SKELETON.get(first, "")))
+    initial = {"ا": "A", "ع": "A", "ء": "A", "و": "w", "ي": "y"}
+    head = initial.get(first) or _AR_SKELETON.get(first, "")
     skeleton = _DOUBLE.sub(r"\1", head + "".join(_AR_SKELETON.get(ch, "") for ch in word[1:]))
     if len(skeleton) > 1 and skeleton.endswith("h"):
         skeleton = skeleton[:-1]
@@ -112,7 +113,9 @@ def arabic_skeleton(word: str) -> str:
 
 def head_skeleton(unit: NameUnit) -> str:
     """Consonant skeleton of the unit's head, whatever its script."""
-    return arabic_skeleton(unit.head) if unit.script == "arabic" else phonetic_skeleton(latin_phonetic(unit.head))
+    if unit.script == "arabic":
+        return arabic_skeleton(unit.head)
+    return phonetic_skeleton(latin_phonetic(unit.head))
 
 
 def head_phonetic(unit: NameUnit) -> str:
