@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from registry.audit import AuditLog
 from registry.config import Settings, load_settings
@@ -23,6 +24,20 @@ class Registry:
     audit: AuditLog
 
     index: LinkageIndex
+    _model: tuple[float, Any] | None = None
+
+    def model(self) -> Any:
+        """The trained linkage model (registry.matching.model.LinkageModel), reloaded when its file changes;
+        None before the first training."""
+        from registry.matching.model import LinkageModel
+
+        path = self.settings.model_path
+        if not path.exists():
+            return None
+        mtime = path.stat().st_mtime
+        if self._model is None or self._model[0] != mtime:
+            self._model = (mtime, LinkageModel.load(path))
+        return self._model[1]
 
     def close(self) -> None:
         self.db.dispose()

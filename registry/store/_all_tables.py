@@ -4,4 +4,6 @@ Add a line here when a subpackage gets tables of its own.
 """
 
 from registry.accounts import tables as _accounts_tables  # noqa: F401
+from registry.audit import tables as _audit_tables  # noqa: F401
 from registry.consent import tables as _consent_tables  # noqa: F401
+from registry.matching import tables as _matching_tables  # noqa: F401

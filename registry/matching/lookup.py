@@ -1,0 +1,77 @@
+"""Real-time lookup: "is this child already known?" for one record, in milliseconds.
+
+Candidates come from the linkage index's blocking keys (indexed SQL lookups); each is scored in Python with
+the trained model's parameters (LinkageModel.score), which gives the same probability as Splink's batch
+predict for the same pair (tested) without Splink's 100-200 ms per-call overhead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.identity.model import Identity
+from registry.matching.dedupe import REVIEW_THRESHOLD
+from registry.matching.index import from_entry
+from registry.matching.model import LinkageModel, PairScore
+from registry.services.context import Registry
+from registry.store.models import CaseRecord
+
+
+class ModelNotTrained(RuntimeError):
+    """No linkage model yet: run `registry dedupe` once (it trains one) before lookups can be answered."""
+
+
+@dataclass(frozen=True)
+class Match:
+    child_id: str
+    probability: float
+    institutions: list[str]
+    record_id: str  # the best-scoring record of that child (internal: never shown to agencies)
+    score: PairScore  # internal: for explanations and the review queue, never returned to agencies
+
+
+def find_matches(reg: Registry, identity: Identity, *, session: Session | None = None,
+                 threshold: float = REVIEW_THRESHOLD, exclude_records: set[str] | None = None,
+                 excluded_children: set[str] | None = None) -> list[Match]:
+    """Registered children that may be this identity, best first. The identity is not stored."""
+    model = reg.model()
+    if model is None:
+        raise ModelNotTrained("the matching model has not been trained yet: run `registry dedupe`")
+    own = session is None
+    s = session or reg.db.sessions()
+    try:
+        query = reg.index.encoder.encode("query", "", identity).as_dict()
+        query = from_entry({**query, **_as_text(query)})
+        best: dict[str, tuple[float, str, PairScore]] = {}
+        for cand in reg.index.candidates(s, reg.index.encoder.encode("query", "", identity)):
+            if exclude_records and cand["record_id"] in exclude_records:
+                continue
+            if excluded_children and cand["child_id"] in excluded_children:
+                continue
+            score = model.score(query, cand)
+            if score.probability < threshold:
+                continue
+            prev = best.get(cand["child_id"])
+            if prev is None or score.probability > prev[0]:
+                best[cand["child_id"]] = (score.probability, cand["record_id"], score)
+        if not best:
+            return []
+        institutions: dict[str, set[str]] = defaultdict(set)
+        for child_id, inst in s.execute(select(CaseRecord.child_id, CaseRecord.institution).where(
+                CaseRecord.child_id.in_(list(best)), CaseRecord.status == "active")):
+            institutions[child_id].add(inst)
+        matches = [Match(c, p, sorted(institutions[c]), r, sc) for c, (p, r, sc) in best.items()]
+        return sorted(matches, key=lambda m: -m.probability)
+    finally:
+        if own:
+            s.close()
+
+
+def _as_text(row: dict) -> dict:
+    """Lists in the stored (text) form, so the query goes through the same conversion as candidates."""
+    return {"given_grams": " ".join(str(g) for g in row["given_grams"]),
+            "chain_keys": " ".join(row["chain_keys"]), "chain_skels": " ".join(row["chain_skels"])}
