@@ -1,4 +1,5 @@
-"""Regenerate registry/matching/names/data/ from the shared name data (train split only).
+"""Regenerate the SHIPPED dictionary registry/matching/names/data/ from ALL the shared name data
+(the benchmark builds its own train-only dictionary in memory: benchmarks/name_matching.py).
 
 Usage: .venv/bin/python benchmarks/build_name_dictionary.py [DATA_DIR]
 DATA_DIR defaults to env REGISTRY_NAMES_DATA, else ../shared/data/names next to the repository.

@@ -14,7 +14,7 @@ adds on top.
 
 from __future__ import annotations
 
-from registry.matching.names.dictionary import load_dictionary
+from registry.matching.names.dictionary import active_dictionary
 from registry.matching.names.similarity import analyse_unit
 from registry.matching.names.skeleton import compose
 from registry.matching.names.units import NameUnit, parse_unit
@@ -30,7 +30,7 @@ def comparable_form(unit: NameUnit | str) -> str:
     analysis = analyse_unit(_as_unit(unit))
     u = analysis.unit
     if analysis.known and analysis.name_id and (analysis.candidates[0][1] >= 0.5):
-        entry = load_dictionary().entry(analysis.name_id)
+        entry = active_dictionary().entry(analysis.name_id)
         if entry is not None:
             return entry.latin
     return compose(u.prefix, analysis.phonetic, u.suffix)

@@ -21,7 +21,7 @@ from functools import lru_cache
 import jellyfish
 
 from registry.matching.names.chains import chain_from_units
-from registry.matching.names.dictionary import arabic_id, latin_key, load_dictionary
+from registry.matching.names.dictionary import NameDictionary, active_dictionary, arabic_id, latin_key
 from registry.matching.names.skeleton import (
     arabic_skeleton,
     head_phonetic,
@@ -38,6 +38,9 @@ NAME_MATCH_THRESHOLD = 0.85
 KNOWN_DIFFERENT_CAP = 0.7
 # Id-distribution overlap from which two known names count as the same name.
 SAME_NAME_OVERLAP = 0.3
+# A Latin spelling that makes up at least this share of a known Arabic name's attestations is one of its
+# usual spellings: same name, whatever other names also use it.
+USUAL_SPELLING_SHARE = 0.1
 PIVOT_PHONETIC_FACTOR = 0.9
 JOINED_ARTICLE_COST = 0.05
 # Below this Jaro-Winkler of consonant skeletons an Arabic/Latin pair is not aligned (scored low at once).
@@ -61,9 +64,13 @@ class UnitAnalysis:
     candidates: tuple[tuple[str, float], ...]  # (id, share); Arabic: ((own id, 1.0),) when known
 
 
+def analyse_unit(unit: NameUnit, dictionary: NameDictionary | None = None) -> UnitAnalysis:
+    """Analysis of a unit against `dictionary` (default: the active one, see dictionary.using_dictionary)."""
+    return _analyse(unit, dictionary or active_dictionary())
+
+
 @lru_cache(maxsize=200_000)
-def analyse_unit(unit: NameUnit) -> UnitAnalysis:
-    dictionary = load_dictionary()
+def _analyse(unit: NameUnit, dictionary: NameDictionary) -> UnitAnalysis:
     if unit.script == "arabic":
         own = arabic_id(unit)
         known = dictionary.entry(own) is not None
@@ -142,12 +149,15 @@ def _alignment(arabic_head: str, latin_head: str) -> float:
     return score
 
 
-def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis) -> float:
+def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis, dictionary: NameDictionary) -> float:
     if not ar.unit.head and not lat.unit.head:
         return 1.0
     phonetic = _alignment(ar.unit.head, lat.unit.head)
     if ar.known and lat.known:
-        return _from_dictionary(phonetic, _overlap(ar.candidates, lat.candidates))
+        overlap = _overlap(ar.candidates, lat.candidates)
+        if dictionary.spelling_share(latin_key(lat.unit), ar.name_id) >= USUAL_SPELLING_SHARE:
+            overlap = max(overlap, SAME_NAME_OVERLAP)  # a usual spelling of this very name (ذكي / Zaki)
+        return _from_dictionary(phonetic, overlap)
     if lat.known:
         return _explained_elsewhere(ar.unit.head, lat, phonetic)
     return phonetic
@@ -165,37 +175,43 @@ def _latin_latin(a: UnitAnalysis, b: UnitAnalysis) -> float:
     return phonetic
 
 
-def _head_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
+def _head_similarity(a: UnitAnalysis, b: UnitAnalysis, dictionary: NameDictionary) -> float:
     if not a.unit.head and not b.unit.head:
         return 1.0
     scripts = (a.unit.script, b.unit.script)
     if scripts == ("arabic", "arabic"):
         return _arabic_edit_similarity(a.unit.head, b.unit.head)
     if scripts == ("arabic", "latin"):
-        return _arabic_latin(a, b)
+        return _arabic_latin(a, b, dictionary)
     if scripts == ("latin", "arabic"):
-        return _arabic_latin(b, a)
+        return _arabic_latin(b, a, dictionary)
     return _latin_latin(a, b)
 
 
-@lru_cache(maxsize=500_000)
-def unit_similarity(a: NameUnit, b: NameUnit) -> float:
+def unit_similarity(a: NameUnit, b: NameUnit, dictionary: NameDictionary | None = None) -> float:
     """Similarity in [0, 1] of two name units, either script on each side."""
-    ua, ub = analyse_unit(a), analyse_unit(b)
-    score = _head_similarity(ua, ub)
+    return _unit_similarity(a, b, dictionary or active_dictionary())
+
+
+@lru_cache(maxsize=500_000)
+def _unit_similarity(a: NameUnit, b: NameUnit, dictionary: NameDictionary) -> float:
+    ua, ub = _analyse(a, dictionary), _analyse(b, dictionary)
+    score = _head_similarity(ua, ub, dictionary)
     if (a.prefix, a.suffix) != (b.prefix, b.suffix):
         score *= STRUCTURE_MISMATCH_FACTOR
     return round(min(1.0, max(0.0, score)), 6)
 
 
-def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...]) -> float:
+def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...],
+                     dictionary: NameDictionary | None = None) -> float:
     """Similarity of two chains: the given names count double; the other units are matched to each other
     regardless of position (parts are missing or shifted in real registries), best pairs first; the
     result never exceeds the given-name similarity by more than GIVEN_NAME_MARGIN."""
+    dictionary = dictionary or active_dictionary()
     chain_a, chain_b = chain_from_units(a), chain_from_units(b)
-    given = unit_similarity(chain_a.given, chain_b.given)
+    given = _unit_similarity(chain_a.given, chain_b.given, dictionary)
     rest_a, rest_b = list(a[1:]), list(b[1:])
-    pairs = sorted(((unit_similarity(x, y), i, j) for i, x in enumerate(rest_a) for j, y in enumerate(rest_b)),
+    pairs = sorted(((_unit_similarity(x, y, dictionary), i, j) for i, x in enumerate(rest_a) for j, y in enumerate(rest_b)),
                    reverse=True)
     used_a: set[int] = set()
     used_b: set[int] = set()
@@ -214,16 +230,18 @@ def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...]) -> float:
     return min(average, given + GIVEN_NAME_MARGIN)
 
 
-def name_similarity(a: str, b: str) -> float:
+def name_similarity(a: str, b: str, *, dictionary: NameDictionary | None = None) -> float:
     """Similarity in [0, 1] of two names: two units, or two chains (a unit is a chain of one).
 
-    Either side may be Arabic script or Latin letters. Raises ValueError when a side has no Arabic or
+    Either side may be Arabic script or Latin letters. `dictionary` defaults to the active one (the
+    shipped dictionary unless dictionary.using_dictionary set another for this context). Raises ValueError when a side has no Arabic or
     Latin letters (empty, only diacritics, only digits) or is longer than normalize.MAX_NAME_LENGTH.
     """
     units_a, units_b = split_units(a), split_units(b)
     if not units_a or not units_b:
         empty = a if not units_a else b
         raise ValueError(f"no Arabic or Latin letters in name {empty!r}")
+    dictionary = dictionary or active_dictionary()
     if len(units_a) == 1 and len(units_b) == 1:
-        return unit_similarity(units_a[0], units_b[0])
-    return round(chain_similarity(units_a, units_b), 6)
+        return _unit_similarity(units_a[0], units_b[0], dictionary)
+    return round(chain_similarity(units_a, units_b, dictionary), 6)

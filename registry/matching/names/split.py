@@ -28,3 +28,8 @@ def is_test_name(arabic_key: str) -> bool:
     """True when the Arabic name belongs to the held-out test split (about TEST_PERCENT % of names)."""
     digest = hashlib.sha256(split_key(arabic_key).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") % 100 < TEST_PERCENT
+
+
+def is_train_name(arabic_key: str) -> bool:
+    """True when the Arabic name belongs to the train split (the complement of is_test_name)."""
+    return not is_test_name(arabic_key)
