@@ -73,16 +73,19 @@ def _eq(col: str) -> tuple[str, Pred]:
 # ---- given name -------------------------------------------------------------------------------------------
 def name_comparison(prefix: str, title: str, tf: bool = True) -> Comparison:
     key, skel, known, grams = f"{prefix}_key", f"{prefix}_skel", f"{prefix}_known", f"{prefix}_grams"
+    ids = f"{prefix}_ids"
     null_sql, null_py = _null(key)
-    eq_sql, eq_py = _eq(key)
     skel_sql, skel_py = _eq(skel)
     return Comparison(
         name=prefix,
         title=title,
-        columns=(key, skel, known, grams),
+        columns=(key, ids, skel, known, grams),
         levels=(
             Level("missing", null_sql, null_py, is_null=True),
-            Level("same name", eq_sql, eq_py, tf_column=key if tf else None),
+            # The same name: one key, or spellings the dictionary attests for the same name.
+            Level("same name", f"len(list_intersect({ids}_l, {ids}_r)) > 0",
+                  lambda l, r: bool(set(l.get(ids) or ()) & set(r.get(ids) or ())),
+                  tf_column=key if tf else None),
             # Two different names that the dictionary knows (محمد/محمود, حسن/حسين): never the same,
             # however alike they sound.
             Level("different known names", f"{known}_l AND {known}_r",
@@ -207,3 +210,22 @@ def splink_comparison(c: Comparison) -> dict:
             d["disable_tf_exact_match_detection"] = True
         levels.append(d)
     return {"output_column_name": c.name, "comparison_description": c.title, "comparison_levels": levels}
+
+
+# ---- possible twins ----------------------------------------------------------------------------------------
+# Fellegi-Sunter scores family and date of birth against random pairs, among which twins are vanishingly
+# rare; so "same parents, same birthday" outweighs a different given name, and twins come out as one child.
+# The registry's rule: a pair whose given names differ while the family and the date agree is never merged
+# automatically. Different names the dictionary knows (حسن/حسين) are twins: kept out of the queue too.
+# Names that merely look different (a typo, an unknown spelling) go to a reviewer instead.
+TWIN_FAMILY_LEVELS = {"three or more parts agree, none differ", "two parts agree, none differ"}
+TWIN_DOB_LEVELS = {"same date", "day and month swapped", "same month, day unknown on one side"}
+TWIN_CAPS = {"different known names": 0.2, "different": 0.9}
+
+
+def twin_cap(labels: Mapping[str, str]) -> float | None:
+    """The highest probability a pair may have, given its level label per comparison; None when no cap."""
+    cap = TWIN_CAPS.get(labels.get("given", ""))
+    if cap is not None and labels.get("family") in TWIN_FAMILY_LEVELS and labels.get("dob") in TWIN_DOB_LEVELS:
+        return cap
+    return None

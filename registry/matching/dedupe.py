@@ -24,7 +24,7 @@ REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "
 TRAINING_SAMPLE = 200_000  # records the model is trained on; EM on more adds time, not accuracy
 
 _COLUMNS = [c.name for c in LinkageEntry.__table__.columns if c.name != "encoding_version"]
-_LISTS = {"given_grams": "INTEGER", "chain_keys": "VARCHAR", "chain_skels": "VARCHAR"}
+_LISTS = {"given_grams": "INTEGER", "given_ids": "VARCHAR", "chain_keys": "VARCHAR", "chain_skels": "VARCHAR"}
 
 Progress = Callable[[str], None]
 
@@ -104,6 +104,53 @@ def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: st
     return linker, linker.inference.predict(threshold_match_probability=threshold)
 
 
+def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictions,
+                  table: str = "linkage") -> list[tuple[str, str, float, float]]:
+    """(record_l, record_r, probability, match_weight) of the pairs Splink scored at or above the review
+    threshold, re-scored by LinkageModel.score -- the real-time scorer -- so the registry's rules (possible
+    twins) apply exactly as in a lookup. Splink's own weight must agree with the Python one; it is checked."""
+    pred = predictions.as_duckdbpyrelation()
+    con.register("_pred", pred)
+    try:
+        rel = con.execute(f"SELECT * FROM {table} WHERE record_id IN "
+                          "(SELECT record_id_l FROM _pred UNION SELECT record_id_r FROM _pred)")
+        names = [d[0] for d in rel.description]
+        rows = {r[0]: dict(zip(names, r)) for r in rel.fetchall()}
+        scored = con.execute("SELECT record_id_l, record_id_r, match_weight FROM _pred").fetchall()
+    finally:
+        con.unregister("_pred")
+    out = []
+    for left, right, splink_weight in scored:
+        score = model.score(rows[left], rows[right])
+        if score.capped_by is None and abs(score.match_weight - splink_weight) > 1e-6:
+            raise RuntimeError(f"batch and real-time scores disagree for a pair ({splink_weight} vs "
+                               f"{score.match_weight}): the comparisons' SQL and Python forms have drifted")
+        if score.probability >= REVIEW_THRESHOLD:
+            out.append((left, right, score.probability, score.match_weight))
+    return out
+
+
+def cluster(con: duckdb.DuckDBPyConnection, edges: list[tuple[str, str]], table: str = "linkage") -> list:
+    """Connected components over the match edges (union-find); every record gets a cluster, singletons too.
+    The cluster id is the smallest record id in it, so it is stable for the same clustering."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    records = [r for (r,) in con.execute(f"SELECT record_id FROM {table}").fetchall()]
+    return [(r, find(r)) for r in records]
+
+
 def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
                excluded_children: set[str] | None = None) -> DedupeResult:
     say = progress or (lambda _msg: None)
@@ -129,13 +176,10 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
         else:
             model = LinkageModel.load(model_path)
         say("scoring candidate pairs")
-        linker, predictions = predict_pairs(con, model)
+        _, predictions = predict_pairs(con, model)
+        pairs = guarded_pairs(con, model, predictions)
         say("clustering")
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold_match_probability=MATCH_THRESHOLD)
-        assignments = clusters.as_duckdbpyrelation().select("record_id, cluster_id").fetchall()
-        pairs = predictions.as_duckdbpyrelation().select(
-            "record_id_l, record_id_r, match_probability, match_weight").fetchall()
+        assignments = cluster(con, [(a, b) for a, b, p, _ in pairs if p >= MATCH_THRESHOLD])
         say("filling the review queue")
         suspected = _store(reg, run_id, pairs, assignments)
         result = DedupeResult(run_id, n, len(pairs), suspected, len({c for _, c in assignments}), trained)

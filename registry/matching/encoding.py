@@ -22,6 +22,7 @@ from registry.identity.dates import PartialDate
 from registry.identity.model import Identity
 from registry.keys import KeyRing
 from registry.matching.names.features import comparable_form, unit_keys, unit_ngrams
+from registry.matching.names.similarity import analyse_unit
 from registry.matching.names.units import NameUnit, split_units
 
 TOKEN_BYTES = 8
@@ -39,6 +40,7 @@ class LinkageRow:
     given_key: str | None
     given_skel: str | None
     given_known: bool
+    given_ids: tuple[str, ...]  # every dictionary id the given name may be (a Latin spelling can be ambiguous)
     given_grams: tuple[int, ...]
     father_skel: str | None  # blocking only
     family_skel: str | None  # blocking only
@@ -54,6 +56,16 @@ class LinkageRow:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# A spelling that stands for another name at least this often counts as that name too (Hala: هالة or حلا).
+AMBIGUITY_SHARE = 0.15
+
+
+def _unit_ids(unit: NameUnit) -> list[str]:
+    """The dictionary ids a unit may stand for, most likely first (empty when the dictionary does not know it)."""
+    a = analyse_unit(unit)
+    return [name_id for name_id, share in a.candidates if share >= AMBIGUITY_SHARE] if a.known else []
 
 
 def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, set[str]]:
@@ -89,6 +101,13 @@ class LinkageEncoder:
         key, skel, known, ngrams = _unit_parts(units[0])
         return self.token("name.key", key), self.token("name.skel", skel), known, self.grams(ngrams)
 
+    def _ids(self, text: str | None, key: str | None) -> tuple[str, ...]:
+        units = _units(text)
+        ids = {self.token("name.key", f"id:{i}") for i in _unit_ids(units[0])} if units else set()
+        if key:
+            ids.add(key)
+        return tuple(sorted(ids))
+
     def encode(self, record_id: str, child_id: str, identity: Identity) -> LinkageRow:
         given_key, given_skel, given_known, given_grams = self._primary(identity.given_name)
         chain_keys, chain_skels = set(), set()
@@ -111,6 +130,7 @@ class LinkageEncoder:
             given_key=given_key,
             given_skel=given_skel,
             given_known=given_known,
+            given_ids=self._ids(identity.given_name, given_key),
             given_grams=given_grams,
             father_skel=father_skel,
             family_skel=family_skel,

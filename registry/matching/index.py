@@ -17,14 +17,14 @@ from registry.matching.encoding import LinkageEncoder, LinkageRow
 from registry.matching.tables import LinkageEntry
 
 ENCODING_VERSION = 1
-_LIST_FIELDS = ("given_grams", "chain_keys", "chain_skels")
+_TEXT_LISTS = ("given_ids", "chain_keys", "chain_skels")
 
 
 def to_entry(row: LinkageRow) -> dict:
     d = row.as_dict()
     d["given_grams"] = " ".join(str(g) for g in row.given_grams)
-    d["chain_keys"] = " ".join(row.chain_keys)
-    d["chain_skels"] = " ".join(row.chain_skels)
+    for col in _TEXT_LISTS:
+        d[col] = " ".join(d[col])
     d["encoding_version"] = ENCODING_VERSION
     return d
 
@@ -33,8 +33,8 @@ def from_entry(entry: LinkageEntry | dict) -> dict:
     """A stored entry as the comparisons want it: lists as tuples."""
     d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
     d["given_grams"] = tuple(int(g) for g in (d.get("given_grams") or "").split())
-    d["chain_keys"] = tuple((d.get("chain_keys") or "").split())
-    d["chain_skels"] = tuple((d.get("chain_skels") or "").split())
+    for col in _TEXT_LISTS:
+        d[col] = tuple((d.get(col) or "").split())
     return d
 
 

@@ -73,5 +73,5 @@ def find_matches(reg: Registry, identity: Identity, *, session: Session | None =
 
 def _as_text(row: dict) -> dict:
     """Lists in the stored (text) form, so the query goes through the same conversion as candidates."""
-    return {"given_grams": " ".join(str(g) for g in row["given_grams"]),
+    return {"given_grams": " ".join(str(g) for g in row["given_grams"]), "given_ids": " ".join(row["given_ids"]),
             "chain_keys": " ".join(row["chain_keys"]), "chain_skels": " ".join(row["chain_skels"])}

@@ -17,11 +17,13 @@ from typing import Any
 
 import duckdb
 
-from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison
+from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
 FORMAT = "registry-linkage-model/1"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
+# No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
+MIN_M_PROBABILITY = 1e-3
 
 # Batch blocking rules, checked for pair counts at scale (docs/matching.md). Each is an indexed lookup in
 # the real-time path too (registry.matching.index.LinkageIndex.candidates).
@@ -34,10 +36,16 @@ BLOCKING_RULES = (
     "l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
 )
 # Each comparison gets its parameters from a pass whose blocking does not involve it (BRIEF section 5).
+# Pairs sharing a national ID are nearly all the same child, so they teach how true duplicates differ in name,
+# family and date without twins in the way: blocking on the date of birth instead puts every twin pair in
+# the "match" class and teaches EM that a different given name is weak evidence (twins were merged).
 EM_PASSES = (
-    "l.dob_full = r.dob_full",  # names, family, sex, national ID, governorate
+    "l.nid = r.nid",  # given name, family, date of birth, sex, governorate
     "l.given_key = r.given_key AND l.family_skel = r.family_skel",  # date of birth, sex, national ID
 )
+# Where too few records carry a national ID, the first pass falls back to this one.
+EM_FALLBACK_PASS = "l.dob_full = r.dob_full AND l.given_skel = r.given_skel"
+MIN_EM_PAIRS = 500
 DETERMINISTIC_RULES = (
     "l.nid = r.nid",
     "l.given_key = r.given_key AND l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
@@ -61,6 +69,20 @@ class PairScore:
     match_weight: float
     probability: float
     fields: tuple[FieldScore, ...]
+    capped_by: str | None = None  # a rule that held the probability down (e.g. "possible twins")
+
+
+def weight_from_probability(p: float) -> float:
+    return math.log2(p / (1.0 - p))
+
+
+def apply_rules(weight: float, labels: Mapping[str, str]) -> tuple[float, float, str | None]:
+    """(match weight, probability, rule) after the registry's rules on top of Fellegi-Sunter."""
+    probability = probability_from_weight(weight)
+    cap = twin_cap(labels)
+    if cap is not None and probability > cap:
+        return weight_from_probability(cap), cap, "possible twins"
+    return weight, probability, None
 
 
 def probability_from_weight(weight: float) -> float:
@@ -123,14 +145,23 @@ class LinkageModel:
             w = self.level_weight(ci, li) + tf
             total += w
             fields.append(FieldScore(comparison.name, comparison.title, li, comparison.levels[li].label, w, tf))
-        return PairScore(total, probability_from_weight(total), tuple(fields))
+        weight, probability, rule = apply_rules(total, {f.comparison: f.label for f in fields})
+        return PairScore(weight, probability, tuple(fields), rule)
+
+    def label_of_gamma(self, comparison: str, gamma: int) -> str:
+        """The level label for Splink's comparison vector value (-1 null, then highest level first)."""
+        c = self._by_name[comparison]
+        if gamma == -1:
+            return c.levels[0].label
+        return c.levels[len(c.levels) - 1 - gamma].label
 
     def splink_settings_for_predict(self) -> dict:
         s = json.loads(json.dumps(self.settings))
         s["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": "duckdb"}
                                                        for r in BLOCKING_RULES]
         s["retain_matching_columns"] = False
-        s["retain_intermediate_calculation_columns"] = False
+        # The comparison levels (gamma_ columns) are needed to apply the registry's rules (apply_rules).
+        s["retain_intermediate_calculation_columns"] = True
         return s
 
 
@@ -158,8 +189,15 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     for rule in EM_PASSES:
+        if rule == EM_PASSES[0] and _pair_count(con, table, rule) < MIN_EM_PAIRS:
+            rule = EM_FALLBACK_PASS
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     return _model_from_linker(linker, con, table)
+
+
+def _pair_count(con: duckdb.DuckDBPyConnection, table: str, rule: str) -> int:
+    sql = (f"SELECT count(*) FROM {table} l JOIN {table} r ON {rule} AND l.record_id < r.record_id")
+    return int(con.execute(sql).fetchall()[0][0])
 
 
 def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) -> LinkageModel:
@@ -170,7 +208,7 @@ def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) 
         spec = splink_comparison(ours)
         for level, out in zip(comparison.comparison_levels, spec["comparison_levels"]):
             if not level.is_null_level:
-                out["m_probability"] = float(level.m_probability)
+                out["m_probability"] = max(float(level.m_probability), MIN_M_PROBABILITY)
                 out["u_probability"] = float(level.u_probability)
         comparisons.append(spec)
     settings = base_settings()

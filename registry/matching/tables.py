@@ -23,6 +23,7 @@ class LinkageEntry(Base):
     given_key: Mapped[str | None] = mapped_column(TOKEN)
     given_skel: Mapped[str | None] = mapped_column(TOKEN)
     given_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    given_ids: Mapped[str] = mapped_column(Text, default="")  # space-separated tokens
     given_grams: Mapped[str] = mapped_column(Text, default="")  # space-separated integers
     father_skel: Mapped[str | None] = mapped_column(TOKEN)
     family_skel: Mapped[str | None] = mapped_column(TOKEN)

@@ -1,16 +1,16 @@
-"""review queue, dedupe runs, accounts and consent
+"""audit log, linkage index, review queue, accounts and consent
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-22 08:59:19.293185
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22 09:02:50.778524
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
@@ -26,6 +26,41 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_agencies'))
     )
+    op.create_table('audit_checkpoints',
+    sa.Column('tree_size', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('origin', sa.String(length=255), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('frontier', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('tree_size', name=op.f('pk_audit_checkpoints'))
+    )
+    op.create_table('audit_events',
+    sa.Column('leaf_index', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('leaf_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('entry', sa.LargeBinary(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('user_id', sa.String(length=128), nullable=False),
+    sa.Column('role', sa.String(length=128), nullable=False),
+    sa.Column('agency', sa.String(length=128), nullable=False),
+    sa.Column('action', sa.String(length=128), nullable=False),
+    sa.Column('purpose', sa.String(length=128), nullable=False),
+    sa.Column('outcome', sa.String(length=128), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=False),
+    sa.Column('query_fingerprint', sa.String(length=128), nullable=True),
+    sa.Column('break_glass', sa.Boolean(), nullable=False),
+    sa.Column('outside_caseload', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('leaf_index', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_events_action'), ['action'], unique=False)
+        batch_op.create_index('ix_audit_events_agency_at', ['agency', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_outcome'), ['outcome'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_purpose'), ['purpose'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_query_fingerprint'), ['query_fingerprint'], unique=False)
+        batch_op.create_index('ix_audit_events_user_at', ['user_id', 'at'], unique=False)
+
     op.create_table('cluster_assignments',
     sa.Column('record_id', sa.String(length=32), nullable=False),
     sa.Column('cluster_id', sa.String(length=32), nullable=False),
@@ -45,6 +80,40 @@ def upgrade() -> None:
     sa.Column('clusters', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('run_id', name=op.f('pk_dedupe_runs'))
     )
+    op.create_table('linkage_entries',
+    sa.Column('record_id', sa.String(length=32), nullable=False),
+    sa.Column('child_id', sa.String(length=20), nullable=False),
+    sa.Column('birth_year', sa.Integer(), nullable=True),
+    sa.Column('sex', sa.String(length=1), nullable=True),
+    sa.Column('governorate', sa.String(length=8), nullable=True),
+    sa.Column('given_key', sa.String(length=16), nullable=True),
+    sa.Column('given_skel', sa.String(length=16), nullable=True),
+    sa.Column('given_known', sa.Boolean(), nullable=False),
+    sa.Column('given_ids', sa.Text(), nullable=False),
+    sa.Column('given_grams', sa.Text(), nullable=False),
+    sa.Column('father_skel', sa.String(length=16), nullable=True),
+    sa.Column('family_skel', sa.String(length=16), nullable=True),
+    sa.Column('chain_keys', sa.Text(), nullable=False),
+    sa.Column('chain_skels', sa.Text(), nullable=False),
+    sa.Column('mother_key', sa.String(length=16), nullable=True),
+    sa.Column('mother_skel', sa.String(length=16), nullable=True),
+    sa.Column('dob_full', sa.String(length=16), nullable=True),
+    sa.Column('dob_ym', sa.String(length=16), nullable=True),
+    sa.Column('dob_swap', sa.String(length=16), nullable=True),
+    sa.Column('dob_md', sa.String(length=16), nullable=True),
+    sa.Column('nid', sa.String(length=16), nullable=True),
+    sa.Column('encoding_version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('record_id', name=op.f('pk_linkage_entries'))
+    )
+    with op.batch_alter_table('linkage_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_linkage_dob_family', ['dob_full', 'family_skel'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_entries_child_id'), ['child_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_entries_nid'), ['nid'], unique=False)
+        batch_op.create_index('ix_linkage_family_father', ['family_skel', 'father_skel'], unique=False)
+        batch_op.create_index('ix_linkage_given_father', ['given_skel', 'father_skel'], unique=False)
+        batch_op.create_index('ix_linkage_given_mother', ['given_skel', 'mother_skel'], unique=False)
+        batch_op.create_index('ix_linkage_given_year', ['given_skel', 'birth_year'], unique=False)
+
     op.create_table('lookup_quota_hits',
     sa.Column('hit_id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
@@ -76,6 +145,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_suspected_duplicates_record_a'), ['record_a'], unique=False)
         batch_op.create_index(batch_op.f('ix_suspected_duplicates_record_b'), ['record_b'], unique=False)
         batch_op.create_index(batch_op.f('ix_suspected_duplicates_status'), ['status'], unique=False)
+
+    op.create_table('audit_event_children',
+    sa.Column('leaf_index', sa.Integer(), nullable=False),
+    sa.Column('child', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['leaf_index'], ['audit_events.leaf_index'], name=op.f('fk_audit_event_children_leaf_index_audit_events')),
+    sa.PrimaryKeyConstraint('leaf_index', 'child', name=op.f('pk_audit_event_children'))
+    )
+    with op.batch_alter_table('audit_event_children', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_event_children_child'), ['child'], unique=False)
 
     op.create_table('break_glass_grants',
     sa.Column('grant_id', sa.String(length=32), nullable=False),
@@ -173,6 +251,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_break_glass_grants_child_id'))
 
     op.drop_table('break_glass_grants')
+    with op.batch_alter_table('audit_event_children', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_event_children_child'))
+
+    op.drop_table('audit_event_children')
     with op.batch_alter_table('suspected_duplicates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_suspected_duplicates_status'))
         batch_op.drop_index(batch_op.f('ix_suspected_duplicates_record_b'))
@@ -184,10 +266,31 @@ def downgrade() -> None:
         batch_op.drop_index('ix_lookup_quota_hits_agency_at')
 
     op.drop_table('lookup_quota_hits')
+    with op.batch_alter_table('linkage_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_linkage_given_year')
+        batch_op.drop_index('ix_linkage_given_mother')
+        batch_op.drop_index('ix_linkage_given_father')
+        batch_op.drop_index('ix_linkage_family_father')
+        batch_op.drop_index(batch_op.f('ix_linkage_entries_nid'))
+        batch_op.drop_index(batch_op.f('ix_linkage_entries_child_id'))
+        batch_op.drop_index('ix_linkage_dob_family')
+
+    op.drop_table('linkage_entries')
     op.drop_table('dedupe_runs')
     with op.batch_alter_table('cluster_assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cluster_assignments_cluster_id'))
 
     op.drop_table('cluster_assignments')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_events_user_at')
+        batch_op.drop_index(batch_op.f('ix_audit_events_query_fingerprint'))
+        batch_op.drop_index(batch_op.f('ix_audit_events_purpose'))
+        batch_op.drop_index(batch_op.f('ix_audit_events_outcome'))
+        batch_op.drop_index(batch_op.f('ix_audit_events_at'))
+        batch_op.drop_index('ix_audit_events_agency_at')
+        batch_op.drop_index(batch_op.f('ix_audit_events_action'))
+
+    op.drop_table('audit_events')
+    op.drop_table('audit_checkpoints')
     op.drop_table('agencies')
     # ### end Alembic commands ###
