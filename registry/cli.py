@@ -23,6 +23,8 @@ app = typer.Typer(help="Child case registry: administration.", no_args_is_help=T
                   pretty_exceptions_show_locals=False)
 keys_app = typer.Typer(help="Key management.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+export_app = typer.Typer(help="Exports for administrators.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 accounts_cli.mount(app)  # agencies, users, tokens
 consent_cli.mount(app)  # consents, break-glass
 console = Console()
@@ -93,6 +95,74 @@ def synth(
 
     written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate)
     console.print(f"{written} generated records in {file}" + (f", truth in {truth}" if truth else ""))
+
+
+@app.command()
+def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
+    """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
+    from registry.matching.dedupe import run_dedupe
+
+    reg = open_registry()
+    with err.status("deduplicating") as status:
+        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg),
+                            excluded_children=_excluded_from_matching(reg))
+    console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
+                  f"{result.clusters} clusters; {result.suspected} new pairs for review"
+                  + (" (model trained and saved)" if result.trained else ""))
+
+
+def _excluded_from_matching(reg) -> set[str]:
+    """Children whose consent to deduplication was withdrawn: they are not matched for others."""
+    from registry.consent import access
+
+    fn = getattr(access, "excluded_from_matching", None)
+    if fn is None:
+        return set()
+    with reg.db.sessions() as s:
+        return set(fn(s))
+
+
+@export_app.command("clusters")
+def export_clusters(file: Path = typer.Argument(..., help="CSV to write")) -> None:
+    """Write institution, source_ref, cluster_id, child_id for every record (latest deduplication run)."""
+    from registry.matching.dedupe import export_clusters as write
+
+    n = write(open_registry(), file)
+    console.print(f"{n} records written to {file}")
+
+
+@app.command()
+def evaluate(
+    truth: Path = typer.Option(None, exists=True, help="Known truth from `registry synth --truth`"),
+    data: Path = typer.Option(None, exists=True, help="The generated file that was imported"),
+    baseline: bool = typer.Option(True, help="Also run plain Splink on the raw names of the same data"),
+    labels: bool = typer.Option(False, help="Measure the model against the national unit's decisions"),
+) -> None:
+    """Accuracy of deduplication: pairwise and cluster precision, recall, F1; cross-script, siblings, twins."""
+    reg = open_registry()
+    if labels:
+        from registry.review.labels import evaluate_labels
+
+        console.print_json(data=evaluate_labels(reg))
+        return
+    if truth is None:
+        fail("give --truth (and --data) from `registry synth`, or --labels")
+    from registry.matching.dedupe import registry_clusters
+    from registry.matching.evaluate import evaluate as score, read_truth
+
+    known = read_truth(truth, data)
+    rows = [("registry (keyed encodings)", score(registry_clusters(reg), known))]
+    if baseline and data is not None:
+        from registry.matching.baseline import baseline_clusters
+
+        with err.status("running the plain-Splink baseline on raw names"):
+            rows.append(("plain Splink on raw names", score(baseline_clusters(data, reg.settings.work_dir), known)))
+    t = Table("model", "pairwise P", "R", "F1", "cluster F1", "cross-script R", "sibling merges", "twin merges")
+    for name, e in rows:
+        t.add_row(name, f"{e.pairwise.precision:.3f}", f"{e.pairwise.recall:.3f}", f"{e.pairwise.f1:.3f}",
+                  f"{e.cluster.f1:.3f}", f"{e.cross_script_recall:.3f}", f"{e.sibling_merge_rate:.4f}",
+                  f"{e.twin_merge_rate:.3f}")
+    console.print(t)
 
 
 def _count_rows(file: Path) -> int | None:

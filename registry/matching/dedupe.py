@@ -225,3 +225,29 @@ def _store(reg: Registry, run_id: str, pairs: list, assignments: list) -> int:
                                      source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id))
             added += 1
         return added
+
+
+def registry_clusters(reg: Registry) -> dict[tuple[str, str], str]:
+    """{(institution, source_ref): cluster_id} from the latest batch run."""
+    with reg.db.sessions() as s:
+        return {(i, ref): c for i, ref, c in s.execute(
+            select(CaseRecord.institution, CaseRecord.source_ref, ClusterAssignment.cluster_id)
+            .join(ClusterAssignment, ClusterAssignment.record_id == CaseRecord.record_id))}
+
+
+def export_clusters(reg: Registry, path: Path) -> int:
+    """institution, source_ref, cluster_id, child_id for every record (erased ones excluded)."""
+    import csv
+
+    with reg.db.sessions() as s, open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["institution", "source_ref", "cluster_id", "child_id"])
+        n = 0
+        for row in s.execute(
+                select(CaseRecord.institution, CaseRecord.source_ref, ClusterAssignment.cluster_id,
+                       CaseRecord.child_id)
+                .outerjoin(ClusterAssignment, ClusterAssignment.record_id == CaseRecord.record_id)
+                .where(CaseRecord.status == "active").order_by(CaseRecord.institution, CaseRecord.source_ref)):
+            w.writerow(row)
+            n += 1
+    return n
