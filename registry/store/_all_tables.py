@@ -7,3 +7,4 @@ from registry.accounts import tables as _accounts_tables  # noqa: F401
 from registry.audit import tables as _audit_tables  # noqa: F401
 from registry.consent import tables as _consent_tables  # noqa: F401
 from registry.matching import tables as _matching_tables  # noqa: F401
+from registry.review import tables as _review_tables  # noqa: F401

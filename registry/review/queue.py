@@ -1,0 +1,210 @@
+"""The review queue: open suspected pairs grouped into clusters (pairs connected through shared children),
+ranked by probability, filterable by governorate and institution, each pair explained field by field.
+A reviewer with the purpose "deduplication-review" also sees the two identities side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.accounts.service import Actor
+from registry.consent import policy
+from registry.consent.access import authorize
+from registry.errors import NotFound
+from registry.identity.vault import Erased
+from registry.matching.tables import LinkageEntry, SuspectedDuplicate
+from registry.review.explain import explain_records
+from registry.review.survivorship import Golden, SourceRecord, golden_identity
+from registry.services.context import Registry
+from registry.store.models import CaseRecord
+
+REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
+
+
+@dataclass(frozen=True)
+class Side:
+    record_id: str
+    child_id: str
+    institution: str
+    governorate: str | None
+
+
+@dataclass
+class QueuePair:
+    pair_id: int
+    a: Side
+    b: Side
+    probability: float
+    match_weight: float
+    source: str
+    why: list[str] = field(default_factory=list)  # the explanation in words, strongest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pair_id": self.pair_id, "probability": self.probability, "match_weight": round(self.match_weight, 2),
+                "source": self.source, "a": self.a.__dict__, "b": self.b.__dict__, "why": self.why}
+
+
+@dataclass
+class Cluster:
+    cluster_id: str  # "C" + the smallest pair id: stable while the cluster's pairs stay open
+    probability: float  # its most likely pair's
+    children: list[str]
+    pairs: list[QueuePair]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cluster_id": self.cluster_id, "probability": self.probability, "children": self.children,
+                "pairs": [p.as_dict() for p in self.pairs]}
+
+
+@dataclass
+class QueuePage:
+    total: int  # clusters matching the filters
+    offset: int
+    limit: int
+    clusters: list[Cluster]
+
+
+def _chunks(ids: list[str], n: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(ids), n):
+        yield ids[i:i + n]
+
+
+def _sides(session: Session, record_ids: set[str]) -> dict[str, Side]:
+    """Each live record's current child, institution and governorate (erased records are left out)."""
+    out: dict[str, Side] = {}
+    for part in _chunks(sorted(record_ids)):
+        rows = session.execute(
+            select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.institution, LinkageEntry.governorate)
+            .outerjoin(LinkageEntry, LinkageEntry.record_id == CaseRecord.record_id)
+            .where(CaseRecord.record_id.in_(part), CaseRecord.status == "active"))
+        for rid, child, inst, gov in rows:
+            out[rid] = Side(rid, child, inst, gov)
+    return out
+
+
+def open_pairs(session: Session) -> list[QueuePair]:
+    """Every open pair still worth a decision: both records live and still two children."""
+    pairs = list(session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open")))
+    sides = _sides(session, {p.record_a for p in pairs} | {p.record_b for p in pairs})
+    out = []
+    for p in pairs:
+        a, b = sides.get(p.record_a), sides.get(p.record_b)
+        if a is None or b is None or a.child_id == b.child_id:
+            continue
+        out.append(QueuePair(p.pair_id, a, b, p.probability, p.match_weight, p.source))
+    return out
+
+
+def clusters_of(pairs: list[QueuePair]) -> list[Cluster]:
+    """Union-find over children: pairs sharing a child (or a record) are one cluster, decided together."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for p in pairs:
+        parent[find(p.a.child_id)] = find(p.b.child_id)
+    groups: dict[str, list[QueuePair]] = {}
+    for p in pairs:
+        groups.setdefault(find(p.a.child_id), []).append(p)
+    clusters = []
+    for members in groups.values():
+        members.sort(key=lambda p: (-p.probability, p.pair_id))
+        children = sorted({c for p in members for c in (p.a.child_id, p.b.child_id)})
+        clusters.append(Cluster(f"C{min(p.pair_id for p in members)}", members[0].probability, children, members))
+    clusters.sort(key=lambda c: (-c.probability, c.cluster_id))
+    return clusters
+
+
+def _matches(c: Cluster, governorate: str | None, institution: str | None, source: str | None) -> bool:
+    sides = [s for p in c.pairs for s in (p.a, p.b)]
+    return ((governorate is None or any(s.governorate == governorate for s in sides))
+            and (institution is None or any(s.institution == institution for s in sides))
+            and (source is None or any(p.source == source for p in c.pairs)))
+
+
+def review_queue(reg: Registry, actor: Actor, *, governorate: str | None = None, institution: str | None = None,
+                 source: str | None = None, offset: int = 0, limit: int = 20) -> QueuePage:
+    """One page of the queue, most likely clusters first. Pseudonyms, institutions and reasons only."""
+    with reg.db.unit_of_work() as s:
+        authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
+        clusters = [c for c in clusters_of(open_pairs(s)) if _matches(c, governorate, institution, source)]
+        page = clusters[offset:offset + limit]
+        model = reg.model()
+        for c in page:
+            for p in c.pairs:
+                ex = explain_records(model, s, p.a.record_id, p.b.record_id)
+                p.why = [f.words for f in ex.fields] if ex else []
+        return QueuePage(len(clusters), offset, limit, page)
+
+
+@dataclass
+class PairView:
+    pair: QueuePair
+    status: str
+    explanation: dict[str, Any] | None
+    identities: dict[str, dict[str, Any] | None] | None  # record id -> identity; None without the purpose
+    golden_preview: dict[str, Any] | None  # what a merge would make of the two children, by the rules
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.pair.as_dict(), "status": self.status, "explanation": self.explanation,
+                "identities": self.identities, "golden_preview": self.golden_preview}
+
+
+def source_records(reg: Registry, session: Session, child_ids: Iterable[str]) -> list[SourceRecord]:
+    """The opened identities of the children's live records (the caller has passed the policy check)."""
+    recs = session.scalars(select(CaseRecord).where(CaseRecord.child_id.in_(list(child_ids)),
+                                                    CaseRecord.status == "active")).all()
+    out = []
+    for r in recs:
+        try:
+            out.append(SourceRecord(r.record_id, r.updated_at, reg.vault.open(session, r.record_id)))
+        except Erased:
+            continue
+    return out
+
+
+def load_pair(session: Session, pair_id: int) -> tuple[SuspectedDuplicate, Side, Side]:
+    pair = session.get(SuspectedDuplicate, pair_id)
+    if pair is None:
+        raise NotFound("pair", str(pair_id))
+    sides = _sides(session, {pair.record_a, pair.record_b})
+    missing = Side("", "", "", None)
+    return pair, sides.get(pair.record_a, missing), sides.get(pair.record_b, missing)
+
+
+def get_pair(reg: Registry, actor: Actor, pair_id: int, purpose: str | None = None) -> PairView:
+    """A pair with its explanation; the identities too when the caller states the purpose and the policy agrees.
+
+    Without a purpose the caller sees what the queue shows; any purpose other than deduplication review is
+    refused by the policy decision point for the national unit (and logged).
+    """
+    with reg.db.unit_of_work() as s:
+        pair, a, b = load_pair(s, pair_id)
+        identities: dict[str, dict[str, Any] | None] | None = None
+        golden: Golden | None = None
+        if purpose is None:
+            authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
+        else:
+            for child in {c for c in (a.child_id, b.child_id) if c}:
+                authorize(reg, s, actor, policy.READ, purpose=purpose, child_id=child)
+            identities = {}
+            for rid in (pair.record_a, pair.record_b):
+                try:
+                    identities[rid] = reg.vault.open(s, rid).to_dict()
+                except (Erased, LookupError):
+                    identities[rid] = None
+            golden = golden_identity(source_records(reg, s, {c for c in (a.child_id, b.child_id) if c}))
+        ex = explain_records(reg.model(), s, pair.record_a, pair.record_b)
+        qp = QueuePair(pair.pair_id, a, b, pair.probability, pair.match_weight, pair.source,
+                       [f.words for f in ex.fields] if ex else [])
+        return PairView(qp, pair.status, ex.as_dict() if ex else None, identities,
+                        golden.as_dict() if golden else None)

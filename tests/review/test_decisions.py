@@ -1,0 +1,123 @@
+"""Merge, undo, lineage and concurrent decisions, on SQLite and PostgreSQL, with children written in Arabic
+and in Latin script by three institutions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from registry.consent.access import AccessDenied
+from registry.errors import Conflict
+from registry.review.decisions import merge_children, merge_pair, reject_pair, undo_merge
+from registry.review.lineage import lineage
+from registry.review.tables import Merge, ReviewLabel
+from registry.services.registration import get_child, resolve_child
+
+
+def test_merge_then_undo_restores_both_children_and_their_pointers_exactly(reg, kit):
+    (ca, ra), (cb, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[1])
+    pair_id = kit.queue_pair(reg, ra, rb)
+    before = kit.snapshot(reg)
+
+    merged = merge_pair(reg, kit.reviewer, pair_id)
+    assert (merged.survivor, merged.absorbed, merged.records_moved) == (ca, cb, 1)  # the older pseudonym stays
+    view = get_child(reg, cb)  # the absorbed pseudonym still resolves, to the surviving child
+    assert view.child_id == ca and view.status == "active"
+    assert {r["institution"] for r in view.records} == {"sy-homs-ngo", "sy-aleppo-cp"}  # both pointers kept
+    given = {r["identity"]["given_name"] for r in view.records}
+    assert given == {"محمد", "Mohammed"}
+    # Golden identity: Arabic names for display, the exact date over the bare year, the consistent national ID.
+    assert merged.golden_sources["given_name"] == ra and merged.golden_sources["date_of_birth"] == ra
+    assert merged.golden_sources["national_id"] == rb
+
+    undone = undo_merge(reg, kit.reviewer, merged.merge_id)
+    assert (undone.restored, undone.records_moved_back, undone.reopened_pairs) == (cb, 1, [pair_id])
+    assert kit.snapshot(reg) == before
+    assert get_child(reg, cb).child_id == cb
+    with reg.db.unit_of_work() as s:
+        labels = [x.decision for x in s.scalars(select(ReviewLabel).order_by(ReviewLabel.label_id))]
+    assert labels == ["merge", "undone"]
+
+
+def test_old_pseudonyms_resolve_through_chained_merges(reg, kit):
+    (ca, _), (cb, _), (cc, _) = (kit.register(reg, row) for row in kit.mohammed)
+    merge_children(reg, kit.reviewer, ca, cb)
+    merge_children(reg, kit.reviewer, cb, cc)  # by the absorbed pseudonym: follows to the current child
+    with reg.db.unit_of_work() as s:
+        assert {resolve_child(s, c).child_id for c in (ca, cb, cc)} == {ca}
+    lin = lineage(reg, kit.reviewer, cc)
+    assert lin.current == ca and lin.redirected
+    assert [(m["survivor"], m["absorbed"]) for m in lin.merges] == [(ca, cb), (ca, cc)]
+
+
+@pytest.mark.parametrize("order", ["first-then-second", "second-then-first"])
+def test_independent_chained_merges_undo_in_either_order(reg, kit, order):
+    (ca, _), (cb, _), (cc, _) = (kit.register(reg, row) for row in kit.mohammed)
+    before = kit.snapshot(reg)
+    first = merge_children(reg, kit.reviewer, ca, cb).merge_id  # A absorbs B
+    second = merge_children(reg, kit.reviewer, ca, cc).merge_id  # AB absorbs C: B's records stay where they are
+    for merge_id in ([first, second] if order == "first-then-second" else [second, first]):
+        undo_merge(reg, kit.reviewer, merge_id)
+    assert kit.snapshot(reg) == before
+
+
+def test_undo_refuses_an_order_lineage_does_not_allow(reg, kit):
+    (ca, _), (cb, _), (cc, _) = (kit.register(reg, row) for row in kit.mohammed)
+    before = kit.snapshot(reg)
+    first = merge_children(reg, kit.reviewer, ca, cb).merge_id  # A absorbs B
+    second = merge_children(reg, kit.reviewer, ca, cc, survivor=cc).merge_id  # C absorbs AB: B's records move on
+    with pytest.raises(Conflict) as refused:
+        undo_merge(reg, kit.reviewer, first)
+    assert f"undo {second} first" in refused.value.reason
+    undo_merge(reg, kit.reviewer, second)
+    with pytest.raises(Conflict, match="undone already"):
+        undo_merge(reg, kit.reviewer, second)
+    undo_merge(reg, kit.reviewer, first)
+    assert kit.snapshot(reg) == before
+
+
+def test_a_decided_pair_cannot_be_decided_again(reg, kit):
+    (_, ra), (_, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[2])
+    pair_id = kit.queue_pair(reg, ra, rb)
+    assert reject_pair(reg, kit.reviewer, pair_id)["status"] == "rejected"
+    with pytest.raises(Conflict, match="already decided"):
+        merge_pair(reg, kit.reviewer, pair_id)
+
+
+def test_only_the_national_unit_may_decide(reg, kit):
+    (_, ra), (_, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[1])
+    pair_id = kit.queue_pair(reg, ra, rb)
+    with pytest.raises(AccessDenied) as denied:
+        merge_pair(reg, kit.caseworker, pair_id)
+    assert denied.value.decision.reason_code == "deny.role"
+    events = [reg.audit.entry(i).event for i in range(reg.audit.size())]
+    assert any(e.action == "merge" and e.decision == "deny" for e in events)
+
+
+@pytest.mark.parametrize("second", ["merge", "reject"])
+def test_concurrent_decisions_on_one_pair_apply_once(reg, kit, second):
+    (_, ra), (_, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[1])
+    pair_id = kit.queue_pair(reg, ra, rb)
+    start, outcomes = threading.Barrier(2), []
+
+    def decide(kind: str) -> None:
+        start.wait()
+        try:
+            (merge_pair if kind == "merge" else reject_pair)(reg, kit.reviewer, pair_id)
+            outcomes.append(kind)
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=decide, args=(k,)) for k in ("merge", second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes).count("conflict") == 1, outcomes
+    with reg.db.unit_of_work() as s:
+        merges = s.scalars(select(Merge)).all()
+        labels = s.scalars(select(ReviewLabel)).all()
+    assert len(labels) == 1
+    assert len(merges) == (1 if "merge" in outcomes else 0)
