@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from registry import __version__
 from registry.api import deps, problems
 from registry.api.routes import admin, breakglass, children, consent, health, lookups
+from registry.api.routes import review
 from registry.services.context import Registry, open_registry
 
 
@@ -24,4 +25,5 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     app.include_router(children.router, prefix="/v1")
     for router in (consent.router, lookups.router, breakglass.router, admin.router):
         app.include_router(router, prefix="/v1")
+    app.include_router(review.router, prefix="/v1")  # the national unit's review (issue 7)
     return app

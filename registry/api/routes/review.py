@@ -1,0 +1,70 @@
+"""The national unit's review: the queue, one pair (identities only for deduplication review), decisions,
+undo, and a child's lineage. Thin: each route calls one service function of registry.review."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry.accounts.service import Actor
+from registry.api.deps import current_actor, get_registry
+from registry.review import decisions
+from registry.review.lineage import lineage
+from registry.review.queue import REVIEW_PURPOSE, get_pair, review_queue
+from registry.services.context import Registry
+
+router = APIRouter(tags=["review"])
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["merge", "not-duplicate"]
+    overrides: dict[str, str] = Field(default_factory=dict, description=(
+        "Golden identity overrides: field -> the record id to take it from (merge only)"))
+    survivor: str | None = Field(default=None, description="The pseudonym to keep (default: the older one)")
+
+
+@router.get("/review/queue")
+def queue(governorate: str | None = Query(None, description="ISO 3166-2 code of either record, e.g. SY-HL"),
+          institution: str | None = Query(None, description="Institution code of either record"),
+          source: Literal["batch", "registration"] | None = None,
+          offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200),
+          reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+    """Open suspected duplicates as clusters, most likely first, each pair explained in words."""
+    page = review_queue(reg, actor, governorate=governorate, institution=institution, source=source,
+                        offset=offset, limit=limit)
+    return {"total": page.total, "offset": page.offset, "limit": page.limit,
+            "clusters": [c.as_dict() for c in page.clusters]}
+
+
+@router.get("/review/pairs/{pair_id}")
+def pair(pair_id: int, purpose: str | None = Query(None, description=(
+             f"'{REVIEW_PURPOSE}' to see the two identities side by side")),
+         reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+    return get_pair(reg, actor, pair_id, purpose).as_dict()
+
+
+@router.post("/review/pairs/{pair_id}/decision")
+def decide(pair_id: int, body: DecisionIn, reg: Registry = Depends(get_registry),
+           actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+    """Merge (reversibly) or not a duplicate (sticky). 409 when the pair was decided meanwhile."""
+    if body.decision == "merge":
+        return decisions.merge_pair(reg, actor, pair_id, body.overrides, survivor=body.survivor).as_dict()
+    return decisions.reject_pair(reg, actor, pair_id)
+
+
+@router.post("/review/merges/{merge_id}/undo")
+def undo(merge_id: str, reg: Registry = Depends(get_registry),
+         actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+    """Restore both children exactly; 409 naming the later merge to undo first when lineage requires it."""
+    return decisions.undo_merge(reg, actor, merge_id).as_dict()
+
+
+@router.get("/children/{child_id}/lineage")
+def child_lineage(child_id: str, purpose: str = Query(REVIEW_PURPOSE, description="Declared purpose"),
+                  reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+    """Every merge and undo that touched the child; an old pseudonym shows where it points now."""
+    return lineage(reg, actor, child_id, purpose).as_dict()
