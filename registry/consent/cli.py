@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from registry.accounts.service import Actor, Unauthenticated, login
+from registry.accounts.service import Unauthenticated, login
 from registry.consent import breakglass, records
 from registry.consent.access import AccessDenied
 from registry.consent.fhir import to_fhir_consent
@@ -134,4 +134,4 @@ def glass_review(grant_id: str, user: str = _USER, password_stdin: bool = _STDIN
     console.print(f"break-glass {g.grant_id} reviewed")
 
 
-__all__ = ["Actor", "consents_app", "glass_app", "mount"]
+__all__ = ["consents_app", "glass_app", "mount"]
