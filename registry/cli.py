@@ -16,6 +16,7 @@ from rich.table import Table
 from registry.accounts import cli as accounts_cli
 from registry.config import load_settings
 from registry.consent import cli as consent_cli
+from registry.review import cli as review_cli
 from registry.services.context import init_registry, open_registry
 
 # Locals are never shown in tracebacks: they could hold a plaintext identity.
@@ -27,6 +28,7 @@ export_app = typer.Typer(help="Exports for administrators.", no_args_is_help=Tru
 app.add_typer(export_app, name="export")
 accounts_cli.mount(app)  # agencies, users, tokens
 consent_cli.mount(app)  # consents, break-glass
+review_cli.mount(app)  # review: queue, decide, undo, lineage, labels
 console = Console()
 err = Console(stderr=True)
 
