@@ -43,6 +43,7 @@ SAME_NAME_OVERLAP = 0.3
 USUAL_SPELLING_SHARE = 0.1
 PIVOT_PHONETIC_FACTOR = 0.9
 JOINED_ARTICLE_COST = 0.05
+FUSED_ARTICLE_COST = 0.03
 # Below this Jaro-Winkler of consonant skeletons an Arabic/Latin pair is not aligned (scored low at once).
 SKELETON_PREFILTER = 0.6
 # A chain scores at most its given-name similarity plus this.
@@ -50,6 +51,7 @@ GIVEN_NAME_MARGIN = 0.1
 _JOINED_ARTICLE = re.compile(r"(?:al|el)[aeiou][a-z]{3,}")
 STRUCTURE_MISMATCH_FACTOR = 0.6
 SKELETON_MISMATCH_FACTOR = 0.85
+FINAL_VOWEL_MISMATCH_FACTOR = 0.85
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,42 @@ def _arabic_edit_similarity(a: str, b: str) -> float:
     return max(0.0, 1.0 - 1.5 * distance / max(len(a), len(b), 1))
 
 
+@lru_cache(maxsize=200_000)
+def final_sound(head: str) -> str:
+    """How a Latin head ends: "C" (consonant), "a" (-a, -ah, -eh, -aa: ة or ى), "i" (-i, -y, -ee, -ie:
+    the nisba or ي), "u" (-u, -ou, -o, -oo), or "e" (a French mute e after a consonant: Amine, Yasmine,
+    or a Levantine -e for ة: Fatme), which is compatible with "C" and "a"."""
+    if not head:
+        return "C"
+    if len(head) > 2 and head.endswith("h") and head[-2] in "ae":
+        return "a"
+    last = head[-1]
+    if last == "e":
+        return "i" if head.endswith(("ee", "ie")) else ("a" if head[-2:-1] in ("a", "e") else "e")
+    if last in "iy":
+        return "i"
+    if last == "a":
+        return "a"
+    if last in "ou":
+        return "u"
+    return "C"
+
+
+def _same_ending(a: str, b: str) -> bool:
+    x, y = final_sound(a), final_sound(b)
+    return x == y or "e" in (x, y) and {x, y} <= {"e", "C", "a"}
+
+
 def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
-    if a.phonetic == b.phonetic:
+    if a.phonetic == b.phonetic and _same_ending(a.unit.head, b.unit.head):
         return 1.0
     score = jellyfish.jaro_winkler_similarity(a.phonetic, b.phonetic)
     if a.skeleton != b.skeleton:
         score *= SKELETON_MISMATCH_FACTOR
+    if not _same_ending(a.unit.head, b.unit.head):
+        # Bakr / Bakri (nisba), Hamad / Hamada, Karim / Karima (ة), Fadi / Fadia: a different final
+        # vowel is a different name, however alike the rest.
+        score *= FINAL_VOWEL_MISMATCH_FACTOR
     # A joined article before a vowel left on one side only (Alansari / Al-Ansari).
     for x, y in ((a, b), (b, a)):
         if _JOINED_ARTICLE.match(x.unit.head) and not _JOINED_ARTICLE.match(y.unit.head):
@@ -149,10 +181,33 @@ def _alignment(arabic_head: str, latin_head: str) -> float:
     return score
 
 
+def _latin_readings(ar: NameUnit, lat: NameUnit) -> list[tuple[str, float]]:
+    """Other ways to read a Latin head against an Arabic one, with a small cost each:
+    - the whole token when the unit rules took its start for an article (Assaad for اسعد, Essid for الصيد);
+    - after an Arabic article, the Maghreb "l"/"la"/"le" fused to the name (Larbi for العربي, Lahbib,
+      Laouadi) or a fused assimilated article (Essid: e + ss)."""
+    head = lat.head
+    readings: list[tuple[str, float]] = []
+    if not lat.prefix and not lat.suffix and " " not in lat.text and lat.text != head:
+        readings.append((lat.text, 0.0))
+    had_article = ar.text.replace(" ", "").startswith("ال" + ar.head[:1]) and not ar.prefix
+    if had_article and len(head) >= 4:
+        if head[0] == "l":
+            readings.append((head[1:], FUSED_ARTICLE_COST))
+            if head[1] in "ae":
+                readings.append((head[2:], FUSED_ARTICLE_COST))
+        elif head[0] in "ae" and head[1] == head[2] and head[1] not in "aeiou":
+            readings.append((head[2:], FUSED_ARTICLE_COST))
+    return readings
+
+
 def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis, dictionary: NameDictionary) -> float:
     if not ar.unit.head and not lat.unit.head:
         return 1.0
     phonetic = _alignment(ar.unit.head, lat.unit.head)
+    if phonetic < 1.0:
+        for reading, cost in _latin_readings(ar.unit, lat.unit):
+            phonetic = max(phonetic, _alignment(ar.unit.head, reading) - cost)
     if ar.known and lat.known:
         overlap = _overlap(ar.candidates, lat.candidates)
         if dictionary.spelling_share(latin_key(lat.unit), ar.name_id) >= USUAL_SPELLING_SHARE:

@@ -33,6 +33,8 @@ _LAT_RULES: list[tuple[str, str]] = [
 ]
 _LAT_RULE = re.compile("|".join(re.escape(src) for src, _ in _LAT_RULES))
 _LAT_MAP = dict(_LAT_RULES)
+_FRENCH_SOFT_C = re.compile(r"(?<![cs])c(?=[ei])")
+_FRENCH_INITIAL_OU = re.compile(r"^ou(?=[aei])")
 _DOUBLE = re.compile(r"(.)\1+")
 _VOWELS = "aiu"
 # Skeleton symbols for the phonetic digraphs, so each sound is one character.
@@ -45,6 +47,8 @@ def latin_phonetic(word: str) -> str:
     if not word:
         return ""
     text = word[0] + word[1:].replace("y", "i") if word[0] == "y" else word.replace("y", "i")
+    text = _FRENCH_SOFT_C.sub("s", text)  # Yacine, Hacene, Larouci: French c before e/i is s
+    text = _FRENCH_INITIAL_OU.sub("w", text)  # Oualid, Ouail, Ouahiba: French initial ou before a vowel is w
     text = _LAT_RULE.sub(lambda m: _LAT_MAP[m.group(0)], text)
     text = _DOUBLE.sub(r"\1", text)
     # Final -ah/-eh/-ih of ة (Fatmah, Fatmeh -> fatma); a lone final h after a vowel is not a consonant sign.

@@ -14,6 +14,7 @@ from registry.matching.names.normalize import fold_arabic
 from registry.matching.names.units import split_units
 
 TEST_PERCENT = 20
+DEV_PERCENT = 20
 
 
 def split_key(arabic_key: str) -> str:
@@ -24,10 +25,26 @@ def split_key(arabic_key: str) -> str:
     return fold_arabic(arabic_key).replace(" ", "")
 
 
+def split_bucket(arabic_key: str) -> int:
+    """Stable bucket 0..99 of an Arabic name (SHA-256 of its split key)."""
+    digest = hashlib.sha256(split_key(arabic_key).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % 100
+
+
 def is_test_name(arabic_key: str) -> bool:
     """True when the Arabic name belongs to the held-out test split (about TEST_PERCENT % of names)."""
-    digest = hashlib.sha256(split_key(arabic_key).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < TEST_PERCENT
+    return split_bucket(arabic_key) < TEST_PERCENT
+
+
+def is_dev_name(arabic_key: str) -> bool:
+    """A development fold carved out of the TRAIN split (buckets TEST_PERCENT..TEST_PERCENT+DEV_PERCENT-1):
+    rules and the threshold are tuned on it with a dictionary built from the rest of train, never on test."""
+    return TEST_PERCENT <= split_bucket(arabic_key) < TEST_PERCENT + DEV_PERCENT
+
+
+def is_fit_name(arabic_key: str) -> bool:
+    """Train names outside the dev fold: what the dictionary for dev measurements is built from."""
+    return split_bucket(arabic_key) >= TEST_PERCENT + DEV_PERCENT
 
 
 def is_train_name(arabic_key: str) -> bool:

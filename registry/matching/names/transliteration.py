@@ -56,6 +56,8 @@ _CONSONANTS: dict[str, list[Option]] = {
 }
 _FINAL_HA: list[Option] = [("a", 0.0), ("ah", 0.0), ("eh", 0.0), ("e", 0.0), ("h", 0.0), ("", 0.3), ("at", 0.2),
                            ("et", 0.3), ("ih", 0.2), ("i", 0.5), ("ha", 0.2), ("aa", 0.2)]
+# -اة (folded -اه): Najat, Hayat, Nadjet: the ة after a long a is read as its t.
+_FINAL_HA_AFTER_ALEF: list[Option] = _FINAL_HA + [("t", 0.05)]
 _FINAL_YA: list[Option] = _YA + [("a", 0.15)]  # ى (folded to ي) is -a: Mostafa
 _FINAL_WAW: list[Option] = _WAW + [("", 0.4)]  # عمرو is Amr
 
@@ -67,6 +69,8 @@ _INSERTIONS: list[Option] = [("a", 0.02), ("e", 0.02), ("i", 0.02), ("o", 0.02),
 _FINAL_INSERTION_EXTRA = 0.45  # a trailing vowel with no Arabic letter (Hosni against حسن)
 _FINAL_E_EXTRA = 0.08  # ... except a French mute e (Arslane, Yacine, Noureddine)
 EDIT_COST = 1.0  # one substituted, missing or extra letter
+DOUBLE_COST = 0.02  # a doubled Latin consonant for one Arabic letter (shadda, unwritten in Arabic)
+DOUBLE_AFTER_LONG_VOWEL_COST = 0.35
 
 
 def _options(word: str, i: int) -> list[Option]:
@@ -79,7 +83,7 @@ def _options(word: str, i: int) -> list[Option]:
     if ch == "ي":
         return _FINAL_YA if last and i > 0 else _YA
     if ch == "ه" and last and i > 0:
-        return _FINAL_HA
+        return _FINAL_HA_AFTER_ALEF if word[i - 1] == "ا" else _FINAL_HA
     return _CONSONANTS.get(ch, [("", 0.5)])
 
 
@@ -102,13 +106,27 @@ for _text, _cost in _INSERTIONS:
     _INSERTIONS_BY_FIRST[_text[0]] = _INSERTIONS_BY_FIRST.get(_text[0], ()) + ((_text, _cost),)
 
 
+def _after_long_vowel(word: str, i: int) -> bool:
+    """True when word[i] follows a long-vowel letter (ا, or و/ي read as a vowel, not as w/y after ا)."""
+    if i == 0:
+        return False
+    previous = word[i - 1]
+    if previous == "ا":
+        return i - 1 > 0  # an initial ا is a hamza seat (Ahmed), not a long vowel
+    return previous in "وي" and i - 1 > 0 and word[i - 2] != "ا"
+
+
 @lru_cache(maxsize=50_000)
 def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
-    """Per letter, its options plus doubled consonants (shadda is not written: Mohammed)."""
+    """Per letter, its options plus doubled consonants (shadda is not written: Mohammed). A doubled
+    consonant right after a long vowel costs more: Arabic names hardly ever have a long vowel before a
+    shadda, so "Ammar" does not read عامر (it reads عمّار); s is exempt (French ss: Youssef, Moussa)."""
     result = []
     for i in range(len(word)):
         opts = list(_options(word, i))
-        opts += [(o[0] + o[0], c + 0.02) for o, c in opts if len(o) == 1 and o not in "aeiou"]
+        extra = DOUBLE_AFTER_LONG_VOWEL_COST if _after_long_vowel(word, i) else DOUBLE_COST
+        opts += [(o + o, c + (DOUBLE_COST if o == "s" else extra)) for o, c in opts
+                 if len(o) == 1 and o not in "aeiou"]
         result.append(tuple(opts))
     return tuple(result)
 

@@ -46,7 +46,8 @@ _LAT_SUN_ARTICLE = re.compile(r"[aeu](?:sh|th|dh|[tdrzsn])")  # ar-Rahman, ad-Di
 _LAT_DIN = frozenset("din deen dine eddin eddine eddeen uddin uddeen addin iddin aldin eldin aldeen eldeen".split())
 _LAT_ALLAH = frozenset("allah alla ullah ulla ollah olla illah ellah lah llah".split())
 _LAT_ALLAH_TAIL = re.compile(r"[aeiou]{0,2}ll?[aeiou]h?|[aeiou]?llah?")
-_LAT_DIN_TAIL = re.compile(r"(?P<head>[a-z]{2,}?)(?:[aeiou][ld]|[aeiou]{1,2})(?:d(?:i|ee|ea)ne?)")
+_LAT_DIN_TAIL = re.compile(r"(?P<head>[a-z]{2,}?)(?:[aeiou][ld]|[aeiou]{1,2}|(?<=[hr]))(?:d(?:i|ee|ea)ne?)")
+_ABD_ARTICLE = re.compile(r"[ae]l(?=[a-z]{3,}$)")
 _LAT_JOINED_ARTICLE = re.compile(r"(?:a|e)l(?=[b-df-hj-km-np-tv-z])|(?:a|e)(?P<c>[tdrzsn])(?=(?P=c))")
 
 
@@ -114,6 +115,8 @@ def _group_arabic(tokens: list[str]) -> list[list[str]]:
     i, n = 0, len(expanded)
     while i < n:
         token = expanded[i]
+        if token == "العبد" and i + 1 < n:
+            token = "عبد"  # العبد الله (Al-Abdullah): the family's article on a compound
         if (token in _AR_PREFIX or token == "ال") and i + 1 < n:
             group = [token, expanded[i + 1]]
             i += 2
@@ -205,7 +208,14 @@ def _latin_unit(group: list[str]) -> NameUnit:
         words.pop(0)  # separated article: al hassan, ar rahman
     head = "".join(words)
     if not prefix and not suffix and len(words) == 1 and separated_article:
-        head = _undouble(head)  # El Esseily: the head keeps its own letters
+        # El Esseily: the head keeps its own letters; Al-Abdullah: the rest may itself be a compound.
+        joined = _split_latin_joined(head) if head.startswith(("abd", "abu", "abou")) else None
+        if joined and joined[0]:
+            prefix, head, suffix = joined
+        else:
+            head = _undouble(head)
+    elif prefix == "abd" and not suffix and len(words) == 1 and _ABD_ARTICLE.match(head):
+        head = head[2:]  # Abd Elhak, Abd Alaziz: after عبد the next word always carries the article
     elif not prefix and not suffix and len(words) == 1:
         prefix, head, suffix = _split_latin_joined(head)
     elif prefix == "abd" and head in _LAT_ALLAH:
@@ -232,7 +242,7 @@ def _split_latin_joined(word: str) -> tuple[str, str, str]:
     if m:
         return "ibn", _undouble(m.group("head")), ""
     m = _LAT_DIN_TAIL.fullmatch(word)
-    if m and len(m.group("head")) >= 3:
+    if m and len(m.group("head")) >= 2:  # Azeddine, Nordine, Salahdine
         return "", _strip_latin_joined_article(m.group("head")), "din"
     m = re.fullmatch(r"(?P<head>[a-z]{3,}?)(?:[aeiou]llah?|[aeiou]lah)", word)
     if m:
