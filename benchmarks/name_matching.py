@@ -37,7 +37,7 @@ import jellyfish
 
 from registry.matching import NAME_MATCH_THRESHOLD, name_similarity
 from registry.matching.names import normalize, similarity, transliteration, units
-from registry.matching.names.build import NON_ARAB_COUNTRIES, build_dictionary, default_data_dir, unit_rows
+from registry.matching.names.build import NON_ARAB_COUNTRIES, build_dictionary, default_data_dir, token_rows, unit_rows
 from registry.matching.names.dictionary import CURATED, NameDictionary, arabic_id, load_dictionary
 from registry.matching.names.skeleton import arabic_phonetic, unit_skeleton
 from registry.matching.names.split import is_dev_name, is_fit_name, is_test_name, is_train_name
@@ -82,8 +82,45 @@ def load_names(data_dir: Path, in_split: Callable[[str], bool], min_count: int) 
     return result
 
 
-def make_pairs(names: dict[str, dict[str, int]], seed: int = 7) -> dict[str, list[Pair]]:
+# Letters a Latin spelling does not tell apart (emphatic/plain pairs, ح/ه, ق/ك, the carriers ع ء ا), and
+# a final ي (alef maqsura, folded) against ا: two Arabic names equal on these classes have the same Latin
+# spellings, so no Latin spelling can say which one it is (اسيل / اصيل "Aseel", الحوثي / الحوطي "Houthi").
+_HOMOGRAPH_CLASSES = str.maketrans({"ص": "س", "ط": "ت", "ث": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ه": "ح",
+                                    "ق": "ك", "ع": "ا", "ء": None})
+
+
+def latin_homograph_key(arabic: str) -> str:
+    """Arabic head folded to what Latin letters can distinguish (see _HOMOGRAPH_CLASSES)."""
+    head = units.parse_unit(arabic).head.translate(_HOMOGRAPH_CLASSES).replace("اا", "ا")
+    return head[:-1] + "ا" if head.endswith("ي") and len(head) > 2 else head
+
+
+def attested_spellings(data_dir: Path) -> dict[str, set[str]]:
+    """Arabic id -> every normalised Latin spelling attested for it anywhere in the data (any count, any
+    country, both sources): a "negative" whose spelling the data attests for the name is not a negative."""
+    attested: dict[str, set[str]] = defaultdict(set)
+
+    def add(arabic: str, latin: str) -> None:
+        ar = _one(arabic)
+        if ar is not None and ar.script == "arabic":
+            attested[arabic_id(ar)].add(normalize.normalize_name(latin).replace(" ", ""))
+
+    for row in unit_rows(data_dir):
+        add(row["arabic_key"], row["latin"])
+    for arabic, latin, _ in token_rows(data_dir):
+        add(arabic, latin)
+    return attested
+
+
+def make_pairs(names: dict[str, dict[str, int]], seed: int = 7,
+               attested: dict[str, set[str]] | None = None) -> dict[str, list[Pair]]:
+    """Positive, hard-negative, random-negative and famous pairs (see the module docstring).
+
+    Hard negatives are mined honestly: a pair is dropped when the data attests the "other" spelling for
+    the name (any count, any source: `attested`), and a pair of Latin homographs (latin_homograph_key
+    equal: same letters up to what Latin cannot mark) goes to its own set, "homograph", reported apart."""
     rng = random.Random(seed)
+    attested = attested or {}
     positives_al: list[Pair] = []
     positives_ll: list[Pair] = []
     for arabic, spellings in names.items():
@@ -102,29 +139,36 @@ def make_pairs(names: dict[str, dict[str, int]], seed: int = 7) -> dict[str, lis
     def normal(spelling: str) -> str:
         return normalize.normalize_name(spelling).replace(" ", "")
 
+    def spellings_of(arabic: str) -> set[str]:
+        return {normal(s) for s in names[arabic]} | attested.get(arabic_id(units.parse_unit(arabic)), set())
+
     by_skeleton: dict[str, list[str]] = defaultdict(list)
     for arabic in sorted(names):
         by_skeleton[unit_skeleton(units.parse_unit(arabic))].append(arabic)
     hard_al: list[Pair] = []
     hard_ll: list[Pair] = []
+    homograph: list[Pair] = []
     for group in by_skeleton.values():
         for i, a in enumerate(group):
             for b in group[i + 1:]:
-                spellings_a = {normal(s) for s in names[a]}
-                spellings_b = {normal(s) for s in names[b]}
-                if normal(top(b)) not in spellings_a:
-                    hard_al.append((a, top(b)))
-                if normal(top(a)) not in spellings_b:
-                    hard_al.append((b, top(a)))
-                if normal(top(a)) != normal(top(b)):
-                    hard_ll.append((top(a), top(b)))
+                spellings_a, spellings_b = spellings_of(a), spellings_of(b)
+                same_letters = latin_homograph_key(a) == latin_homograph_key(b)
+                al = [(x, top(y)) for x, y, sx in ((a, b, spellings_a), (b, a, spellings_b))
+                      if normal(top(y)) not in sx]
+                ll = [(top(a), top(b))] if (normal(top(a)) != normal(top(b)) and normal(top(b)) not in spellings_a
+                                            and normal(top(a)) not in spellings_b) else []
+                if same_letters:
+                    homograph.extend(al + ll)
+                else:
+                    hard_al.extend(al)
+                    hard_ll.extend(ll)
     keys = sorted(names)
     random_neg: list[Pair] = []
     while len(random_neg) < 3000:
         a, b = rng.sample(keys, 2)
         random_neg.append((a, top(b)) if len(random_neg) % 2 else (top(a), top(b)))
     return {"pos_al": positives_al, "pos_ll": positives_ll, "hard_al": hard_al, "hard_ll": hard_ll,
-            "random": random_neg, "famous": FAMOUS_NEGATIVES}
+            "random": random_neg, "famous": FAMOUS_NEGATIVES, "homograph": homograph}
 
 
 def romanised(text: str) -> str:
@@ -232,7 +276,7 @@ def main() -> None:
     print(f"{'train-only' if args.split == 'test' else 'train-minus-dev'} dictionary: {len(train_dictionary.entries)} names, {len(train_dictionary.spellings)} "
           f"spellings, built in memory in {time.perf_counter() - start:.1f} s")
     names = load_names(data_dir, in_split, args.min_count)
-    pairs = make_pairs(names)
+    pairs = make_pairs(names, attested=attested_spellings(data_dir))
     print(f"split={args.split} min_count={args.min_count} names={len(names)} "
           + " ".join(f"{k}={len(v)}" for k, v in pairs.items()))
     print("| method | AUC all neg | AUC hard neg | threshold | recall AL | recall LL | recall | FAR hard "

@@ -52,6 +52,7 @@ _JOINED_ARTICLE = re.compile(r"(?:al|el)[aeiou][a-z]{3,}")
 STRUCTURE_MISMATCH_FACTOR = 0.6
 SKELETON_MISMATCH_FACTOR = 0.85
 FINAL_VOWEL_MISMATCH_FACTOR = 0.85
+AMBIGUOUS_READING_COST = 0.02
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,47 @@ def _same_ending(a: str, b: str) -> bool:
     return x == y or "e" in (x, y) and {x, y} <= {"e", "C", "a"}
 
 
+# Latin letters that stand for more than one Arabic letter, tried both ways between two Latin spellings:
+# dh is ض (Nidhal = Nidal), ذ or ظ (Munther, Hafidh = Hafid); gh is غ, written g by some (Ghassan, Gassan);
+# an initial vowel before a consonant is ا/إ/ع, heard e or i (Issam, Essam; Ilyes, Elyas).
+_AMBIGUOUS_LATIN = (("dh", "d"), ("gh", "g"))
+
+
+@lru_cache(maxsize=200_000)
+def _latin_variants(head: str) -> tuple[str, ...]:
+    """Phonetic forms of a Latin head under the ambiguous readings (_AMBIGUOUS_LATIN)."""
+    forms = {head}
+    for src, dst in _AMBIGUOUS_LATIN:
+        forms |= {f.replace(src, dst) for f in forms if src in f}
+    forms |= {"i" + f[1:] for f in forms if len(f) > 3 and f[0] == "e" and f[1] not in "aeiouy"}
+    return tuple(sorted(latin_phonetic(f) for f in forms))
+
+
+def _variant_similarity(a: str, b: str) -> float:
+    """Best Jaro-Winkler (x skeleton agreement) over the ambiguous readings of two Latin heads."""
+    best = 0.0
+    for x in _latin_variants(a):
+        for y in _latin_variants(b):
+            score = 1.0 if x == y else jellyfish.jaro_winkler_similarity(x, y)
+            if _skeleton_of_phonetic(x) != _skeleton_of_phonetic(y):
+                score *= SKELETON_MISMATCH_FACTOR
+            best = max(best, score)
+    return best - AMBIGUOUS_READING_COST
+
+
+@lru_cache(maxsize=200_000)
+def _skeleton_of_phonetic(phonetic: str) -> str:
+    return phonetic_skeleton(phonetic)
+
+
 def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
     if a.phonetic == b.phonetic and _same_ending(a.unit.head, b.unit.head):
         return 1.0
     score = jellyfish.jaro_winkler_similarity(a.phonetic, b.phonetic)
     if a.skeleton != b.skeleton:
         score *= SKELETON_MISMATCH_FACTOR
+    if score < 1.0 and (len(_latin_variants(a.unit.head)) > 1 or len(_latin_variants(b.unit.head)) > 1):
+        score = max(score, _variant_similarity(a.unit.head, b.unit.head))
     if not _same_ending(a.unit.head, b.unit.head):
         # Bakr / Bakri (nisba), Hamad / Hamada, Karim / Karima (ة), Fadi / Fadia: a different final
         # vowel is a different name, however alike the rest.

@@ -55,10 +55,10 @@ _CONSONANTS: dict[str, list[Option]] = {
     "ه": [("h", 0.0), ("", 0.5)],
 }
 _FINAL_HA: list[Option] = [("a", 0.0), ("ah", 0.0), ("eh", 0.0), ("e", 0.0), ("h", 0.0), ("", 0.3), ("at", 0.2),
-                           ("et", 0.3), ("ih", 0.2), ("i", 0.5), ("ha", 0.2), ("aa", 0.2)]
+                           ("et", 0.3), ("ih", 0.4), ("i", 0.6), ("ha", 0.2), ("aa", 0.2)]
 # -اة (folded -اه): Najat, Hayat, Nadjet: the ة after a long a is read as its t.
 _FINAL_HA_AFTER_ALEF: list[Option] = _FINAL_HA + [("t", 0.05)]
-_FINAL_YA: list[Option] = _YA + [("a", 0.15)]  # ى (folded to ي) is -a: Mostafa
+_FINAL_YA: list[Option] = _YA + [("a", 0.3)]  # ى (folded to ي) is -a: Mostafa
 _FINAL_WAW: list[Option] = _WAW + [("", 0.4)]  # عمرو is Amr
 
 # Inserted short-vowel groups (a Latin vowel with no Arabic letter): free for one vowel, dearer for a
@@ -70,7 +70,7 @@ _FINAL_INSERTION_EXTRA = 0.45  # a trailing vowel with no Arabic letter (Hosni a
 _FINAL_E_EXTRA = 0.08  # ... except a French mute e (Arslane, Yacine, Noureddine)
 EDIT_COST = 1.0  # one substituted, missing or extra letter
 DOUBLE_COST = 0.02  # a doubled Latin consonant for one Arabic letter (shadda, unwritten in Arabic)
-DOUBLE_AFTER_LONG_VOWEL_COST = 0.35
+DOUBLE_AFTER_LONG_VOWEL_COST = 0.2
 
 
 def _options(word: str, i: int) -> list[Option]:
