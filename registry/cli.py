@@ -106,22 +106,10 @@ def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if o
 
     reg = open_registry()
     with err.status("deduplicating") as status:
-        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg),
-                            excluded_children=_excluded_from_matching(reg))
+        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
                   f"{result.clusters} clusters; {result.suspected} new pairs for review"
                   + (" (model trained and saved)" if result.trained else ""))
-
-
-def _excluded_from_matching(reg) -> set[str]:
-    """Children whose consent to deduplication was withdrawn: they are not matched for others."""
-    from registry.consent import access
-
-    fn = getattr(access, "excluded_from_matching", None)
-    if fn is None:
-        return set()
-    with reg.db.sessions() as s:
-        return set(fn(s))
 
 
 @export_app.command("clusters")

@@ -161,6 +161,8 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
         with reg.db.unit_of_work() as s:
             s.add(DedupeRun(run_id=run_id))
         with reg.db.sessions() as s:
+            if excluded_children is None:  # consent to deduplication withdrawn: left out of matching
+                excluded_children = reg.excluded_from_matching(s)
             batches = (
                 [r for r in batch if not excluded_children or r["child_id"] not in excluded_children]
                 for batch in reg.index.all_entries(s)

@@ -44,6 +44,8 @@ def find_matches(reg: Registry, identity: Identity, *, session: Session | None =
     own = session is None
     s = session or reg.db.sessions()
     try:
+        if excluded_children is None:  # consent to deduplication withdrawn: never matched for others
+            excluded_children = reg.excluded_from_matching(s)
         query = reg.index.encoder.encode("query", "", identity).as_dict()
         query = from_entry({**query, **_as_text(query)})
         best: dict[str, tuple[float, str, PairScore]] = {}

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from registry.audit import AuditLog
 from registry.config import Settings, load_settings
 from registry.identity.vault import Vault
@@ -38,6 +40,12 @@ class Registry:
         if self._model is None or self._model[0] != mtime:
             self._model = (mtime, LinkageModel.load(path))
         return self._model[1]
+
+    def excluded_from_matching(self, session: Session) -> set[str]:
+        """Children whose consent to deduplication was withdrawn: never matched for others."""
+        from registry.consent import access
+
+        return set(access.excluded_from_matching(session))
 
     def close(self) -> None:
         self.db.dispose()

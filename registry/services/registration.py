@@ -58,7 +58,44 @@ def register_record(
     if not known:
         existing = find_record(session, identity.institution, identity.source_ref) or find_record(
             session, identity.institution, erased_reference(reg, identity.institution, identity.source_ref))
-    return register_records(reg, session, [(identity, existing)])[0]
+    result = register_records(reg, session, [(identity, existing)])[0]
+    if result.outcome != "unchanged":
+        queue_possible_duplicates(reg, session, result, identity)
+    return result
+
+
+def queue_possible_duplicates(reg: Registry, session: Session, result: Registered, identity: Identity) -> int:
+    """Registration runs the real-time lookup and stores its result: every registered child this record may
+    be goes into the review queue (source "registration"). Nothing is queued before a model is trained;
+    the next batch run catches those records."""
+    from registry.matching.lookup import find_matches
+    from registry.matching.tables import SuspectedDuplicate
+
+    if reg.model() is None:
+        return 0
+    excluded = reg.excluded_from_matching(session)
+    matches = [m for m in find_matches(reg, identity, session=session, exclude_records={result.record_id},
+                                       excluded_children=excluded) if m.child_id != result.child_id]
+    if not matches:
+        return 0
+    digests = dict(session.execute(select(CaseRecord.record_id, CaseRecord.content_digest).where(
+        CaseRecord.record_id.in_([result.record_id] + [m.record_id for m in matches]))).all())
+    queued = 0
+    for m in matches:
+        a, b = sorted((result.record_id, m.record_id))
+        pair = session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
+                                                                SuspectedDuplicate.record_b == b)).one_or_none()
+        if pair is None:
+            session.add(SuspectedDuplicate(record_a=a, record_b=b, probability=m.probability,
+                                           match_weight=m.score.match_weight, source="registration",
+                                           digest_a=digests[a], digest_b=digests[b]))
+            queued += 1
+        elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
+            # A rejected pair comes back only when one record's identity changed.
+            pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
+            pair.probability, pair.match_weight = m.probability, m.score.match_weight
+            queued += 1
+    return queued
 
 
 def register_records(reg: Registry, session: Session,
