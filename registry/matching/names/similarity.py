@@ -53,6 +53,7 @@ STRUCTURE_MISMATCH_FACTOR = 0.6
 SKELETON_MISMATCH_FACTOR = 0.85
 FINAL_VOWEL_MISMATCH_FACTOR = 0.85
 AMBIGUOUS_READING_COST = 0.02
+VOWEL_LENGTH_MISMATCH_FACTOR = 0.95
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def _same_ending(a: str, b: str) -> bool:
 # dh is ض (Nidhal = Nidal), ذ or ظ (Munther, Hafidh = Hafid); gh is غ, written g by some (Ghassan, Gassan);
 # an initial vowel before a consonant is ا/إ/ع, heard e or i (Issam, Essam; Ilyes, Elyas).
 _AMBIGUOUS_LATIN = (("dh", "d"), ("gh", "g"))
+_FRENCH_GU = re.compile(r"gu(?=[ei])")
 
 
 @lru_cache(maxsize=200_000)
@@ -140,6 +142,8 @@ def _latin_variants(head: str) -> tuple[str, ...]:
     for src, dst in _AMBIGUOUS_LATIN:
         forms |= {f.replace(src, dst) for f in forms if src in f}
     forms |= {"i" + f[1:] for f in forms if len(f) > 3 and f[0] == "e" and f[1] not in "aeiouy"}
+    # French gu before e/i is a hard g: ق in the Maghreb (Rezgui = Rezki), ج in Egypt (Guindi = Gindi).
+    forms |= {_FRENCH_GU.sub(sub, f) for f in forms if "gu" in f for sub in ("q", "g")}
     return tuple(sorted(latin_phonetic(f) for f in forms))
 
 
@@ -160,6 +164,22 @@ def _skeleton_of_phonetic(phonetic: str) -> str:
     return phonetic_skeleton(phonetic)
 
 
+_VOWEL_GROUPS = re.compile(r"[aiu]+")
+
+
+@lru_cache(maxsize=200_000)
+def _vowel_lengths(phonetic: str) -> tuple[int, ...]:
+    """Length (1 or 2+) of each vowel group of a phonetic form, medial groups only (the first and last
+    vowels are handled by the alignment's initial and final rules)."""
+    groups = [(m.start(), m.end()) for m in _VOWEL_GROUPS.finditer(phonetic)]
+    return tuple(min(2, end - start) for start, end in groups if start > 0 and end < len(phonetic))
+
+
+def _differs_in_vowel_length(a: str, b: str) -> bool:
+    x, y = _vowel_lengths(a), _vowel_lengths(b)
+    return len(x) == len(y) and any(p != q for p, q in zip(x, y))
+
+
 def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
     if a.phonetic == b.phonetic and _same_ending(a.unit.head, b.unit.head):
         return 1.0
@@ -168,6 +188,10 @@ def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
         score *= SKELETON_MISMATCH_FACTOR
     if score < 1.0 and (len(_latin_variants(a.unit.head)) > 1 or len(_latin_variants(b.unit.head)) > 1):
         score = max(score, _variant_similarity(a.unit.head, b.unit.head))
+    if _vowel_lengths(a.phonetic) != _vowel_lengths(b.phonetic) and _differs_in_vowel_length(a.phonetic, b.phonetic):
+        # Saoudi / Sadi, Hamaidi / Hamidi, Tueni / Tani: a vowel pair (a long vowel or diphthong, و/ي in
+        # Arabic) against a single vowel in the same place is a different name more often than not.
+        score *= VOWEL_LENGTH_MISMATCH_FACTOR
     if not _same_ending(a.unit.head, b.unit.head):
         # Bakr / Bakri (nisba), Hamad / Hamada, Karim / Karima (ة), Fadi / Fadia: a different final
         # vowel is a different name, however alike the rest.

@@ -16,13 +16,13 @@ from functools import lru_cache
 Option = tuple[str, float]
 
 _VOWEL_OPTIONS: list[Option] = [("a", 0.0), ("u", 0.0), ("o", 0.0), ("i", 0.0), ("e", 0.0)]
-_LONG_A: list[Option] = [("a", 0.0), ("aa", 0.0), ("e", 0.2), ("ah", 0.5), ("o", 0.5), ("i", 0.6)]
+_LONG_A: list[Option] = [("a", 0.0), ("aa", 0.0), ("e", 0.1), ("ah", 0.5), ("o", 0.5), ("i", 0.6)]
 _INITIAL_A: list[Option] = [("a", 0.0), ("e", 0.0), ("i", 0.0), ("o", 0.0), ("u", 0.0), ("ou", 0.1), ("aa", 0.2),
                             ("ei", 0.3), ("ai", 0.3), ("y", 0.5)]
 _WAW: list[Option] = [("u", 0.0), ("o", 0.0), ("ou", 0.0), ("oo", 0.0), ("w", 0.0), ("ow", 0.1), ("aw", 0.1),
                       ("au", 0.1), ("v", 0.3), ("uu", 0.1), ("ue", 0.3), ("oe", 0.3), ("ew", 0.3), ("ww", 0.1)]
 _YA: list[Option] = [("i", 0.0), ("y", 0.0), ("ee", 0.0), ("ie", 0.1), ("ei", 0.0), ("ey", 0.0), ("ai", 0.1),
-                     ("ay", 0.1), ("iy", 0.1), ("yy", 0.1), ("e", 0.3), ("ii", 0.1), ("j", 0.6)]
+                     ("ay", 0.1), ("iy", 0.1), ("yy", 0.1), ("e", 0.15), ("ii", 0.1), ("j", 0.6)]
 _AYN: list[Option] = [("", 0.0), ("a", 0.0), ("e", 0.0), ("i", 0.0), ("o", 0.0), ("u", 0.0), ("aa", 0.0),
                       ("ai", 0.1), ("ei", 0.2), ("ou", 0.1)]
 
@@ -30,24 +30,24 @@ _CONSONANTS: dict[str, list[Option]] = {
     "ب": [("b", 0.0), ("p", 0.3)],
     "ت": [("t", 0.0), ("th", 0.3)],
     "ث": [("th", 0.0), ("t", 0.1), ("s", 0.2), ("ts", 0.3)],
-    "ج": [("j", 0.0), ("g", 0.0), ("dj", 0.0), ("dg", 0.2), ("dsh", 0.4), ("zh", 0.4), ("y", 0.6)],
+    "ج": [("j", 0.0), ("g", 0.0), ("gu", 0.1), ("dj", 0.0), ("dg", 0.2), ("dsh", 0.4), ("zh", 0.4), ("y", 0.6)],
     "ح": [("h", 0.0), ("kh", 0.6), ("", 0.6)],
     "خ": [("kh", 0.0), ("k", 0.3), ("h", 0.4), ("ch", 0.2), ("x", 0.3), ("j", 0.5)],
     "د": [("d", 0.0), ("t", 0.6)],
     "ذ": [("dh", 0.0), ("z", 0.0), ("d", 0.2), ("th", 0.2)],
     "ر": [("r", 0.0)],
     "ز": [("z", 0.0), ("s", 0.3)],
-    "س": [("s", 0.0), ("c", 0.3)],
+    "س": [("s", 0.0), ("c", 0.1)],
     "ش": [("sh", 0.0), ("ch", 0.0), ("sch", 0.1), ("s", 0.4), ("tch", 0.3)],
-    "ص": [("s", 0.0), ("c", 0.3)],
+    "ص": [("s", 0.0), ("c", 0.1)],
     "ض": [("d", 0.0), ("dh", 0.0), ("z", 0.1)],
     "ط": [("t", 0.0), ("th", 0.3)],
     "ظ": [("z", 0.0), ("dh", 0.0), ("th", 0.2), ("d", 0.3)],
     "ع": _AYN,
     "ء": [("", 0.0), ("a", 0.1), ("e", 0.1)],
-    "غ": [("gh", 0.0), ("g", 0.2), ("r", 0.6)],
+    "غ": [("gh", 0.0), ("g", 0.2), ("gu", 0.3), ("r", 0.6)],
     "ف": [("f", 0.0), ("ph", 0.1), ("v", 0.2)],
-    "ق": [("q", 0.0), ("k", 0.0), ("g", 0.1), ("c", 0.3), ("ck", 0.2), ("qu", 0.3), ("", 0.7)],
+    "ق": [("q", 0.0), ("k", 0.0), ("g", 0.1), ("gu", 0.1), ("c", 0.3), ("ck", 0.2), ("qu", 0.3), ("", 0.7)],
     "ك": [("k", 0.0), ("c", 0.2), ("ck", 0.2), ("ch", 0.4), ("q", 0.3)],
     "ل": [("l", 0.0)],
     "م": [("m", 0.0)],
@@ -69,6 +69,7 @@ _INSERTIONS: list[Option] = [("a", 0.02), ("e", 0.02), ("i", 0.02), ("o", 0.02),
 _FINAL_INSERTION_EXTRA = 0.45  # a trailing vowel with no Arabic letter (Hosni against حسن)
 _FINAL_E_EXTRA = 0.08  # ... except a French mute e (Arslane, Yacine, Noureddine)
 EDIT_COST = 1.0  # one substituted, missing or extra letter
+VOWEL_BEFORE_LONG_VOWEL_COST = 0.3
 DOUBLE_COST = 0.02  # a doubled Latin consonant for one Arabic letter (shadda, unwritten in Arabic)
 DOUBLE_AFTER_LONG_VOWEL_COST = 0.2
 
@@ -149,6 +150,7 @@ def _dp_cost(arabic: str, latin: str) -> float:
     plain = [inf] * ((n + 1) * width)
     vowel = [inf] * ((n + 1) * width)
     plain[0] = 0.0
+    long_vowel = [0 < i and ch in "اوي" for i, ch in enumerate(arabic)]
     for i in range(n + 1):
         row = i * width
         nxt = row + width
@@ -163,11 +165,16 @@ def _dp_cost(arabic: str, latin: str) -> float:
                 for text, c in empty:
                     if here + c < plain[nxt + j]:
                         plain[nxt + j] = here + c
+                start = here
+                if j < m and long_vowel[i] and latin[j] in "aeiou":
+                    # A short vowel right before a long vowel's own vowel: Saoudi has no place in سودي.
+                    from_vowel = here_vowel + VOWEL_BEFORE_LONG_VOWEL_COST
+                    start = here_plain if here_plain < from_vowel else from_vowel
                 for text, c in by_first.get(latin[j], ()) if j < m else ():
                     if latin.startswith(text, j):
                         k = nxt + j + len(text)
-                        if here + c < plain[k]:
-                            plain[k] = here + c
+                        if start + c < plain[k]:
+                            plain[k] = start + c
                 # Edits: Arabic letter missing in the Latin, or replaced by another letter.
                 if here + EDIT_COST < plain[nxt + j]:
                     plain[nxt + j] = here + EDIT_COST
