@@ -135,3 +135,9 @@ def live_app(registry):
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client, registry
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry_factory():
+    """make_registry, for fixtures of wider scope (a module sharing one trained registry)."""
+    return make_registry

@@ -215,17 +215,26 @@ def splink_comparison(c: Comparison) -> dict:
 # ---- possible twins ----------------------------------------------------------------------------------------
 # Fellegi-Sunter scores family and date of birth against random pairs, among which twins are vanishingly
 # rare; so "same parents, same birthday" outweighs a different given name, and twins come out as one child.
-# The registry's rule: a pair whose given names differ while the family and the date agree is never merged
-# automatically. Different names the dictionary knows (حسن/حسين) are twins: kept out of the queue too.
-# Names that merely look different (a typo, an unknown spelling) go to a reviewer instead.
-TWIN_FAMILY_LEVELS = {"three or more parts agree, none differ", "two parts agree, none differ"}
-TWIN_DOB_LEVELS = {"same date", "day and month swapped", "same month, day unknown on one side"}
-TWIN_CAPS = {"different known names": 0.2, "different": 0.9}
+# The registry's rules on top of the model:
+# - given names the dictionary knows as different names (حسن/حسين, Omar/Amr) are never merged automatically
+#   (at most a reviewer's "possible match"), and with the family and the date agreeing they are twins or
+#   siblings: kept out of the queue too;
+# - names that merely look different (a typo, an unknown spelling) with family and date agreeing go to a
+#   reviewer instead of being merged.
+TWIN_FAMILY_LEVELS = {"three or more parts agree, none differ", "two parts agree, none differ",
+                      "one part agrees, none differ", "most parts agree, one differs"}
+TWIN_DOB_LEVELS = {"same date", "day and month swapped", "same month, day unknown on one side",
+                   "same day and month, year off by one"}
+REVIEW_CAP = 0.9  # below the match threshold: a reviewer decides
+TWIN_CAP = 0.2  # below the review threshold: not even queued
 
 
 def twin_cap(labels: Mapping[str, str]) -> float | None:
     """The highest probability a pair may have, given its level label per comparison; None when no cap."""
-    cap = TWIN_CAPS.get(labels.get("given", ""))
-    if cap is not None and labels.get("family") in TWIN_FAMILY_LEVELS and labels.get("dob") in TWIN_DOB_LEVELS:
-        return cap
+    given = labels.get("given", "")
+    family_and_date = labels.get("family") in TWIN_FAMILY_LEVELS and labels.get("dob") in TWIN_DOB_LEVELS
+    if given == "different known names":
+        return TWIN_CAP if family_and_date else REVIEW_CAP
+    if given == "different" and family_and_date:
+        return REVIEW_CAP
     return None

@@ -44,7 +44,7 @@ EM_PASSES = (
     "l.given_key = r.given_key AND l.family_skel = r.family_skel",  # date of birth, sex, national ID
 )
 # Where too few records carry a national ID, the first pass falls back to this one.
-EM_FALLBACK_PASS = "l.dob_full = r.dob_full AND l.given_skel = r.given_skel"
+EM_FALLBACK_PASS = "l.dob_full = r.dob_full"
 MIN_EM_PAIRS = 500
 DETERMINISTIC_RULES = (
     "l.nid = r.nid",
