@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from registry.accounts.service import Actor
 from registry.accounts.tables import Agency
@@ -28,6 +29,7 @@ from registry.consent.access import (
     authorize,
     check,
     child_may_be_matched,
+    excluded_from_matching,
     record_checked,
     record_decision,
 )
@@ -36,6 +38,7 @@ from registry.consent.quota import take_lookup_slot
 from registry.errors import InvalidInput
 from registry.identity import Identity, validate_identity
 from registry.store.db import utcnow
+from registry.store.models import CaseRecord
 
 if TYPE_CHECKING:
     from registry.services.context import Registry
@@ -50,13 +53,26 @@ class MatchingUnavailable(RuntimeError):
     """The matcher is not installed or not trained: answering "no match" would be a false reassurance."""
 
 
-def find_matches(reg: Registry, identity: Identity) -> list[Any]:
+def find_matches(reg: Registry, identity: Identity, excluded_children: set[str]) -> list[Any]:
     """The matcher's candidates: objects with child_id, probability and institutions."""
     try:
-        from registry.matching.lookup import find_matches as matcher
+        from registry.matching import lookup as matching
     except ImportError as e:
         raise MatchingUnavailable("the real-time matcher (registry.matching.lookup) is not available") from e
-    return list(matcher(reg, identity))
+    try:
+        return list(matching.find_matches(reg, identity, excluded_children=excluded_children))
+    except getattr(matching, "ModelNotTrained", ()) as e:
+        raise MatchingUnavailable(str(e)) from e
+
+
+def _excluded_for(session: Session, actor: Actor) -> set[str]:
+    """Children out of matching, except those the asker's own agency holds (it may always find its own)."""
+    excluded = excluded_from_matching(session)
+    if excluded:
+        excluded -= set(session.scalars(select(CaseRecord.child_id).where(
+            CaseRecord.child_id.in_(excluded), CaseRecord.institution == actor.agency,
+            CaseRecord.status == "active")))
+    return excluded
 
 
 def check_minimum_fields(identity: Identity) -> None:
@@ -104,9 +120,12 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
         except AccessDenied as e:
             raise QuotaExceeded(e.decision, retry_after) from None
 
-    matches = disclosure.relevant_matches(find_matches(reg, identity))
     with reg.db.unit_of_work() as s:
-        # A child out of deduplication is out of lookups too, except for an agency that holds its case.
+        excluded = _excluded_for(s, actor)
+    matches = disclosure.relevant_matches(find_matches(reg, identity, excluded))
+    with reg.db.unit_of_work() as s:
+        # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
+        # except for an agency that holds its case.
         matches = [m for m in matches
                    if actor.agency in m.institutions or child_may_be_matched(s, m.child_id)]
         checks = {m.child_id: check(reg, s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose, child_id=m.child_id)

@@ -123,7 +123,7 @@ def world(live_app, monkeypatch) -> World:
             s.add(User(user_id=f"U{i:04d}{username.replace('_', '')}"[:32], username=username, agency=agency,
                        role=role, password_hash=_HASH))
     w = World(client, reg)
-    monkeypatch.setattr("registry.consent.lookup.find_matches", lambda _reg, _identity: list(w.matches))
+    monkeypatch.setattr("registry.consent.lookup.find_matches", lambda _reg, _identity, _excluded=(): list(w.matches))
     monkeypatch.setattr("registry.consent.lookup.MIN_SECONDS", 0.02)
     return w
 

@@ -222,10 +222,26 @@ def test_agency_quota_holds_across_the_agencys_users(world):
     assert world.post("admin_a", "/v1/lookups", json=q).status_code == 429
 
 
+def test_the_matcher_is_told_to_leave_out_children_without_deduplication_consent_except_own(known, monkeypatch):
+    world, a, _ = known
+    consent_id = world.consent("cw_a", a, purpose="deduplication")["consent_id"]
+    world.post("cw_a", f"/v1/consents/{consent_id}/withdraw", json={"withdrawn_by": "caregiver"})
+    told = {}
+
+    def matcher(_reg, _identity, excluded):
+        told[len(told)] = set(excluded)
+        return []
+
+    monkeypatch.setattr("registry.consent.lookup.find_matches", matcher)
+    world.post("cw_b", "/v1/lookups", json=query(world.arabic[0]))
+    world.post("cw_a", "/v1/lookups", json=query(world.arabic[0]))
+    assert told == {0: {a}, 1: set()}
+
+
 def test_without_a_matcher_the_lookup_says_so_instead_of_no_match(world, monkeypatch):
     from registry.consent import lookup
 
-    def missing(_reg, _identity):
+    def missing(_reg, _identity, _excluded=()):
         raise lookup.MatchingUnavailable("not trained")
 
     monkeypatch.setattr("registry.consent.lookup.find_matches", missing)
