@@ -169,6 +169,10 @@ def dob_comparison() -> Comparison:
                   "dob_md_l = dob_md_r AND abs(birth_year_l - birth_year_r) = 1",
                   lambda l, r: l.get("dob_md") is not None and l.get("dob_md") == r.get("dob_md")
                   and _year_gap(l, r) == 1),
+            # A year-only (or estimated) date agrees with any date in that year as far as it goes.
+            Level("same year, one side knows only the year",
+                  "birth_year_l = birth_year_r AND (dob_ym_l IS NULL OR dob_ym_r IS NULL)",
+                  lambda l, r: _year_gap(l, r) == 0 and (l.get("dob_ym") is None or r.get("dob_ym") is None)),
             Level("same year", "birth_year_l = birth_year_r", lambda l, r: _year_gap(l, r) == 0),
             Level("a year apart", "abs(birth_year_l - birth_year_r) = 1", lambda l, r: _year_gap(l, r) == 1),
             Level("different", "ELSE", lambda l, r: True),
@@ -224,7 +228,7 @@ def splink_comparison(c: Comparison) -> dict:
 TWIN_FAMILY_LEVELS = {"three or more parts agree, none differ", "two parts agree, none differ",
                       "one part agrees, none differ", "most parts agree, one differs"}
 TWIN_DOB_LEVELS = {"same date", "day and month swapped", "same month, day unknown on one side",
-                   "same day and month, year off by one"}
+                   "same day and month, year off by one", "same year, one side knows only the year"}
 REVIEW_CAP = 0.9  # below the match threshold: a reviewer decides
 TWIN_CAP = 0.2  # below the review threshold: not even queued
 
