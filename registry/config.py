@@ -20,6 +20,9 @@ class Settings:
     # Quotas and thresholds that operators tune; the defaults suit a national deployment.
     lookup_quota_per_user_per_hour: int = 200
     lookup_quota_per_agency_per_hour: int = 2000
+    # Every lookup answer takes at least this long, match or not, so timing does not tell (0 disables;
+    # None: registry.consent.lookup.MIN_SECONDS).
+    lookup_min_seconds: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -41,4 +44,6 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         key_dir=key_dir,
         lookup_quota_per_user_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_USER", "200")),
         lookup_quota_per_agency_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_AGENCY", "2000")),
+        lookup_min_seconds=(float(os.environ["REGISTRY_LOOKUP_MIN_SECONDS"])
+                            if os.environ.get("REGISTRY_LOOKUP_MIN_SECONDS") else None),
     )

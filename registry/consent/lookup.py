@@ -43,7 +43,7 @@ from registry.store.models import CaseRecord
 if TYPE_CHECKING:
     from registry.services.context import Registry
 
-MIN_SECONDS = 0.25  # every lookup takes at least this long, match or not
+MIN_SECONDS = 0.25  # every lookup takes at least this long, match or not (settings may change it)
 LOOKUP_SOURCE_REF = "lookup"  # placeholder: a lookup has no local reference
 MINIMUM_FIELDS_RULE = ("a national ID number, or a given name with a family name or father's name and at least "
                        "the year of birth")
@@ -96,7 +96,9 @@ def lookup_child(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, An
     try:
         return _lookup(reg, actor, purpose, raw)
     finally:
-        pad = (MIN_SECONDS if min_seconds is None else min_seconds) - (time.monotonic() - started)
+        floor = min_seconds if min_seconds is not None else reg.settings.lookup_min_seconds
+        floor = MIN_SECONDS if floor is None else floor
+        pad = floor - (time.monotonic() - started)
         if pad > 0:
             time.sleep(pad)
 
