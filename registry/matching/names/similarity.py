@@ -45,6 +45,7 @@ USUAL_SPELLING_SHARE = 0.1
 PIVOT_PHONETIC_FACTOR = 0.9
 JOINED_ARTICLE_COST = 0.05
 FUSED_ARTICLE_COST = 0.03
+MISPARSE_MARGIN = 0.1
 # Below this Jaro-Winkler of consonant skeletons an Arabic/Latin pair is not aligned (scored low at once).
 SKELETON_PREFILTER = 0.6
 # A chain scores at most its given-name similarity plus this.
@@ -265,10 +266,14 @@ def _latin_readings(ar: NameUnit, lat: NameUnit) -> list[tuple[str, float]]:
 def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis, dictionary: NameDictionary) -> float:
     if not ar.unit.head and not lat.unit.head:
         return 1.0
-    phonetic = _alignment(ar.unit.head, lat.unit.head)
+    phonetic = head_score = _alignment(ar.unit.head, lat.unit.head)
     if phonetic < 1.0:
         for reading, cost in _latin_readings(ar.unit, lat.unit):
             phonetic = max(phonetic, _alignment(ar.unit.head, reading) - cost)
+    if phonetic > head_score + MISPARSE_MARGIN:
+        # The spelling reads this name only as a whole token (Assaad for اسعد, not "saad" after an
+        # article): what the dictionary knows about the head is about another name, so phonetics decide.
+        return phonetic
     if ar.known and lat.known:
         overlap = _overlap(ar.candidates, lat.candidates)
         if dictionary.spelling_share(latin_key(lat.unit), ar.name_id) >= USUAL_SPELLING_SHARE:
