@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from registry.accounts import cli as accounts_cli
+from registry.audit.cli import audit_app
 from registry.config import load_settings
 from registry.consent import cli as consent_cli
 from registry.review import cli as review_cli
@@ -29,6 +30,7 @@ app.add_typer(export_app, name="export")
 accounts_cli.mount(app)  # agencies, users, tokens
 consent_cli.mount(app)  # consents, break-glass
 review_cli.mount(app)  # review: queue, decide, undo, lineage, labels
+app.add_typer(audit_app, name="audit")  # verify, export, checkpoint, events, flags
 console = Console()
 err = Console(stderr=True)
 

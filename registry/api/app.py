@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from registry import __version__
 from registry.api import deps, problems
 from registry.api.routes import admin, breakglass, children, consent, health, lookups
-from registry.api.routes import review
+from registry.api.routes import audit, review
 from registry.services.context import Registry, open_registry
 
 
@@ -26,4 +26,5 @@ def create_app(registry: Registry | None = None) -> FastAPI:
     for router in (consent.router, lookups.router, breakglass.router, admin.router):
         app.include_router(router, prefix="/v1")
     app.include_router(review.router, prefix="/v1")  # the national unit's review (issue 7)
+    app.include_router(audit.router, prefix="/v1")  # the DPO's view of the access log
     return app

@@ -1,0 +1,51 @@
+"""Shared by the benchmark scripts: a fresh registry in a folder, generated data, medians."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+
+from registry.config import Settings
+from registry.keys import create_key_dir
+from registry.services.context import Registry, open_registry
+from registry.store.migrate import upgrade
+
+
+def fresh_registry(home: Path, url: str | None = None) -> Registry:
+    home.mkdir(parents=True, exist_ok=True)
+    url = url or f"sqlite:///{home / 'registry.db'}"
+    settings = Settings(home=home, database_url=url, key_dir=home / "keys")
+    keys = create_key_dir(settings.key_dir)
+    upgrade(url)
+    return open_registry(settings, keys)
+
+
+def reopen(home: Path) -> Registry:
+    from registry.keys import load_keys
+
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'registry.db'}", key_dir=home / "keys")
+    return open_registry(settings, load_keys(settings.key_dir))
+
+
+def synth_csv(path: Path, n: int, seed: int = 1) -> Path:
+    from registry.synth import write_csv
+
+    truth = path.with_suffix(".truth.csv")
+    if not path.exists() or not truth.exists():
+        write_csv(path, n, seed, truth_path=truth)
+    return path
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores"

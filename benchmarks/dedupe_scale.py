@@ -1,0 +1,78 @@
+"""Batch deduplication at scale: wall time, peak memory and accuracy on generated records with known truth.
+
+    .venv/bin/python benchmarks/dedupe_scale.py --records 100000
+    .venv/bin/python benchmarks/dedupe_scale.py --records 1000000 --keep   # keeps the registry for lookups
+
+Import is set up first (not timed here: see import_rows.py); the timed part is `run_dedupe` (training on a
+sample of at most 200,000 records, scoring, clustering, review queue) in a child process, so that its peak
+memory (max RSS, DuckDB included) is measured alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import fresh_registry, synth_csv  # noqa: E402
+
+
+def child(home: Path) -> None:
+    import logging
+    import resource
+
+    logging.disable(logging.WARNING)
+    from _common import reopen
+
+    from registry.matching.dedupe import registry_clusters, run_dedupe
+    from registry.matching.evaluate import evaluate, read_truth
+
+    reg = reopen(home)
+    started = time.perf_counter()
+    result = run_dedupe(reg, retrain=True)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
+    e = evaluate(registry_clusters(reg), read_truth(data.with_suffix(".truth.csv"), data))
+    print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
+                      "pairs": result.pairs_scored, "clusters": result.clusters, **{
+                          "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
+                          "cluster_f1": e.cluster.f1, "cross_script_recall": e.cross_script_recall,
+                          "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate}}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    data = synth_csv(args.work / f"children-{args.records}.csv", args.records)
+    home = args.work / f"home-{args.records}"
+    if not (home / "registry.db").exists():
+        from registry.services.importing import import_file
+
+        print(f"importing {args.records:,} generated records (set-up, not timed)...", flush=True)
+        reg = fresh_registry(home)
+        t = time.perf_counter()
+        import_file(reg, data, None, batch_size=2000)
+        print(f"  imported in {time.perf_counter() - t:.0f} s", flush=True)
+        reg.close()
+    out = subprocess.run([sys.executable, __file__, "--child", str(home)], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

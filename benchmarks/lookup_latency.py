@@ -1,0 +1,129 @@
+"""Real-time lookup latency against a registry deduplicated by dedupe_scale.py (default: 1,000,000 records).
+
+    .venv/bin/python benchmarks/dedupe_scale.py --records 1000000      # once: builds and trains the registry
+    .venv/bin/python benchmarks/lookup_latency.py --records 1000000 --queries 500
+
+In process: `registry.matching.lookup.find_matches` (candidates from indexed blocking keys, scored with the
+trained model). Through HTTP: `POST /v1/lookups` on uvicorn over loopback, with a caseworker's token, auth,
+policy, quota, audit and disclosure included, and the anti-timing floor (REGISTRY_LOOKUP_MIN_SECONDS) set to
+0 so the figure is the work itself. Queries are generated records, half of them duplicates of registered
+children written another way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import reopen  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    args = ap.parse_args()
+    home = args.work / f"home-{args.records}"
+    data = args.work / f"children-{args.records}.csv"
+    reg = reopen(home)
+    from registry.identity import validate_identity
+    from registry.matching.lookup import find_matches
+
+    rows = []
+    with open(data, newline="", encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            if i % 97 == 0:
+                rows.append(row)
+            if len(rows) >= args.queries * 3:
+                break
+    random.Random(5).shuffle(rows)
+    queries = []
+    for row in rows:
+        try:
+            queries.append((row, validate_identity(row)))
+        except Exception:
+            continue
+    queries = queries[: args.queries]
+    find_matches(reg, queries[0][1])  # warm: model and dictionary loaded
+    inproc = []
+    found = 0
+    for _, identity in queries:
+        t = time.perf_counter()
+        found += bool(find_matches(reg, identity))
+        inproc.append((time.perf_counter() - t) * 1000)
+    print(f"in process: {len(inproc)} lookups, p50 {statistics.median(inproc):.1f} ms, "
+          f"p95 {percentile(inproc, 95):.1f} ms, max {max(inproc):.1f} ms ({found} with a match)", flush=True)
+
+    http = http_latencies(reg, queries)
+    print(f"through HTTP: {len(http)} lookups, p50 {statistics.median(http):.1f} ms, "
+          f"p95 {percentile(http, 95):.1f} ms", flush=True)
+
+
+def http_latencies(reg, queries) -> list[float]:
+    import dataclasses
+
+    import httpx
+    import uvicorn
+
+    from registry.accounts import service as accounts
+    from registry.api import create_app
+
+    reg.settings = dataclasses.replace(reg.settings, lookup_min_seconds=0.0,
+                                       lookup_quota_per_user_per_hour=10**9,
+                                       lookup_quota_per_agency_per_hour=10**9)
+    token = caseworker_token(reg, accounts)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = uvicorn.Server(uvicorn.Config(create_app(reg), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    out = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as c:
+        for row, _ in queries:
+            body = {k: row[k] for k in ("given_name", "father_name", "grandfather_name", "family_name",
+                                        "mother_given_name", "full_name", "sex", "date_of_birth", "governorate",
+                                        "national_id") if row.get(k)}
+            body["purpose"] = "registration"
+            t = time.perf_counter()
+            r = c.post("/v1/lookups", json=body)
+            out.append((time.perf_counter() - t) * 1000)
+            if r.status_code not in (200, 422):
+                raise SystemExit(f"lookup failed: {r.status_code} {r.text[:300]}")
+    server.should_exit = True
+    thread.join(5)
+    return out
+
+
+def caseworker_token(reg, accounts) -> str:
+    """A caseworker of a benchmark agency, and a token for it (created once per registry)."""
+    from registry.errors import Conflict
+
+    try:
+        accounts.create_agency(reg, "bench-agency", "Benchmark agency", "SY-DI")
+        accounts.create_user(reg, "bench-caseworker", "bench-agency", "caseworker", "a long benchmark password 1")
+    except Conflict:
+        pass
+    return accounts.create_token(reg, "bench-caseworker").token
+
+
+if __name__ == "__main__":
+    main()
