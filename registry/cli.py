@@ -6,6 +6,7 @@ Never prints a plaintext identity.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import typer
@@ -32,6 +33,8 @@ consent_cli.mount(app)  # consents, break-glass
 review_cli.mount(app)  # review: queue, decide, undo, lineage, labels
 app.add_typer(audit_app, name="audit")  # verify, export, checkpoint, events, flags
 console = Console()
+# Splink narrates every EM iteration at INFO; administrators see our progress lines instead.
+logging.getLogger("splink").setLevel(logging.WARNING)
 err = Console(stderr=True)
 
 
@@ -155,6 +158,66 @@ def evaluate(
                   f"{e.cluster.f1:.3f}", f"{e.cross_script_recall:.3f}", f"{e.sibling_merge_rate:.4f}",
                   f"{e.twin_merge_rate:.3f}")
     console.print(t)
+
+
+@app.command()
+def demo(
+    records: int = typer.Option(3000, help="How many generated records"),
+    seed: int = typer.Option(7, help="Same seed, same fictional children"),
+) -> None:
+    """A demo registry: generated children from Syrian and Egyptian agencies in both scripts, imported,
+    deduplicated and measured; then what the national unit's queue looks like. All data is fictional."""
+    from sqlalchemy import func, select
+
+    from registry.matching.dedupe import registry_clusters, run_dedupe
+    from registry.matching.evaluate import evaluate as score, read_truth
+    from registry.review.explain import explain_records
+    from registry.review.queue import clusters_of, open_pairs
+    from registry.services.importing import import_file
+    from registry.store.models import Child
+    from registry.synth import write_csv
+
+    reg, created = init_registry()
+    home = reg.settings.home
+    console.print(f"registry home: {home}" + (" (new keys created)" if created else ""))
+    data, truth = home / "demo" / "children.csv", home / "demo" / "truth.csv"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    if not data.exists():
+        write_csv(data, records, seed, truth_path=truth)
+        console.print(f"generated {records} records of fictional children: {data}")
+    with progress_bar() as bar:
+        task = bar.add_task("importing", total=_count_rows(data))
+        report = import_file(reg, data, None, progress=lambda n: bar.advance(task, n))
+    console.print(f"import: {report.created} new, {report.unchanged} unchanged, {report.rejected} rejected")
+    with err.status("deduplicating (Splink on keyed encodings)") as status:
+        result = run_dedupe(reg, progress=lambda msg: status.update(msg))
+    e = score(registry_clusters(reg), read_truth(truth, data))
+    with reg.db.sessions() as s:
+        children = s.scalar(select(func.count()).select_from(Child).where(Child.status == "active"))
+        queue = clusters_of(open_pairs(s))
+        t = Table("measure", "value", title="Deduplication against the known truth")
+        for name, value in [
+            ("records / children registered", f"{result.records} / {children}"),
+            ("children found (clusters)", str(result.clusters)),
+            ("pairwise precision / recall / F1",
+             f"{e.pairwise.precision:.3f} / {e.pairwise.recall:.3f} / {e.pairwise.f1:.3f}"),
+            ("cross-script duplicates found", f"{e.cross_script_recall:.1%} of {e.cross_script_pairs} pairs"),
+            ("sibling pairs wrongly merged", f"{e.sibling_merge_rate:.2%} of {e.sibling_pairs}"),
+            ("twin pairs wrongly merged", f"{e.twin_merge_rate:.1%} of {e.twin_pairs}"),
+            ("suspected duplicates for review", f"{len(queue)} clusters"),
+        ]:
+            t.add_row(name, value)
+        console.print(t)
+        model = reg.model()
+        for c in queue[:3]:
+            pair = c.pairs[0]
+            why = explain_records(model, s, pair.a.record_id, pair.b.record_id)
+            console.print(f"[bold]{pair.a.child_id}[/bold] ({pair.a.institution}) ~ "
+                          f"[bold]{pair.b.child_id}[/bold] ({pair.b.institution})")
+            for f in (why.fields if why else ()):
+                console.print(f"    {f.words}")
+    console.print("\nnext: `registry serve` (API, /docs), `registry users add ...` then `registry review --as USER`,"
+                  " `registry audit verify`")
 
 
 def _count_rows(file: Path) -> int | None:
