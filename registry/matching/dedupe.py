@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import delete, select
 
-from registry.matching.model import LinkageModel, train
+from registry.matching.model import SPLINK_LOG_LEVEL, LinkageModel, train
 from registry.matching.tables import ClusterAssignment, DedupeRun, LinkageEntry, SuspectedDuplicate
 from registry.services.context import Registry
 from registry.store.db import utcnow
@@ -97,7 +97,7 @@ def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: st
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
-    linker = Linker(api.register(table), model.splink_settings_for_predict())
+    linker = Linker(api.register(table), model.splink_settings_for_predict(), log_level=SPLINK_LOG_LEVEL)
     for col, freqs in model.tf.items():
         tf = pa.table({col: list(freqs.keys()), f"tf_{col}": list(freqs.values())})
         linker.table_management.register_term_frequency_lookup(api.register(tf), col)

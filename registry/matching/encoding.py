@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from registry.identity.dates import PartialDate
 from registry.identity.model import Identity
@@ -62,18 +63,20 @@ class LinkageRow:
 AMBIGUITY_SHARE = 0.15
 
 
+@lru_cache(maxsize=200_000)
 def _unit_ids(unit: NameUnit) -> list[str]:
     """The dictionary ids a unit may stand for, most likely first (empty when the dictionary does not know it)."""
     a = analyse_unit(unit)
     return [name_id for name_id, share in a.candidates if share >= AMBIGUITY_SHARE] if a.known else []
 
 
-def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, set[str]]:
+@lru_cache(maxsize=200_000)
+def _unit_parts(unit: NameUnit) -> tuple[str, str, bool, frozenset[str]]:
     """(key, skeleton, known, n-grams) of one unit, in plain text (encoded right after, never stored)."""
     keys = unit_keys(unit)
     known = "id" in keys
     key = f"id:{keys['id']}" if known else f"cf:{comparable_form(unit)}"
-    return key, keys["skeleton"], known, unit_ngrams(unit)
+    return key, keys["skeleton"], known, frozenset(unit_ngrams(unit))
 
 
 def _units(text: str | None) -> tuple[NameUnit, ...]:
@@ -83,11 +86,14 @@ def _units(text: str | None) -> tuple[NameUnit, ...]:
 class LinkageEncoder:
     def __init__(self, keys: KeyRing):
         self._keys = keys
+        # Names and dates repeat a lot: their tokens are kept (in memory only) rather than re-hashed.
+        self.token = lru_cache(maxsize=500_000)(self._token)  # type: ignore[method-assign]
+        self.grams = lru_cache(maxsize=200_000)(self._grams)  # type: ignore[method-assign]
 
-    def token(self, purpose: str, value: str) -> str:
+    def _token(self, purpose: str, value: str) -> str:
         return self._keys.linkage_digest(purpose, value, size=TOKEN_BYTES).hex()
 
-    def grams(self, ngrams: set[str]) -> tuple[int, ...]:
+    def _grams(self, ngrams: frozenset[str]) -> tuple[int, ...]:
         out = set()
         for gram in ngrams:
             digest = self._keys.linkage_digest("name.gram", gram, size=4)
@@ -142,7 +148,8 @@ class LinkageEncoder:
             dob_ym=ym,
             dob_swap=swap,
             dob_md=md,
-            nid=self.token("nid", identity.national_id) if identity.national_id else None,
+            # Not cached: a national ID identifies one child, so it is not kept in memory after use.
+            nid=self._token("nid", identity.national_id) if identity.national_id else None,
         )
 
     def _dates(self, dob: PartialDate | None) -> tuple[str | None, str | None, str | None, str | None]:

@@ -52,6 +52,7 @@ DETERMINISTIC_RULES = (
 )
 
 log = logging.getLogger("registry.matching")
+SPLINK_LOG_LEVEL = logging.WARNING  # Splink narrates every EM iteration at INFO
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
-    linker = Linker(api.register(table), base_settings())
+    linker = Linker(api.register(table), base_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     for rule in EM_PASSES:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from registry.errors import Conflict, InvalidInput
 from registry.identity.model import validate_identity
@@ -187,9 +187,8 @@ def _existing_records(reg: Registry, session, keys: list[tuple[str, str]]) -> di
     for inst, ref in keys:
         wanted[(inst, ref)] = (inst, ref)
         wanted[(inst, erased_reference(reg, inst, ref))] = (inst, ref)
-    found = session.scalars(
-        select(CaseRecord).where(CaseRecord.institution.in_({i for i, _ in keys}),
-                                 CaseRecord.source_ref.in_({r for _, r in wanted}))
-    )
+    # Exact (institution, source_ref) pairs: references like "000123" recur across institutions.
+    found = session.scalars(select(CaseRecord).where(tuple_(CaseRecord.institution, CaseRecord.source_ref)
+                                                     .in_(list(wanted))))
     return {wanted[(rec.institution, rec.source_ref)]: rec for rec in found
             if (rec.institution, rec.source_ref) in wanted}
