@@ -231,7 +231,7 @@ def labels_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")
         table.add_column(col)
     for name in ("match", "review"):
         r = result[name]
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"
         table.add_row(name, str(r["threshold"]), fmt(r["precision"]), fmt(r["recall"]), str(r["true_positives"]),
                       str(r["false_positives"]), str(r["false_negatives"]))
     console.print(table)

@@ -131,8 +131,9 @@ def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair_id: i
     s.flush()
     # Other open pairs between the two are now inside one child: closed with this merge, reopened by its undo.
     ids = set(s.scalars(select(CaseRecord.record_id).where(CaseRecord.child_id == survivor)))
-    closed = [p for p in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open"))
-              if p.record_a in ids and p.record_b in ids and p.pair_id != pair_id]
+    closed = [p for p in s.scalars(select(SuspectedDuplicate).where(
+        SuspectedDuplicate.status == "open", SuspectedDuplicate.record_a.in_(ids),
+        SuspectedDuplicate.record_b.in_(ids))) if p.pair_id != pair_id]
     for p in closed:
         p.status = "merged"
     merge.closed_pairs = " ".join(str(p.pair_id) for p in closed)

@@ -10,11 +10,11 @@ from sqlalchemy import or_, select
 from registry.accounts.service import Actor
 from registry.consent import policy
 from registry.consent.access import authorize
+from registry.identity.pseudonym import parse_pseudonym
 from registry.review.queue import REVIEW_PURPOSE
 from registry.review.tables import Merge, MergeMove
 from registry.services.context import Registry
 from registry.services.registration import resolve_child
-from registry.identity.pseudonym import parse_pseudonym
 from registry.store.models import Child
 
 

@@ -75,13 +75,13 @@ def golden_identity(records: Sequence[SourceRecord], choices: Mapping[str, str] 
             continue
         elif name in NAME_FIELDS:
             arabic = [r for r in have if script_of(_value(r, name) or "") == "arabic"]
-            pick = _best(arabic or have, lambda r: len(_value(r, name) or ""))
+            pick = _best(arabic or have, lambda r, n=name: len(_value(r, n) or ""))
             rule = "Arabic script, most complete, most recent" if arabic else "most complete, most recent"
         elif name == "date_of_birth":
             pick, rule = _best(have, _dob_rank), "exact over partial, stated over estimated, most recent"
         elif name == "sex":
             counts = Counter(_value(r, name) for r in have)
-            pick, rule = _best(have, lambda r: counts[_value(r, name)]), "most records, most recent"
+            pick, rule = _best(have, lambda r, n=name: counts[_value(r, n)]), "most records, most recent"
             if len(counts) > 1:
                 g.conflicts.append(name)
         elif name == "national_id":
@@ -97,5 +97,5 @@ def golden_identity(records: Sequence[SourceRecord], choices: Mapping[str, str] 
         if name in NAME_FIELDS:
             latin = [r for r in have if script_of(_value(r, name) or "") == "latin" and r is not pick]
             if latin and script_of(_value(pick, name) or "") != "latin":
-                g.latin[name] = _value(_best(latin, lambda r: len(_value(r, name) or "")), name) or ""
+                g.latin[name] = _value(_best(latin, lambda r, n=name: len(_value(r, n) or "")), name) or ""
     return g

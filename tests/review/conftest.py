@@ -13,16 +13,16 @@ import pytest
 from sqlalchemy import insert, select
 
 from registry.accounts.service import Actor
+from registry.config import Settings
 from registry.errors import InvalidInput
 from registry.identity import validate_identity
+from registry.keys import create_key_dir
 from registry.matching.dedupe import run_dedupe
 from registry.matching.tables import LinkageEntry, SuspectedDuplicate
-from registry.config import Settings
-from registry.keys import create_key_dir
 from registry.services.context import Registry, open_registry
-from registry.store.migrate import upgrade
 from registry.services.registration import register_child
 from registry.store.db import Base
+from registry.store.migrate import upgrade
 from registry.store.models import CaseRecord, Child
 from registry.synth import generate
 

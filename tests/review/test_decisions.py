@@ -121,3 +121,39 @@ def test_concurrent_decisions_on_one_pair_apply_once(reg, kit, second):
         labels = s.scalars(select(ReviewLabel)).all()
     assert len(labels) == 1
     assert len(merges) == (1 if "merge" in outcomes else 0)
+
+
+def test_decisions_are_audited_with_pseudonyms_only(reg, kit):
+    (ca, ra), (cb, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[1])
+    pair_id = kit.queue_pair(reg, ra, rb)
+    merge_id = merge_pair(reg, kit.reviewer, pair_id).merge_id
+    undo_merge(reg, kit.reviewer, merge_id)
+    reject_pair(reg, kit.reviewer, pair_id)
+    events = [reg.audit.entry(i).event for i in range(reg.audit.size())]
+    decided = {e.action: e for e in events if e.action.startswith("merge")}
+    assert set(decided) == {"merge", "merge-undo", "merge-reject"}
+    for e in decided.values():
+        assert e.children == tuple(sorted((ca, cb))) and e.user_id == kit.reviewer.user_id
+        assert e.decision == "permit" and e.reason_code.startswith("permit.")
+    text = repr(events)
+    assert not any(v in text for v in ("محمد", "Mohammed", "الحلبي", "Al-Halabi", "01234567890"))
+
+
+def test_withdrawn_consent_to_deduplication_closes_the_identities_and_the_merge(reg, kit):
+    import datetime as dt
+
+    from registry.consent.tables import ConsentRecord
+    from registry.review.queue import get_pair
+    from registry.store.db import utcnow
+
+    (ca, ra), (_, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[1])
+    pair_id = kit.queue_pair(reg, ra, rb)
+    with reg.db.unit_of_work() as s:
+        s.add(ConsentRecord(consent_id="Cwithdrawn01", child_id=ca, purpose="deduplication",
+                            given_on=dt.date(2024, 1, 1), recorded_by="U1", recorded_agency="sy-homs-ngo",
+                            withdrawn_at=utcnow(), withdrawn_by="caregiver"))
+    with pytest.raises(AccessDenied) as closed:
+        get_pair(reg, kit.reviewer, pair_id, purpose="deduplication-review")
+    assert closed.value.decision.reason_code == "deny.consent-withdrawn"
+    with pytest.raises(AccessDenied):
+        merge_pair(reg, kit.reviewer, pair_id)

@@ -52,7 +52,7 @@ def test_explanation_is_the_arithmetic_behind_the_stored_probability(trained, ki
 def test_queue_filters_by_governorate_and_institution(trained, kit):
     page, pairs = all_pairs(trained, kit.reviewer)
     gov, inst = pairs[0].a.governorate, pairs[0].b.institution
-    by_gov, gov_pairs = all_pairs(trained, kit.reviewer, governorate=gov)
+    by_gov, _ = all_pairs(trained, kit.reviewer, governorate=gov)
     assert 0 < by_gov.total < page.total
     assert all(any(s.governorate == gov for p in c.pairs for s in (p.a, p.b)) for c in by_gov.clusters)
     by_inst, _ = all_pairs(trained, kit.reviewer, institution=inst)

@@ -31,7 +31,7 @@ def http(live_app, kit):
 
 def test_review_lifecycle_over_http(http, kit):
     client, reg, auth = http
-    (ca, ra), (cb, rb), (cc, rc) = (kit.register(reg, row) for row in kit.mohammed)
+    (ca, ra), (cb, rb), (_cc, rc) = (kit.register(reg, row) for row in kit.mohammed)
     ab, ac = kit.queue_pair(reg, ra, rb, 0.98), kit.queue_pair(reg, ra, rc, 0.91)
 
     assert client.get("/v1/review/queue").status_code == 401

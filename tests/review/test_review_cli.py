@@ -33,7 +33,7 @@ def run(*args: str, input: str | None = None):
 
 
 def test_interactive_review_shows_both_scripts_side_by_side_and_decides(setup):
-    reg, (ca, cb, cc), (ab, ac) = setup
+    _reg, (ca, _cb, _cc), _pairs = setup
     out = run("--as", "reviewer", input="m\nn\n")
     assert out.exit_code == 0, out.output
     assert "محمد" in out.output and "Mohammed" in out.output and "الحلبي" in out.output
@@ -42,7 +42,7 @@ def test_interactive_review_shows_both_scripts_side_by_side_and_decides(setup):
 
 
 def test_commands_queue_decide_lineage_undo_labels(setup):
-    reg, (ca, cb, cc), (ab, ac) = setup
+    _reg, (ca, cb, _cc), (ab, ac) = setup
     assert run("queue").exit_code == 2  # who reviews must be said
     queue = run("--as", "reviewer", "queue")
     assert "1 clusters to review" in queue.output and cb in queue.output
