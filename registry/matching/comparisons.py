@@ -135,7 +135,8 @@ def family_comparison() -> Comparison:
         columns=("chain_keys", "chain_skels", "mother_key", "mother_skel"),
         levels=(
             Level("nothing to compare", f"{a} + {d} = 0", _fam(lambda x, y: x + y == 0), is_null=True),
-            Level("three or more parts agree, none differ", f"{a} >= 3 AND {d} = 0", _fam(lambda x, y: x >= 3 and y == 0)),
+            Level("three or more parts agree, none differ", f"{a} >= 3 AND {d} = 0",
+                  _fam(lambda x, y: x >= 3 and y == 0)),
             Level("two parts agree, none differ", f"{a} = 2 AND {d} = 0", _fam(lambda x, y: x == 2 and y == 0)),
             Level("one part agrees, none differ", f"{a} = 1 AND {d} = 0", _fam(lambda x, y: x == 1 and y == 0)),
             Level("most parts agree, one differs", f"{a} >= 2 AND {d} = 1", _fam(lambda x, y: x >= 2 and y == 1)),
@@ -156,7 +157,7 @@ def dob_comparison() -> Comparison:
     return Comparison(
         name="dob",
         title="date of birth",
-        columns=("birth_year", "dob_full", "dob_ym", "dob_swap", "dob_md"),
+        columns=("birth_year", "dob_full", "dob_ym", "dob_swap", "dob_md", "dob_loose"),
         levels=(
             Level("missing", "birth_year_l IS NULL OR birth_year_r IS NULL",
                   lambda l, r: _year_gap(l, r) is None, is_null=True),
@@ -174,6 +175,10 @@ def dob_comparison() -> Comparison:
                   "birth_year_l = birth_year_r AND (dob_ym_l IS NULL OR dob_ym_r IS NULL)",
                   lambda l, r: _year_gap(l, r) == 0 and (l.get("dob_ym") is None or r.get("dob_ym") is None)),
             Level("same year", "birth_year_l = birth_year_r", lambda l, r: _year_gap(l, r) == 0),
+            # An estimated age ("about 8") is often a year out: not evidence against.
+            Level("a year apart, one side estimated", "abs(birth_year_l - birth_year_r) = 1 AND "
+                  "(dob_loose_l OR dob_loose_r)",
+                  lambda l, r: _year_gap(l, r) == 1 and (bool(l.get("dob_loose")) or bool(r.get("dob_loose")))),
             Level("a year apart", "abs(birth_year_l - birth_year_r) = 1", lambda l, r: _year_gap(l, r) == 1),
             Level("different", "ELSE", lambda l, r: True),
         ),

@@ -53,6 +53,7 @@ class LinkageRow:
     dob_ym: str | None
     dob_swap: str | None
     dob_md: str | None
+    dob_loose: bool  # the date is estimated or known only to the year (coarse, kept in clear)
     nid: str | None
 
     def as_dict(self) -> dict:
@@ -148,6 +149,8 @@ class LinkageEncoder:
             dob_ym=ym,
             dob_swap=swap,
             dob_md=md,
+            dob_loose=bool(identity.date_of_birth and (identity.date_of_birth.estimated
+                                                       or identity.date_of_birth.month is None)),
             # Not cached: a national ID identifies one child, so it is not kept in memory after use.
             nid=self._token("nid", identity.national_id) if identity.national_id else None,
         )

@@ -35,6 +35,7 @@ class LinkageEntry(Base):
     dob_ym: Mapped[str | None] = mapped_column(TOKEN)
     dob_swap: Mapped[str | None] = mapped_column(TOKEN)
     dob_md: Mapped[str | None] = mapped_column(TOKEN)
+    dob_loose: Mapped[bool] = mapped_column(Boolean, default=False)
     nid: Mapped[str | None] = mapped_column(TOKEN, index=True)
     encoding_version: Mapped[int] = mapped_column(Integer, default=1)
 

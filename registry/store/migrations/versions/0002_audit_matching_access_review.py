@@ -1,8 +1,8 @@
-"""audit log, linkage index, review queue, accounts and consent
+"""audit log, linkage index, review queue and decisions, accounts and consent
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 09:02:50.778524
+Create Date: 2026-11-22 09:17:39.035265
 """
 
 from alembic import op
@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('dob_ym', sa.String(length=16), nullable=True),
     sa.Column('dob_swap', sa.String(length=16), nullable=True),
     sa.Column('dob_md', sa.String(length=16), nullable=True),
+    sa.Column('dob_loose', sa.Boolean(), nullable=False),
     sa.Column('nid', sa.String(length=16), nullable=True),
     sa.Column('encoding_version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('record_id', name=op.f('pk_linkage_entries'))
@@ -124,6 +125,22 @@ def upgrade() -> None:
     with op.batch_alter_table('lookup_quota_hits', schema=None) as batch_op:
         batch_op.create_index('ix_lookup_quota_hits_agency_at', ['agency', 'at'], unique=False)
         batch_op.create_index('ix_lookup_quota_hits_user_at', ['user_id', 'at'], unique=False)
+
+    op.create_table('review_labels',
+    sa.Column('label_id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('pair_id', sa.Integer(), nullable=False),
+    sa.Column('record_a', sa.String(length=32), nullable=False),
+    sa.Column('record_b', sa.String(length=32), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=False),
+    sa.Column('decided_by', sa.String(length=32), nullable=False),
+    sa.Column('probability', sa.Float(), nullable=False),
+    sa.Column('match_weight', sa.Float(), nullable=False),
+    sa.Column('merge_id', sa.String(length=24), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('label_id', name=op.f('pk_review_labels'))
+    )
+    with op.batch_alter_table('review_labels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_labels_pair_id'), ['pair_id'], unique=False)
 
     op.create_table('suspected_duplicates',
     sa.Column('pair_id', sa.Integer(), autoincrement=True, nullable=False),
@@ -199,6 +216,26 @@ def upgrade() -> None:
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consents_child_id'), ['child_id'], unique=False)
 
+    op.create_table('merges',
+    sa.Column('merge_id', sa.String(length=24), nullable=False),
+    sa.Column('survivor', sa.String(length=20), nullable=False),
+    sa.Column('absorbed', sa.String(length=20), nullable=False),
+    sa.Column('pair_id', sa.Integer(), nullable=True),
+    sa.Column('closed_pairs', sa.Text(), nullable=False),
+    sa.Column('decided_by', sa.String(length=32), nullable=False),
+    sa.Column('automatic', sa.Boolean(), nullable=False),
+    sa.Column('probability', sa.Float(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=False),
+    sa.Column('undone_at', sa.DateTime(), nullable=True),
+    sa.Column('undone_by', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['absorbed'], ['children.child_id'], name=op.f('fk_merges_absorbed_children')),
+    sa.ForeignKeyConstraint(['survivor'], ['children.child_id'], name=op.f('fk_merges_survivor_children')),
+    sa.PrimaryKeyConstraint('merge_id', name=op.f('pk_merges'))
+    )
+    with op.batch_alter_table('merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_merges_absorbed'), ['absorbed'], unique=False)
+        batch_op.create_index(batch_op.f('ix_merges_survivor'), ['survivor'], unique=False)
+
     op.create_table('users',
     sa.Column('user_id', sa.String(length=32), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -229,11 +266,42 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('golden_choices',
+    sa.Column('merge_id', sa.String(length=24), nullable=False),
+    sa.Column('field', sa.String(length=32), nullable=False),
+    sa.Column('child_id', sa.String(length=20), nullable=False),
+    sa.Column('record_id', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['merge_id'], ['merges.merge_id'], name=op.f('fk_golden_choices_merge_id_merges')),
+    sa.PrimaryKeyConstraint('merge_id', 'field', name=op.f('pk_golden_choices'))
+    )
+    with op.batch_alter_table('golden_choices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_golden_choices_child_id'), ['child_id'], unique=False)
+
+    op.create_table('merge_moves',
+    sa.Column('merge_id', sa.String(length=24), nullable=False),
+    sa.Column('record_id', sa.String(length=32), nullable=False),
+    sa.Column('from_child', sa.String(length=20), nullable=False),
+    sa.Column('to_child', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['merge_id'], ['merges.merge_id'], name=op.f('fk_merge_moves_merge_id_merges')),
+    sa.ForeignKeyConstraint(['record_id'], ['case_records.record_id'], name=op.f('fk_merge_moves_record_id_case_records')),
+    sa.PrimaryKeyConstraint('merge_id', 'record_id', name=op.f('pk_merge_moves'))
+    )
+    with op.batch_alter_table('merge_moves', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_merge_moves_record_id'), ['record_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('merge_moves', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_merge_moves_record_id'))
+
+    op.drop_table('merge_moves')
+    with op.batch_alter_table('golden_choices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_golden_choices_child_id'))
+
+    op.drop_table('golden_choices')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
@@ -242,6 +310,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_agency'))
 
     op.drop_table('users')
+    with op.batch_alter_table('merges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_merges_survivor'))
+        batch_op.drop_index(batch_op.f('ix_merges_absorbed'))
+
+    op.drop_table('merges')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consents_child_id'))
 
@@ -261,6 +334,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_suspected_duplicates_record_a'))
 
     op.drop_table('suspected_duplicates')
+    with op.batch_alter_table('review_labels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_labels_pair_id'))
+
+    op.drop_table('review_labels')
     with op.batch_alter_table('lookup_quota_hits', schema=None) as batch_op:
         batch_op.drop_index('ix_lookup_quota_hits_user_at')
         batch_op.drop_index('ix_lookup_quota_hits_agency_at')
