@@ -16,8 +16,10 @@ Pairs (all from name_units_by_country.tsv, Arabic-speaking countries, rows of th
   Arabic key (LL, up to 3 pairs per key); spellings attested at least --min-count times (default 2: the
   data has alignment noise, and filtering it with the matcher itself would flatter the matcher);
 - hard negatives: distinct names whose Arabic keys share a cross-script skeleton (AL: Arabic of one vs
-  a spelling of the other; LL: spellings of both), minus pairs where the "other" spelling is also
-  attested for the first name (those are not negatives); names curated by hand in dictionary.CURATED
+  a spelling of the other; LL: spellings of both), minus pairs where the "other" spelling is attested for
+  the first name anywhere in the data (any count, country or source: those are not negatives), with Latin
+  homographs (names equal up to letters Latin does not mark, see latin_homograph_key) reported apart;
+  names curated by hand in dictionary.CURATED
   (محمد, عمرو) and their curated spellings are left out; plus a fixed list of famous pairs
   (محمد/محمود, حسن/حسين, ..., Hamed/Ahmed), reported separately because some are train names;
 - random negatives: random pairs of distinct names (fixed seed).
@@ -37,7 +39,13 @@ import jellyfish
 
 from registry.matching import NAME_MATCH_THRESHOLD, name_similarity
 from registry.matching.names import normalize, similarity, transliteration, units
-from registry.matching.names.build import NON_ARAB_COUNTRIES, build_dictionary, default_data_dir, token_rows, unit_rows
+from registry.matching.names.build import (
+    NON_ARAB_COUNTRIES,
+    build_dictionary,
+    default_data_dir,
+    token_rows,
+    unit_rows,
+)
 from registry.matching.names.dictionary import CURATED, NameDictionary, arabic_id, load_dictionary
 from registry.matching.names.skeleton import arabic_phonetic, unit_skeleton
 from registry.matching.names.split import is_dev_name, is_fit_name, is_test_name, is_train_name
@@ -280,7 +288,8 @@ def main() -> None:
     start = time.perf_counter()
     in_split, dictionary_names = (is_test_name, is_train_name) if args.split == "test" else (is_dev_name, is_fit_name)
     train_dictionary = build_dictionary(data_dir, include=dictionary_names)
-    print(f"{'train-only' if args.split == 'test' else 'train-minus-dev'} dictionary: {len(train_dictionary.entries)} names, {len(train_dictionary.spellings)} "
+    label = "train-only" if args.split == "test" else "train-minus-dev"
+    print(f"{label} dictionary: {len(train_dictionary.entries)} names, {len(train_dictionary.spellings)} "
           f"spellings, built in memory in {time.perf_counter() - start:.1f} s")
     names = load_names(data_dir, in_split, args.min_count)
     pairs = make_pairs(names, attested=attested_spellings(data_dir))
@@ -290,8 +299,7 @@ def main() -> None:
           "| FAR random | FAR famous | FAR homograph | FAR hard @ recall 0.95 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     held_out = with_dictionary(train_dictionary)
-    evaluate(f"name_similarity, {'train-only' if args.split == 'test' else 'train-minus-dev'} dictionary (held-out)",
-             held_out, pairs, args.threshold)
+    evaluate(f"name_similarity, {label} dictionary (held-out)", held_out, pairs, args.threshold)
     evaluate("Jaro-Winkler (romanised)", jaro_winkler, pairs, 0.85)
     evaluate("metaphone equality", code_equal(jellyfish.metaphone), pairs, 1.0)
     evaluate("NYSIIS equality", code_equal(jellyfish.nysiis), pairs, 1.0)

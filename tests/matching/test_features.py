@@ -158,3 +158,11 @@ def test_shipped_data_is_compact_and_has_licences() -> None:
 
 def test_threshold_is_a_probability() -> None:
     assert 0.0 < NAME_MATCH_THRESHOLD < 1.0
+
+
+def test_curated_entries_need_no_data_evidence() -> None:
+    from registry.matching.names.dictionary import make_dictionary
+
+    dictionary = make_dictionary([("x", 5, "x")], [("xx", "x", 6)], curated=True)
+    assert dictionary.candidates("mohamed")[0][0] == "محمد"
+    assert dictionary.spelling_share("xx", "x") == 1.0 and dictionary.spelling_share("mohamed", "محمد") == 0.0

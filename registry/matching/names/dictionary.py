@@ -82,7 +82,8 @@ class NameDictionary:
     entries: dict[str, NameEntry]
     spellings: dict[str, tuple[tuple[str, float], ...]]  # latin key -> ((id, share), ...) best first
     total_count: int
-    spelling_shares: dict[tuple[str, str], float] = None  # type: ignore[assignment]  # (key, id) -> P(key | id)
+    # (latin key, id) -> P(key | id): how much of a name's attestations use this spelling
+    spelling_shares: dict[tuple[str, str], float] | None = None
 
     def entry(self, name_id: str) -> NameEntry | None:
         """The known name with this id, if attested at least MIN_EVIDENCE times."""
@@ -119,8 +120,8 @@ def make_dictionary(id_rows: Iterable[tuple[str, int, str]], spelling_rows: Iter
                if evidence.get(name_id, 0) >= MIN_EVIDENCE}
     if curated:
         for name_id, (count, keys) in CURATED.items():
-            entries[name_id] = NameEntry(name_id, max(count, entries[name_id].count if name_id in entries else 0),
-                                         keys[0])
+            known = entries[name_id].count if name_id in entries else 0
+            entries[name_id] = NameEntry(name_id, max(count, known), keys[0])
             for key in keys:
                 grouped[key] = [(name_id, count)]
     spellings: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -161,7 +162,8 @@ def active_dictionary() -> NameDictionary:
 
 @contextmanager
 def using_dictionary(dictionary: NameDictionary) -> Iterator[NameDictionary]:
-    """Run the enclosed code against `dictionary` instead of the shipped one (context-local, restored on exit).
+    """Run the enclosed code against `dictionary` instead of the shipped one (context-local, restored
+    on exit).
 
     The benchmark measures with a train-only dictionary this way; nothing outside the block is affected."""
     token = _ACTIVE.set(dictionary)

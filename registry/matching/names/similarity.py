@@ -190,7 +190,7 @@ def _latin_phonetic_similarity(a: UnitAnalysis, b: UnitAnalysis) -> float:
         score *= SKELETON_MISMATCH_FACTOR
     if score < 1.0 and (len(_latin_variants(a.unit.head)) > 1 or len(_latin_variants(b.unit.head)) > 1):
         score = max(score, _variant_similarity(a.unit.head, b.unit.head))
-    if _vowel_lengths(a.phonetic) != _vowel_lengths(b.phonetic) and _differs_in_vowel_length(a.phonetic, b.phonetic):
+    if _differs_in_vowel_length(a.phonetic, b.phonetic):
         # Saoudi / Sadi, Hamaidi / Hamidi, Tueni / Tani: a vowel pair (a long vowel or diphthong, و/ي in
         # Arabic) against a single vowel in the same place is a different name more often than not.
         score *= VOWEL_LENGTH_MISMATCH_FACTOR
@@ -332,8 +332,8 @@ def chain_similarity(a: tuple[NameUnit, ...], b: tuple[NameUnit, ...],
     chain_a, chain_b = chain_from_units(a), chain_from_units(b)
     given = _unit_similarity(chain_a.given, chain_b.given, dictionary)
     rest_a, rest_b = list(a[1:]), list(b[1:])
-    pairs = sorted(((_unit_similarity(x, y, dictionary), i, j) for i, x in enumerate(rest_a) for j, y in enumerate(rest_b)),
-                   reverse=True)
+    pairs = sorted(((_unit_similarity(x, y, dictionary), i, j)
+                    for i, x in enumerate(rest_a) for j, y in enumerate(rest_b)), reverse=True)
     used_a: set[int] = set()
     used_b: set[int] = set()
     matched: list[float] = []
@@ -355,7 +355,8 @@ def name_similarity(a: str, b: str, *, dictionary: NameDictionary | None = None)
     """Similarity in [0, 1] of two names: two units, or two chains (a unit is a chain of one).
 
     Either side may be Arabic script or Latin letters. `dictionary` defaults to the active one (the
-    shipped dictionary unless dictionary.using_dictionary set another for this context). Raises ValueError when a side has no Arabic or
+    shipped dictionary unless dictionary.using_dictionary set another for this context).
+    Raises ValueError when a side has no Arabic or
     Latin letters (empty, only diacritics, only digits) or is longer than normalize.MAX_NAME_LENGTH.
     """
     units_a, units_b = split_units(a), split_units(b)
