@@ -16,7 +16,6 @@ from rich.table import Table
 
 from registry.accounts import cli as accounts_cli
 from registry.audit.cli import audit_app
-from registry.config import load_settings
 from registry.consent import cli as consent_cli
 from registry.review import cli as review_cli
 from registry.services.context import init_registry, open_registry
@@ -143,7 +142,8 @@ def evaluate(
     if truth is None:
         fail("give --truth (and --data) from `registry synth`, or --labels")
     from registry.matching.dedupe import registry_clusters
-    from registry.matching.evaluate import evaluate as score, read_truth
+    from registry.matching.evaluate import evaluate as score
+    from registry.matching.evaluate import read_truth
 
     known = read_truth(truth, data)
     rows = [("registry (keyed encodings)", score(registry_clusters(reg), known))]
@@ -170,7 +170,8 @@ def demo(
     from sqlalchemy import func, select
 
     from registry.matching.dedupe import registry_clusters, run_dedupe
-    from registry.matching.evaluate import evaluate as score, read_truth
+    from registry.matching.evaluate import evaluate as score
+    from registry.matching.evaluate import read_truth
     from registry.review.explain import explain_records
     from registry.review.queue import clusters_of, open_pairs
     from registry.services.importing import import_file

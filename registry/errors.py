@@ -22,7 +22,7 @@ class InvalidInput(ValueError):
         super().__init__("; ".join(f"{e.field}: {e.reason}" for e in self.errors))
 
     @classmethod
-    def one(cls, field: str, reason: str) -> "InvalidInput":
+    def one(cls, field: str, reason: str) -> InvalidInput:
         return cls([FieldError(field, reason)])
 
 

@@ -6,8 +6,7 @@ from fastapi import FastAPI
 
 from registry import __version__
 from registry.api import deps, problems
-from registry.api.routes import admin, breakglass, children, consent, health, lookups
-from registry.api.routes import audit, review
+from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
 from registry.services.context import Registry, open_registry
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from registry.identity.text import clean_text
 
-_ESTIMATE_MARKS = re.compile(r"^(~|about|approx\.?|ca\.?|circa|حوالي|تقريباً|تقريبا)\s*|\s*(تقريباً|تقريبا|\(est\.?\))$", re.I)
+_ESTIMATE_MARKS = re.compile(
+    r"^(~|about|approx\.?|ca\.?|circa|حوالي|تقريباً|تقريبا)\s*|\s*(تقريباً|تقريبا|\(est\.?\))$", re.I
+)
 _ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _MY = re.compile(r"^(\d{1,2})[-/.](\d{4})$")

@@ -74,7 +74,7 @@ class Identity:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Identity":
+    def from_dict(cls, data: Mapping[str, Any]) -> Identity:
         """Inverse of to_dict for data that was already validated (the vault's plaintext)."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
@@ -82,7 +82,7 @@ class Identity:
             values["date_of_birth"] = parse_date_of_birth(values["date_of_birth"])
         return cls(**values)
 
-    def with_changes(self, **changes: Any) -> "Identity":
+    def with_changes(self, **changes: Any) -> Identity:
         return replace(self, **changes)
 
 
@@ -153,15 +153,14 @@ def validate_identity(raw: Mapping[str, Any], institution: str | None = None) ->
 
     names = {f: _name(f, get(f), errors) for f in NAME_FIELDS}
     full = clean_text(get("full_name"))
-    if full:
-        if not any(names[f] for f in CHAIN_FIELDS):
-            checked = _name("full_name", full, errors)
-            if checked:
-                try:
-                    names.update(split_full_name(checked))
-                except ValueError as e:
-                    errors.append(FieldError("full_name", str(e)))
-        # A full name beside separate parts adds nothing: the parts win.
+    # A full name beside separate parts adds nothing: the parts win.
+    if full and not any(names[f] for f in CHAIN_FIELDS):
+        checked = _name("full_name", full, errors)
+        if checked:
+            try:
+                names.update(split_full_name(checked))
+            except ValueError as e:
+                errors.append(FieldError("full_name", str(e)))
 
     sex_raw = clean_text(get("sex")).lower()
     sex = None

@@ -54,7 +54,7 @@ class Scores:
     correct_pairs: int
 
     @classmethod
-    def of(cls, correct: int, predicted: int, true: int) -> "Scores":
+    def of(cls, correct: int, predicted: int, true: int) -> Scores:
         p = correct / predicted if predicted else 1.0
         r = correct / true if true else 1.0
         return cls(p, r, 2 * p * r / (p + r) if p + r else 0.0, true, predicted, correct)

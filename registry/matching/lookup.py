@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from registry.identity.model import Identity
 from registry.matching.dedupe import REVIEW_THRESHOLD
 from registry.matching.index import from_entry
-from registry.matching.model import LinkageModel, PairScore
+from registry.matching.model import PairScore
 from registry.services.context import Registry
 from registry.store.models import CaseRecord
 

@@ -100,7 +100,8 @@ class LinkageModel:
         self.prior = float(self.settings["probability_two_random_records_match"])
         self._levels: list[list[dict]] = [c["comparison_levels"] for c in self.settings["comparisons"]]
         self._by_name = {c.name: c for c in COMPARISONS}
-        self.comparisons: list[Comparison] = [self._by_name[c["output_column_name"]] for c in self.settings["comparisons"]]
+        self.comparisons: list[Comparison] = [self._by_name[c["output_column_name"]]
+                                              for c in self.settings["comparisons"]]
 
     # ---- persistence --------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -111,7 +112,7 @@ class LinkageModel:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "LinkageModel":
+    def load(cls, path: Path) -> LinkageModel:
         return cls(json.loads(Path(path).read_text()))
 
     # ---- scoring ------------------------------------------------------------------------------------------

@@ -75,7 +75,8 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]]]:
     """Column names (mapped to ours) and the rows as dicts; rows are numbered as a spreadsheet shows them."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        f = open(path, newline="", encoding="utf-8-sig")
+        f = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed when the rows are done)
+        close = f.close
         reader = csv.reader(f)
         header = next(reader, None)
         raw_rows: Iterator[list] = reader
@@ -83,23 +84,29 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]]]:
         import openpyxl
 
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        close = wb.close
         it = wb.active.iter_rows(values_only=True)
         header = next(it, None)
         raw_rows = ([("" if v is None else str(v)) for v in row] for row in it)
     else:
         raise FileRejected(f"{path.name}: only .csv and .xlsx files can be imported")
     if not header:
+        close()
         raise FileRejected(f"{path.name}: the file is empty")
     mapped = [_HEADER_MAP.get(_header_key(str(h or "")), "") for h in header]
     if "source_ref" not in mapped:
+        close()
         raise FileRejected(f"{path.name}: no source_ref column (the institution's local case reference)")
     names = [m or f"?{h}" for m, h in zip(mapped, header)]
 
     def rows() -> Iterator[dict[str, str]]:
-        for values in raw_rows:
-            if not any(str(v).strip() for v in values):
-                continue
-            yield {n: v for n, v in zip(names, values) if not n.startswith("?")}
+        try:
+            for values in raw_rows:
+                if not any(str(v).strip() for v in values):
+                    continue
+                yield {n: v for n, v in zip(names, values) if not n.startswith("?")}
+        finally:
+            close()
 
     return names, rows()
 

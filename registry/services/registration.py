@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from registry.errors import Conflict, NotFound
 from registry.identity.model import Identity
 from registry.identity.pseudonym import new_pseudonym, parse_pseudonym
-from registry.services.context import Registry
 from registry.matching.tables import LinkageEntry
+from registry.services.context import Registry
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child, VaultEntry
 
@@ -105,7 +105,7 @@ def register_records(reg: Registry, session: Session,
 
     Raises Conflict before writing anything if one of them was erased.
     """
-    for identity, existing in items:
+    for _, existing in items:
         if existing is not None and existing.status == "erased":
             raise Conflict("this record was erased at the child's request and cannot be registered again "
                            "under the same reference", field="source_ref")

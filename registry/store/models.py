@@ -25,7 +25,7 @@ class Child(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    records: Mapped[list["CaseRecord"]] = relationship(back_populates="child", foreign_keys="CaseRecord.child_id")
+    records: Mapped[list[CaseRecord]] = relationship(back_populates="child", foreign_keys="CaseRecord.child_id")
 
 
 class CaseRecord(Base):

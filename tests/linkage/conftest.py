@@ -1,7 +1,6 @@
 """A registry filled with generated children and a trained model, shared by the linkage tests (training
 takes seconds, so it is done once per module)."""
 
-from pathlib import Path
 
 import pytest
 

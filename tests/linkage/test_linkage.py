@@ -48,7 +48,7 @@ def test_cross_script_duplicates_are_found(trained):
         by_person[rec.person_id].append((identity, rec))
     cross = found = 0
     for members in by_person.values():
-        for (a, ra), (b, rb) in itertools.combinations(members, 2):
+        for (a, _), (b, _) in itertools.combinations(members, 2):
             scripts = {_script(a), _script(b)}
             if scripts == {"arabic", "latin"}:
                 cross += 1
@@ -90,7 +90,9 @@ def test_hand_made_twins_are_not_a_match_but_a_cross_script_duplicate_is(trained
                                "sex": "M", "date_of_birth": "2016-05-04", "governorate": "SY-RD"}, "ngo-test-2")
     model = reg.model()
     enc = reg.index.encoder
-    row = lambda i: from_entry({**enc.encode(i.source_ref, "c", i).as_dict(), **_text_lists(enc.encode(i.source_ref, "c", i))})  # noqa: E731
+    def row(identity):
+        encoded = enc.encode(identity.source_ref, "c", identity)
+        return from_entry({**encoded.as_dict(), **_text_lists(encoded)})
     twins = model.score(row(hassan), row(hussein))
     same = model.score(row(hassan), row(latin))
     assert twins.probability < 0.5 and twins.capped_by == "possible twins"

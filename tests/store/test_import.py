@@ -76,7 +76,7 @@ def test_bad_rows_are_reported_with_row_field_and_reason_and_good_rows_go_in(reg
     report = import_file(registry, write_csv(tmp_path / "bad.csv", rows), "ngo-1")
     assert report.created == 3 and report.rejected == 4
     by_row = {}
-    for row, ref, field, reason in report.errors:
+    for row, _ref, field, reason in report.errors:
         by_row.setdefault(row, []).append((field, reason))
     assert by_row[3] == [("date_of_birth", "month 13 does not exist")]
     assert {f for f, _ in by_row[5]} == {"given_name", "governorate"}
@@ -84,7 +84,8 @@ def test_bad_rows_are_reported_with_row_field_and_reason_and_good_rows_go_in(reg
     assert by_row[8] == [("source_ref", "is required")]
     out = tmp_path / "report.csv"
     report.write(out)
-    lines = list(csv.reader(open(out, encoding="utf-8-sig")))
+    with open(out, encoding="utf-8-sig") as f:
+        lines = list(csv.reader(f))
     assert lines[0] == ["row", "source_ref", "field", "reason"] and len(lines) == 1 + len(report.errors)
 
 
