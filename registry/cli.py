@@ -26,6 +26,8 @@ app = typer.Typer(help="Child case registry: administration.", no_args_is_help=T
 keys_app = typer.Typer(help="Key management.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 export_app = typer.Typer(help="Exports for administrators.", no_args_is_help=True)
+index_app = typer.Typer(help="The linkage index of keyed encodings.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 app.add_typer(export_app, name="export")
 accounts_cli.mount(app)  # agencies, users, tokens
 consent_cli.mount(app)  # consents, break-glass
@@ -269,6 +271,43 @@ def keys_rotate(
     if retire:
         gone = reg.keys.retire_vault_master_keys(keep=set(in_use))
         console.print(f"retired master key versions: {gone or 'none'}")
+
+
+@keys_app.command("rotate-linkage")
+def keys_rotate_linkage() -> None:
+    """New linkage key: every encoding is rebuilt from the vault under it, and the model retrained."""
+    from registry.services.reindex import rebuild_index
+
+    reg = open_registry()
+    reg.keys.replace_linkage_key()
+    reg = open_registry()  # a fresh encoder: its token cache belonged to the old key
+    with progress_bar() as bar:
+        task = bar.add_task("re-encoding under the new linkage key", total=_live_records(reg))
+        n = rebuild_index(reg, progress=lambda k: bar.advance(task, k))
+    reg.settings.model_path.unlink(missing_ok=True)  # its term frequencies were keyed by the old key
+    reg.keys.forget_previous_linkage_key()
+    console.print(f"linkage key replaced; {n} records re-encoded; run `registry dedupe` to retrain the model")
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Re-encode every record from the vault (after a change of encoding). Safe to run again."""
+    from registry.services.reindex import rebuild_index
+
+    reg = open_registry()
+    with progress_bar() as bar:
+        task = bar.add_task("re-encoding the linkage index", total=_live_records(reg))
+        n = rebuild_index(reg, progress=lambda k: bar.advance(task, k))
+    console.print(f"{n} records re-encoded")
+
+
+def _live_records(reg) -> int:
+    from sqlalchemy import func, select
+
+    from registry.store.models import CaseRecord
+
+    with reg.db.sessions() as s:
+        return s.scalar(select(func.count()).select_from(CaseRecord).where(CaseRecord.status == "active")) or 0
 
 
 @keys_app.command("status")

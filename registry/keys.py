@@ -120,6 +120,22 @@ class KeyRing:
         _write_private(self.key_dir / VAULT_FILE, _vault_json(self.vault_keys, self.vault_current))
 
     # ---- linkage key -------------------------------------------------------------------------------
+    def replace_linkage_key(self) -> None:
+        """A new linkage key (the old one is kept as linkage.key.previous until the index is rebuilt).
+
+        Every token changes: the caller must rebuild the linkage index and retrain the model.
+        """
+        if self.key_dir is None:
+            raise KeysUnavailable("keys come from the environment: rotate them in the secret store, not here")
+        current = self.key_dir / LINKAGE_FILE
+        _write_private(self.key_dir / (LINKAGE_FILE + ".previous"), current.read_text())
+        self.linkage_key = nacl.utils.random(KEY_BYTES)
+        _write_private(current, _b64(self.linkage_key) + "\n")
+
+    def forget_previous_linkage_key(self) -> None:
+        if self.key_dir is not None:
+            (self.key_dir / (LINKAGE_FILE + ".previous")).unlink(missing_ok=True)
+
     def linkage_digest(self, purpose: str, value: str, size: int = 16) -> bytes:
         """Keyed BLAKE2b of a value, domain-separated by purpose (e.g. 'given_name.unit')."""
         h = hashlib.blake2b(key=self.linkage_key, digest_size=size, person=b"registry-link-v1")

@@ -191,7 +191,7 @@ def get_child(reg: Registry, child_id: str, with_identity: bool = True) -> Child
         return ChildView(child.child_id, child.status, child.merged_into, records)
 
 
-def erase_child(reg: Registry, child_id: str) -> int:
+def erase_child(reg: Registry, child_id: str, requested_by: str = "system-admin-cli") -> int:
     """Crypto-shred every record of a child: data keys and ciphertexts destroyed, encodings removed.
 
     The pseudonym, the case pointers' institutions and the audit trail remain, so statistics and the log
@@ -209,4 +209,11 @@ def erase_child(reg: Registry, child_id: str) -> int:
                 rec.status = "erased"
                 n += 1
         child.status = "erased"
+        # The erasure itself is logged (pseudonym only), in the same transaction: no erasure goes unrecorded.
+        from registry.audit import AuditEvent
+
+        reg.audit.record(AuditEvent(action="erase", outcome="success", user_id=requested_by, role="system_admin",
+                                    agency="registry", purpose="erasure", legal_basis="erasure-request",
+                                    decision="permit", reason_code="permit.system-admin",
+                                    children=(child.child_id,)), session=session)
         return n

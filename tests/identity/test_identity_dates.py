@@ -114,7 +114,7 @@ def test_parse_date_of_birth_rejects_future_dates(raw):
         parse(raw)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("2024-06-15", PartialDate(2024, 6, 15)), ("2024-06", PartialDate(2024, 6)), ("2024", PartialDate(2024))])
+@pytest.mark.parametrize(("raw", "expected"), [("2024-06-15", PartialDate(2024, 6, 15)), ("2024-06", PartialDate(2024, 6)), ("2024", PartialDate(2024))])  # noqa: E501
 def test_parse_date_of_birth_accepts_today_and_the_current_month_and_year(raw, expected):
     assert parse(raw) == expected
 

@@ -9,7 +9,7 @@ import pytest
 
 from registry.identity.pseudonym import ALPHABET, BODY_LENGTH, _check_symbol, new_pseudonym, parse_pseudonym
 
-FORMAT = re.compile(r"^CR-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{3}$")
+FORMAT = re.compile(r"^CR-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{3}$")  # noqa: E501
 
 
 def _sample(n: int, seed: int = 7) -> list[str]:

@@ -97,3 +97,10 @@ def test_every_vault_entry_records_the_master_key_version(registry):
         s.execute(update(VaultEntry).values(master_key_version=7))
     with registry.db.unit_of_work() as s, pytest.raises(Exception, match="version 7"):
         registry.vault.open(s, s.scalars(select(VaultEntry.record_id)).one())
+
+
+def test_erasure_is_in_the_audit_log_by_pseudonym(registry):
+    r = register_child(registry, ident())
+    erase_child(registry, r.child_id)
+    last = registry.audit.entry(registry.audit.size() - 1).event
+    assert (last.action, last.children, last.outcome) == ("erase", (r.child_id,), "success")
