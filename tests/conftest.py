@@ -141,3 +141,9 @@ def live_app(registry):
 def registry_factory():
     """make_registry, for fixtures of wider scope (a module sharing one trained registry)."""
     return make_registry
+
+
+@pytest.fixture(scope="session")
+def live_server_factory():
+    """LiveServer, for fixtures of wider scope."""
+    return LiveServer
