@@ -157,3 +157,15 @@ def test_withdrawn_consent_to_deduplication_closes_the_identities_and_the_merge(
     assert closed.value.decision.reason_code == "deny.consent-withdrawn"
     with pytest.raises(AccessDenied):
         merge_pair(reg, kit.reviewer, pair_id)
+
+
+def test_a_merge_closes_the_clusters_other_pairs_and_its_undo_reopens_them(reg, kit):
+    (ca, ra), (cb, rb), (cc, rc) = (kit.register(reg, row) for row in kit.mohammed)
+    ab, ac, bc = kit.queue_pair(reg, ra, rb), kit.queue_pair(reg, ra, rc), kit.queue_pair(reg, rb, rc)
+    merge_pair(reg, kit.reviewer, ab)
+    second = merge_pair(reg, kit.reviewer, ac)  # AB + C: B–C now lies inside one child
+    assert (second.survivor, second.absorbed, second.records_moved) == (ca, cc, 1)
+    with pytest.raises(Conflict, match="already decided"):
+        reject_pair(reg, kit.reviewer, bc)
+    assert undo_merge(reg, kit.reviewer, second.merge_id).reopened_pairs == sorted([ac, bc])
+    assert dict(kit.snapshot(reg)["pairs"]) == {ab: "merged", ac: "open", bc: "open"}
