@@ -68,20 +68,26 @@ class LinkageIndex:
     def candidates(self, session: Session, row: LinkageRow, limit: int = 2000) -> list[dict]:
         """Stored records sharing at least one blocking key with `row`."""
         E = LinkageEntry
+        year = row.birth_year
+        # The batch blocking rules (model.BLOCKING_RULES), with a year of slack where a year is compared.
+        near_year = E.birth_year.between(year - 1, year + 1) if year is not None else None
         rules = []
         if row.nid:
             rules.append(E.nid == row.nid)
-        if row.given_skel and row.birth_year is not None:
-            rules.append(and_(E.given_skel == row.given_skel, E.birth_year.between(row.birth_year - 1,
-                                                                                   row.birth_year + 1)))
-        if row.family_skel and row.father_skel:
-            rules.append(and_(E.family_skel == row.family_skel, E.father_skel == row.father_skel))
-        if row.given_skel and row.father_skel:
-            rules.append(and_(E.given_skel == row.given_skel, E.father_skel == row.father_skel))
-        if row.given_skel and row.mother_skel:
-            rules.append(and_(E.given_skel == row.given_skel, E.mother_skel == row.mother_skel))
-        if row.dob_full and row.family_skel:
-            rules.append(and_(E.dob_full == row.dob_full, E.family_skel == row.family_skel))
+        if row.given_skel and row.family_skel and near_year is not None:
+            rules.append(and_(E.given_skel == row.given_skel, E.family_skel == row.family_skel, near_year))
+        if row.given_skel and row.father_skel and row.family_skel:
+            rules.append(and_(E.given_skel == row.given_skel, E.father_skel == row.father_skel,
+                              E.family_skel == row.family_skel))
+        if row.family_skel and row.father_skel and near_year is not None:
+            rules.append(and_(E.family_skel == row.family_skel, E.father_skel == row.father_skel, near_year))
+        if row.given_skel and row.father_skel and near_year is not None:
+            rules.append(and_(E.given_skel == row.given_skel, E.father_skel == row.father_skel, near_year))
+        if row.dob_full:
+            for col, value in ((E.family_skel, row.family_skel), (E.father_skel, row.father_skel),
+                               (E.given_skel, row.given_skel)):
+                if value:
+                    rules.append(and_(E.dob_full == row.dob_full, col == value))
         if not rules:
             return []
         result = session.execute(select(*E.__table__.columns).where(or_(*rules)).limit(limit))

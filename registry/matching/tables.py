@@ -40,13 +40,14 @@ class LinkageEntry(Base):
     encoding_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-# The real-time lookup's candidate keys (the same rules as batch blocking; see registry.matching.blocking).
-Index("ix_linkage_given_year", LinkageEntry.given_skel, LinkageEntry.birth_year)
-Index("ix_linkage_family_father", LinkageEntry.family_skel, LinkageEntry.father_skel)
-Index("ix_linkage_given_father", LinkageEntry.given_skel, LinkageEntry.father_skel)
-Index("ix_linkage_given_mother", LinkageEntry.given_skel, LinkageEntry.mother_skel)
+# The real-time lookup's candidate keys (the batch blocking rules; see registry.matching.model).
+Index("ix_linkage_given_family_year", LinkageEntry.given_skel, LinkageEntry.family_skel, LinkageEntry.birth_year)
+Index("ix_linkage_given_father_family", LinkageEntry.given_skel, LinkageEntry.father_skel, LinkageEntry.family_skel)
+Index("ix_linkage_family_father_year", LinkageEntry.family_skel, LinkageEntry.father_skel, LinkageEntry.birth_year)
+Index("ix_linkage_given_father_year", LinkageEntry.given_skel, LinkageEntry.father_skel, LinkageEntry.birth_year)
 Index("ix_linkage_dob_family", LinkageEntry.dob_full, LinkageEntry.family_skel)
-
+Index("ix_linkage_dob_father", LinkageEntry.dob_full, LinkageEntry.father_skel)
+Index("ix_linkage_dob_given", LinkageEntry.dob_full, LinkageEntry.given_skel)
 
 class SuspectedDuplicate(Base):
     """A pair of records that deduplication or registration thinks may be the same child: the review queue.

@@ -2,11 +2,12 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 09:17:39.035265
+Create Date: 2026-11-22 09:30:42.371345
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0002'
 down_revision = '0001'
@@ -107,12 +108,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('linkage_entries', schema=None) as batch_op:
         batch_op.create_index('ix_linkage_dob_family', ['dob_full', 'family_skel'], unique=False)
+        batch_op.create_index('ix_linkage_dob_father', ['dob_full', 'father_skel'], unique=False)
+        batch_op.create_index('ix_linkage_dob_given', ['dob_full', 'given_skel'], unique=False)
         batch_op.create_index(batch_op.f('ix_linkage_entries_child_id'), ['child_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_linkage_entries_nid'), ['nid'], unique=False)
-        batch_op.create_index('ix_linkage_family_father', ['family_skel', 'father_skel'], unique=False)
-        batch_op.create_index('ix_linkage_given_father', ['given_skel', 'father_skel'], unique=False)
-        batch_op.create_index('ix_linkage_given_mother', ['given_skel', 'mother_skel'], unique=False)
-        batch_op.create_index('ix_linkage_given_year', ['given_skel', 'birth_year'], unique=False)
+        batch_op.create_index('ix_linkage_family_father_year', ['family_skel', 'father_skel', 'birth_year'], unique=False)
+        batch_op.create_index('ix_linkage_given_family_year', ['given_skel', 'family_skel', 'birth_year'], unique=False)
+        batch_op.create_index('ix_linkage_given_father_family', ['given_skel', 'father_skel', 'family_skel'], unique=False)
+        batch_op.create_index('ix_linkage_given_father_year', ['given_skel', 'father_skel', 'birth_year'], unique=False)
 
     op.create_table('lookup_quota_hits',
     sa.Column('hit_id', sa.Integer(), autoincrement=True, nullable=False),
@@ -343,12 +346,14 @@ def downgrade() -> None:
 
     op.drop_table('lookup_quota_hits')
     with op.batch_alter_table('linkage_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_linkage_given_year')
-        batch_op.drop_index('ix_linkage_given_mother')
-        batch_op.drop_index('ix_linkage_given_father')
-        batch_op.drop_index('ix_linkage_family_father')
+        batch_op.drop_index('ix_linkage_given_father_year')
+        batch_op.drop_index('ix_linkage_given_father_family')
+        batch_op.drop_index('ix_linkage_given_family_year')
+        batch_op.drop_index('ix_linkage_family_father_year')
         batch_op.drop_index(batch_op.f('ix_linkage_entries_nid'))
         batch_op.drop_index(batch_op.f('ix_linkage_entries_child_id'))
+        batch_op.drop_index('ix_linkage_dob_given')
+        batch_op.drop_index('ix_linkage_dob_father')
         batch_op.drop_index('ix_linkage_dob_family')
 
     op.drop_table('linkage_entries')
