@@ -41,6 +41,10 @@ def main() -> None:
     home = args.work / f"home-{args.records}"
     data = args.work / f"children-{args.records}.csv"
     reg = reopen(home)
+    from registry.matching.tables import LinkageEntry
+
+    for index in LinkageEntry.__table__.indexes:  # a registry built before the current candidate keys
+        index.create(reg.db.engine, checkfirst=True)
     from registry.identity import validate_identity
     from registry.matching.lookup import find_matches
 
