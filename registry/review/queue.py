@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from registry.accounts.service import Actor
 from registry.consent import policy
-from registry.consent.access import authorize
+from registry.consent.access import authorize, record_decision
+from registry.consent.policy import AccessRequest
 from registry.errors import NotFound
 from registry.identity.vault import Erased
 from registry.matching.tables import LinkageEntry, SuspectedDuplicate
@@ -194,8 +195,15 @@ def get_pair(reg: Registry, actor: Actor, pair_id: int, purpose: str | None = No
         if purpose is None:
             authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
         else:
-            for child in {c for c in (a.child_id, b.child_id) if c}:
-                authorize(reg, s, actor, policy.READ, purpose=purpose, child_id=child)
+            children = tuple(sorted({c for c in (a.child_id, b.child_id) if c}))
+            # Every child is checked before anything is written: a denial is logged in its own transaction,
+            # which must not wait on this one's write lock. Then one event names both children.
+            decision = None
+            for child in children:
+                decision = authorize(reg, s, actor, policy.READ, purpose=purpose, child_id=child, audit=False)
+            if decision is not None:
+                request = AccessRequest(actor.user_id, actor.role, actor.agency, policy.READ, purpose)
+                record_decision(reg, actor, request, decision, session=s, children=children)
             identities = {}
             for rid in (pair.record_a, pair.record_b):
                 try:
