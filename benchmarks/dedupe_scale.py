@@ -38,12 +38,33 @@ def child(home: Path) -> None:
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
-    e = evaluate(registry_clusters(reg), read_truth(data.with_suffix(".truth.csv"), data))
+    truth = read_truth(data.with_suffix(".truth.csv"), data)
+    e = evaluate(registry_clusters(reg), truth)
+    sweep = _sweep(reg, truth)
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
                       "pairs": result.pairs_scored, "clusters": result.clusters, **{
                           "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
                           "cluster_f1": e.cluster.f1, "cross_script_recall": e.cross_script_recall,
-                          "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate}}))
+                          "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate},
+                      "thresholds": sweep}))
+
+
+def _sweep(reg, truth) -> dict:
+    """Precision, recall, F1 and twin merges if the run's pairs were clustered at other thresholds."""
+    from sqlalchemy import select
+
+    from registry.matching.evaluate import threshold_sweep
+    from registry.matching.tables import SuspectedDuplicate
+    from registry.store.models import CaseRecord
+
+    with reg.db.sessions() as s:
+        key = {r: (i, ref) for r, i, ref in s.execute(
+            select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
+        pairs = [(key[a], key[b], p) for a, b, p in s.execute(
+            select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.probability))]
+    return {str(t): {"precision": round(e.pairwise.precision, 4), "recall": round(e.pairwise.recall, 4),
+                     "f1": round(e.pairwise.f1, 4), "twin_merge_rate": round(e.twin_merge_rate, 4)}
+            for t, e in threshold_sweep(pairs, list(key.values()), truth).items()}
 
 
 def main() -> None:

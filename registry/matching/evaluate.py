@@ -123,3 +123,24 @@ def evaluate(clusters: Mapping[Key, str], truth: Truth) -> Evaluation:
     return Evaluation(pairwise, cluster, cross_found / cross if cross else 1.0, cross,
                       same_found / same if same else 1.0, sib, sib_merged / sib if sib else 0.0,
                       tw, tw_merged / tw if tw else 0.0, len(keys))
+
+
+def threshold_sweep(pairs: list[tuple[Key, Key, float]], keys: list[Key], truth: Truth,
+                    thresholds: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)) -> dict[float, Evaluation]:
+    """Clusters at several thresholds from one run's scored pairs (a, b, probability), each evaluated."""
+    out = {}
+    for t in thresholds:
+        parent: dict[Key, Key] = {}
+
+        def find(x: Key) -> Key:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        for a, b, p in pairs:
+            if p >= t:
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+        out[t] = evaluate({k: "|".join(find(k)) for k in keys}, truth)
+    return out
