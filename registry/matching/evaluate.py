@@ -131,16 +131,16 @@ def threshold_sweep(pairs: list[tuple[Key, Key, float]], keys: list[Key], truth:
     out = {}
     for t in thresholds:
         parent: dict[Key, Key] = {}
-
-        def find(x: Key) -> Key:
-            while parent.get(x, x) != x:
-                x = parent[x]
-            return x
-
         for a, b, p in pairs:
             if p >= t:
-                ra, rb = find(a), find(b)
+                ra, rb = _root(parent, a), _root(parent, b)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
-        out[t] = evaluate({k: "|".join(find(k)) for k in keys}, truth)
+        out[t] = evaluate({k: "|".join(_root(parent, k)) for k in keys}, truth)
     return out
+
+
+def _root(parent: dict[Key, Key], x: Key) -> Key:
+    while parent.get(x, x) != x:
+        x = parent[x]
+    return x
