@@ -21,7 +21,8 @@ class Child(Base):
 
     child_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     status: Mapped[str] = mapped_column(String(12), default="active")  # active | merged | erased
-    merged_into: Mapped[str | None] = mapped_column(ForeignKey("children.child_id"), default=None)
+    # Indexed: every policy check follows merges (which pseudonyms were merged into this one).
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("children.child_id"), default=None, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
