@@ -33,10 +33,26 @@ class Explanation:
     probability: float
     match_weight: float
     fields: tuple[FieldExplanation, ...]
+    rule: str | None = None  # a registry rule that held the probability down, in words
 
     def as_dict(self) -> dict[str, Any]:
         return {"probability": self.probability, "match_weight": round(self.match_weight, 2),
-                "fields": [f.as_dict() for f in self.fields]}
+                "fields": [f.as_dict() for f in self.fields], "rule": self.rule}
+
+
+RULES = {
+    "possible twins": "possible twins or siblings: the given names differ while the family and the date of birth "
+                      "agree, so this pair is never merged automatically",
+}
+
+
+def _finding(label: str, tf_adjustment: float) -> str:
+    """The level, and for an agreeing name how common it is (a common name is weaker evidence)."""
+    if tf_adjustment >= 1.0:
+        return f"{label}, a rare name"
+    if tf_adjustment <= -1.0:
+        return f"{label}, a common name"
+    return label
 
 
 def _short_title(title: str) -> str:
@@ -54,10 +70,12 @@ def words(title: str, finding: str, weight: float) -> str:
 def explain_rows(model: Any, left: dict, right: dict) -> Explanation:
     """Score two linkage rows (as `from_entry` gives them) and say why, field by field, strongest first."""
     score = model.score(left, right)
-    fields = [FieldExplanation(f.comparison, _short_title(f.title), f.label, f.weight,
-                               words(_short_title(f.title), f.label, f.weight)) for f in score.fields]
+    fields = [FieldExplanation(f.comparison, _short_title(f.title), _finding(f.label, f.tf_adjustment), f.weight,
+                               words(_short_title(f.title), _finding(f.label, f.tf_adjustment), f.weight))
+              for f in score.fields]
     fields.sort(key=lambda f: -abs(f.weight))
-    return Explanation(score.probability, score.match_weight, tuple(fields))
+    rule = RULES.get(score.capped_by or "", score.capped_by)
+    return Explanation(score.probability, score.match_weight, tuple(fields), rule)
 
 
 def explain_records(model: Any, session: Session, record_a: str, record_b: str) -> Explanation | None:

@@ -155,3 +155,24 @@ def test_real_time_lookup_finds_a_registered_child_from_another_script(trained):
             hits += any(m.child_id == other_child for m in matches)
     assert tried >= 100
     assert hits / tried > 0.85, f"{hits}/{tried}"
+
+
+def test_explanation_names_each_field_in_words_and_the_twin_rule(trained):
+    from registry.review.explain import explain_rows
+
+    reg, _, _ = trained
+    base = dict(father_name="Khaled", grandfather_name="Mahmoud", family_name="Al-Shami", sex="M",
+                date_of_birth="2016-05-04", governorate="SY-DI")
+    enc = reg.index.encoder
+
+    def row(identity):
+        encoded = enc.encode(identity.source_ref, "c", identity)
+        return from_entry({**encoded.as_dict(), **_text_lists(encoded)})
+
+    omar = row(validate_identity({**base, "source_ref": "E-1", "given_name": "Omar"}, "ngo-test-1"))
+    amr = row(validate_identity({**base, "source_ref": "E-2", "given_name": "عمرو"}, "ngo-test-1"))
+    why = explain_rows(reg.model(), omar, amr)
+    assert why.rule and "twins" in why.rule
+    words = {f.field: f.words for f in why.fields}
+    assert words["given"].startswith("given name: different known names") and words["given"].endswith("(against)")
+    assert words["dob"].startswith("date of birth: same date") and "(for)" in words["dob"]
