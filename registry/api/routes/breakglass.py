@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
-from registry.consent.breakglass import break_glass, flagged_grants, review_grant
+from registry.consent.breakglass import GrantView, break_glass, flagged_grants, review_grant
 from registry.services.context import Registry
 
 router = APIRouter(tags=["break-glass"])
@@ -23,32 +22,21 @@ class BreakGlassIn(BaseModel):
     reason: str
 
 
-class GrantOut(BaseModel):
-    grant_id: str
-    user_id: str
-    role: str
-    agency: str
-    child_id: str
-    reason_code: str
-    reason: str
-    granted_at: str
-    expires_at: str
-    flagged: bool
 
 
-@router.post("/children/{child_id}/break-glass", response_model=GrantOut, status_code=201)
+@router.post("/children/{child_id}/break-glass", response_model=GrantView, status_code=201)
 def post_break_glass(child_id: str, body: BreakGlassIn, reg: Registry = Depends(get_registry),
-                     actor: Actor = Depends(current_actor)) -> GrantOut:
-    return GrantOut(**asdict(break_glass(reg, actor, child_id, body.reason_code, body.reason)))
+                     actor: Actor = Depends(current_actor)) -> GrantView:
+    return break_glass(reg, actor, child_id, body.reason_code, body.reason)
 
 
-@router.get("/break-glass", response_model=list[GrantOut])
+@router.get("/break-glass", response_model=list[GrantView])
 def get_flagged(include_reviewed: bool = False, reg: Registry = Depends(get_registry),
-                actor: Actor = Depends(current_actor)) -> list[GrantOut]:
-    return [GrantOut(**asdict(g)) for g in flagged_grants(reg, actor, include_reviewed)]
+                actor: Actor = Depends(current_actor)) -> list[GrantView]:
+    return flagged_grants(reg, actor, include_reviewed)
 
 
-@router.post("/break-glass/{grant_id}/review", response_model=GrantOut)
+@router.post("/break-glass/{grant_id}/review", response_model=GrantView)
 def post_review(grant_id: str, reg: Registry = Depends(get_registry),
-                actor: Actor = Depends(current_actor)) -> GrantOut:
-    return GrantOut(**asdict(review_grant(reg, actor, grant_id)))
+                actor: Actor = Depends(current_actor)) -> GrantView:
+    return review_grant(reg, actor, grant_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,7 +12,7 @@ from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
 from registry.consent import policy
 from registry.consent.fhir import to_fhir_consent
-from registry.consent.records import list_consents, record_consent, withdraw_consent
+from registry.consent.records import ConsentView, list_consents, record_consent, withdraw_consent
 from registry.services.context import Registry
 
 router = APIRouter(tags=["consent"])
@@ -40,40 +39,20 @@ class WithdrawIn(BaseModel):
     withdrawn_by: Literal["caregiver", "guardian", "child"]
 
 
-class ConsentOut(BaseModel):
-    consent_id: str
-    child_id: str
-    purpose: str
-    recipient: str | None
-    basis: str
-    grantor: str | None
-    child_assent: bool | None
-    child_age_at_assent: int | None
-    given_on: str
-    expires_on: str | None
-    evidence_ref: str | None
-    justification: str | None
-    recorded_agency: str
-    recorded_at: str
-    withdrawn_at: str | None
-    withdrawn_by: str | None
-    status: str
-
-
 _PURPOSE = Query(policy.CASE_MANAGEMENT, description="Declared purpose of this request")
 
 
-@router.post("/children/{child_id}/consents", response_model=ConsentOut, status_code=201)
+@router.post("/children/{child_id}/consents", response_model=ConsentView, status_code=201)
 def post_consent(child_id: str, body: ConsentIn, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
-                 actor: Actor = Depends(current_actor)) -> ConsentOut:
+                 actor: Actor = Depends(current_actor)) -> ConsentView:
     view = record_consent(reg, actor, child_id, body.model_dump(), purpose)
-    return ConsentOut(**asdict(view))
+    return view
 
 
-@router.get("/children/{child_id}/consents", response_model=list[ConsentOut])
+@router.get("/children/{child_id}/consents", response_model=list[ConsentView])
 def get_consents(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
-                 actor: Actor = Depends(current_actor)) -> list[ConsentOut]:
-    return [ConsentOut(**asdict(v)) for v in list_consents(reg, actor, child_id, purpose)]
+                 actor: Actor = Depends(current_actor)) -> list[ConsentView]:
+    return list_consents(reg, actor, child_id, purpose)
 
 
 @router.get("/children/{child_id}/consents/fhir")
@@ -84,7 +63,7 @@ def get_consents_fhir(child_id: str, purpose: str = _PURPOSE, reg: Registry = De
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
-@router.post("/consents/{consent_id}/withdraw", response_model=ConsentOut)
+@router.post("/consents/{consent_id}/withdraw", response_model=ConsentView)
 def post_withdraw(consent_id: str, body: WithdrawIn, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
-                  actor: Actor = Depends(current_actor)) -> ConsentOut:
-    return ConsentOut(**asdict(withdraw_consent(reg, actor, consent_id, body.withdrawn_by, purpose)))
+                  actor: Actor = Depends(current_actor)) -> ConsentView:
+    return withdraw_consent(reg, actor, consent_id, body.withdrawn_by, purpose)
