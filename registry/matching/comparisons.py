@@ -106,19 +106,32 @@ def _family_counts_py(l: Row, r: Row) -> tuple[int, int]:
     present = min(len(lk), len(rk))
     agree = max(len(set(lk) & set(rk)), len(set(ls) & set(rs)))
     agree = min(agree, present)
-    if l.get("mother_key") is not None and r.get("mother_key") is not None:
-        present += 1
-        if l["mother_key"] == r["mother_key"] or l.get("mother_skel") == r.get("mother_skel"):
-            agree += 1
+    for key, skel in (("mother_key", "mother_skel"), ("mother_family_key", "mother_family_skel")):
+        if l.get(key) is not None and r.get(key) is not None:
+            present += 1
+            if l[key] == r[key] or l.get(skel) == r.get(skel):
+                agree += 1
     return agree, present - agree
 
 
 _CHAIN_PRESENT = "least(coalesce(len(chain_keys_l), 0), coalesce(len(chain_keys_r), 0))"
 _CHAIN_AGREE = ("least(greatest(coalesce(len(list_intersect(chain_keys_l, chain_keys_r)), 0), "
                 f"coalesce(len(list_intersect(chain_skels_l, chain_skels_r)), 0)), {_CHAIN_PRESENT})")
-_MOTHER_PRESENT = "(CASE WHEN mother_key_l IS NOT NULL AND mother_key_r IS NOT NULL THEN 1 ELSE 0 END)"
-_MOTHER_AGREE = ("(CASE WHEN mother_key_l IS NOT NULL AND mother_key_r IS NOT NULL AND "
-                 "(mother_key_l = mother_key_r OR mother_skel_l = mother_skel_r) THEN 1 ELSE 0 END)")
+
+
+def _part_present(key: str) -> str:
+    return f"(CASE WHEN {key}_l IS NOT NULL AND {key}_r IS NOT NULL THEN 1 ELSE 0 END)"
+
+
+def _part_agree(key: str, skel: str) -> str:
+    return (f"(CASE WHEN {key}_l IS NOT NULL AND {key}_r IS NOT NULL AND "
+            f"({key}_l = {key}_r OR {skel}_l = {skel}_r) THEN 1 ELSE 0 END)")
+
+
+# The mother's given and family names are parts of their own (not of the father's chain).
+_MOTHER_PRESENT = f"({_part_present('mother_key')} + {_part_present('mother_family_key')})"
+_MOTHER_AGREE = (f"({_part_agree('mother_key', 'mother_skel')} + "
+                 f"{_part_agree('mother_family_key', 'mother_family_skel')})")
 FAMILY_AGREE_SQL = f"({_CHAIN_AGREE} + {_MOTHER_AGREE})"
 FAMILY_DISAGREE_SQL = f"({_CHAIN_PRESENT} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL})"
 
@@ -131,12 +144,14 @@ def family_comparison() -> Comparison:
     a, d = FAMILY_AGREE_SQL, FAMILY_DISAGREE_SQL
     return Comparison(
         name="family",
-        title="family (father, grandfather, family name, mother)",
-        columns=("chain_keys", "chain_skels", "mother_key", "mother_skel"),
+        title="family (father, grandfather, family name, mother's names)",
+        columns=("chain_keys", "chain_skels", "mother_key", "mother_skel", "mother_family_key", "mother_family_skel"),
         levels=(
             Level("nothing to compare", f"{a} + {d} = 0", _fam(lambda x, y: x + y == 0), is_null=True),
-            Level("three or more parts agree, none differ", f"{a} >= 3 AND {d} = 0",
-                  _fam(lambda x, y: x >= 3 and y == 0)),
+            Level("four or more parts agree, none differ", f"{a} >= 4 AND {d} = 0",
+                  _fam(lambda x, y: x >= 4 and y == 0)),
+            Level("three parts agree, none differ", f"{a} = 3 AND {d} = 0",
+                  _fam(lambda x, y: x == 3 and y == 0)),
             Level("two parts agree, none differ", f"{a} = 2 AND {d} = 0", _fam(lambda x, y: x == 2 and y == 0)),
             Level("one part agrees, none differ", f"{a} = 1 AND {d} = 0", _fam(lambda x, y: x == 1 and y == 0)),
             Level("most parts agree, one differs", f"{a} >= 2 AND {d} = 1", _fam(lambda x, y: x >= 2 and y == 1)),
@@ -230,7 +245,8 @@ def splink_comparison(c: Comparison) -> dict:
 #   siblings: kept out of the queue too;
 # - names that merely look different (a typo, an unknown spelling) with family and date agreeing go to a
 #   reviewer instead of being merged.
-TWIN_FAMILY_LEVELS = {"three or more parts agree, none differ", "two parts agree, none differ",
+TWIN_FAMILY_LEVELS = {"four or more parts agree, none differ", "three parts agree, none differ",
+                      "two parts agree, none differ",
                       "one part agrees, none differ", "most parts agree, one differs"}
 TWIN_DOB_LEVELS = {"same date", "day and month swapped", "same month, day unknown on one side",
                    "same day and month, year off by one", "same year, one side knows only the year"}

@@ -49,6 +49,8 @@ class LinkageRow:
     chain_skels: tuple[str, ...]
     mother_key: str | None
     mother_skel: str | None
+    mother_family_key: str | None
+    mother_family_skel: str | None
     dob_full: str | None
     dob_ym: str | None
     dob_swap: str | None
@@ -124,6 +126,7 @@ class LinkageEncoder:
                 chain_keys.add(self.token("name.key", key))
                 chain_skels.add(self.token("name.skel", skel))
         mother_key, mother_skel, _, _ = self._primary(identity.mother_given_name)
+        mother_family_key, mother_family_skel, _, _ = self._primary(identity.mother_family_name)
         _, father_skel, _, _ = self._primary(identity.father_name)
         family_units = _units(identity.family_name)
         family_skel = self.token("name.skel", _unit_parts(family_units[-1])[1]) if family_units else None
@@ -145,6 +148,8 @@ class LinkageEncoder:
             chain_skels=tuple(sorted(chain_skels)),
             mother_key=mother_key,
             mother_skel=mother_skel,
+            mother_family_key=mother_family_key,
+            mother_family_skel=mother_family_skel,
             dob_full=full,
             dob_ym=ym,
             dob_swap=swap,

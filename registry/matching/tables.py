@@ -31,6 +31,8 @@ class LinkageEntry(Base):
     chain_skels: Mapped[str] = mapped_column(Text, default="")
     mother_key: Mapped[str | None] = mapped_column(TOKEN)
     mother_skel: Mapped[str | None] = mapped_column(TOKEN)
+    mother_family_key: Mapped[str | None] = mapped_column(TOKEN)
+    mother_family_skel: Mapped[str | None] = mapped_column(TOKEN)
     dob_full: Mapped[str | None] = mapped_column(TOKEN)
     dob_ym: Mapped[str | None] = mapped_column(TOKEN)
     dob_swap: Mapped[str | None] = mapped_column(TOKEN)
