@@ -75,6 +75,7 @@ def create_agency(reg: Registry, code: str, name: str, governorate: str,
     with reg.db.unit_of_work() as s:
         if s.get(Agency, code) is not None:
             raise Conflict(f"agency {code} exists already", field="code")
+        assert gov is not None  # checked above
         agency = Agency(code=code, name=name.strip(), governorate=gov.code, focal_point_role=focal_point_role)
         s.add(agency)
     return agency

@@ -117,4 +117,4 @@ class Vault:
             .where(VaultEntry.master_key_version.is_not(None))
             .group_by(VaultEntry.master_key_version)
         ).all()
-        return {int(v): int(n) for v, n in rows}
+        return {int(v): int(n) for v, n in rows if v is not None}

@@ -187,6 +187,7 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
         result = DedupeResult(run_id, n, len(pairs), suspected, len({c for _, c in assignments}), trained)
         with reg.db.unit_of_work() as s:
             run = s.get(DedupeRun, run_id)
+            assert run is not None  # written at the start of this run
             run.finished_at, run.records, run.pairs_scored = utcnow(), n, len(pairs)
             run.suspected, run.clusters = suspected, result.clusters
         return result

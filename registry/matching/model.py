@@ -134,7 +134,7 @@ class LinkageModel:
         if not col or level.get("is_null_level") or level["sql_condition"] == "ELSE":
             return 0.0
         table = self.tf.get(col, {})
-        tl, tr = table.get(left.get(col)), table.get(right.get(col))
+        tl, tr = table.get(left.get(col) or ""), table.get(right.get(col) or "")
         if tl is None and tr is None:
             return 0.0
         tf_u = max(tl if tl is not None else tr, tr if tr is not None else tl,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from registry.errors import Conflict, NotFound
@@ -134,7 +135,8 @@ def register_records(reg: Registry, session: Session,
         # In foreign-key order: child, its record, then the record's vault entry and encodings.
         for table, rows in ((Child, children), (CaseRecord, records), (VaultEntry, sealed),
                             (LinkageEntry, encoded)):
-            session.connection().execute(insert(table.__table__), rows)  # Core executemany: no ORM overhead
+            core_table = cast(Table, table.__table__)
+            session.connection().execute(insert(core_table), rows)  # Core executemany: no ORM overhead
     return results
 
 
