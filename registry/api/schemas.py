@@ -5,13 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class IdentityIn(BaseModel):
-    """A child's identity as an agency submits it. Every field but source_ref is optional."""
+class IdentityFields(BaseModel):
+    """A child's identity fields as an agency sends them (registration and lookup alike); all optional."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=200)
 
-    source_ref: str = Field(description="The institution's local case reference")
-    institution: str | None = Field(default=None, description="Institution code (defaults to the caller's)")
     given_name: str | None = None
     father_name: str | None = None
     grandfather_name: str | None = None
@@ -24,6 +22,13 @@ class IdentityIn(BaseModel):
     governorate: str | None = Field(default=None, description="ISO 3166-2 code (SY-DI, EG-C) or name")
     place_of_birth: str | None = None
     national_id: str | None = None
+
+
+class IdentityIn(IdentityFields):
+    """A record to register. Every field but source_ref is optional."""
+
+    source_ref: str = Field(description="The institution's local case reference")
+    institution: str | None = Field(default=None, description="Institution code (defaults to the caller's)")
 
 
 class RegisteredOut(BaseModel):

@@ -5,32 +5,19 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
+from registry.api.schemas import IdentityFields
 from registry.consent.lookup import MINIMUM_FIELDS_RULE, lookup_child
 from registry.services.context import Registry
 
 router = APIRouter(tags=["lookups"])
 
 
-class LookupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=200)
-
+class LookupIn(IdentityFields):
     purpose: Literal["registration", "referral", "family-tracing", "deduplication-review"]
-    given_name: str | None = None
-    father_name: str | None = None
-    grandfather_name: str | None = None
-    family_name: str | None = None
-    mother_given_name: str | None = None
-    mother_family_name: str | None = None
-    full_name: str | None = None
-    sex: str | None = None
-    date_of_birth: str | None = None
-    governorate: str | None = None
-    place_of_birth: str | None = None
-    national_id: str | None = None
 
 
 class ContactOut(BaseModel):
