@@ -102,7 +102,8 @@ def users_disable(username: str) -> None:
 
 
 @tokens_app.command("create")
-def tokens_create(username: str, days: int = typer.Option(service.DEFAULT_TOKEN_DAYS, help="Days until it expires")) -> None:
+def tokens_create(username: str,
+                  days: int = typer.Option(service.DEFAULT_TOKEN_DAYS, help="Days until it expires")) -> None:
     """Create an API token for a user. It is shown once: only its hash is stored."""
     try:
         issued = service.create_token(_open(), username, days)

@@ -263,7 +263,7 @@ def write_bundle(
 
 
 def _read_bundle(path: Path) -> tuple[dict[str, object], list[str], Iterator[StoredEntry]]:
-    f = Path(path).open("r", encoding="utf-8")
+    f = Path(path).open("r", encoding="utf-8")  # noqa: SIM115 (closed by the entries iterator)
     header = json.loads(f.readline() or "{}")
     if header.get("format") != BUNDLE_FORMAT or header.get("version") != BUNDLE_VERSION:
         f.close()

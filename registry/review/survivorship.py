@@ -81,7 +81,7 @@ def golden_identity(records: Sequence[SourceRecord], choices: Mapping[str, str] 
             pick, rule = _best(have, _dob_rank), "exact over partial, stated over estimated, most recent"
         elif name == "sex":
             counts = Counter(_value(r, name) for r in have)
-            pick, rule = _best(have, lambda r, n=name: counts[_value(r, n)]), "most records, most recent"
+            pick, rule = _best(have, lambda r, n=name: counts[_value(r, n)]), "most records, most recent"  # noqa: B023 (called at once)
             if len(counts) > 1:
                 g.conflicts.append(name)
         elif name == "national_id":

@@ -16,7 +16,7 @@ from typing import Any
 from registry.identity.governorates import BY_CODE, GOVERNORATES
 from registry.identity.national_id import make_egyptian_id
 from registry.synth import noise
-from registry.synth.curated_names import FEMALE, MALE, TWIN_PAIRS
+from registry.synth.curated_names import MALE, TWIN_PAIRS
 from registry.synth.names import NameBank, Sampler, name_bank
 
 IMPORT_COLUMNS: tuple[str, ...] = (

@@ -31,7 +31,7 @@ class Sampler:
     cum: tuple[float, ...]
 
     @classmethod
-    def of(cls, weighted: dict) -> "Sampler":
+    def of(cls, weighted: dict) -> Sampler:
         items = tuple(weighted)
         return cls(items, tuple(accumulate(float(weighted[i]) for i in items)))
 

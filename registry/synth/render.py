@@ -4,7 +4,6 @@ omissions and mistakes of its clerks, and (when asked) a deliberately invalid va
 
 from __future__ import annotations
 
-import datetime as dt
 from random import Random
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ _NAME_FIELDS = ("given_name", "father_name", "grandfather_name", "family_name", 
                 "mother_family_name")
 
 
-def render(child: "Child", inst: "Institution", world: "_World") -> tuple["SynthRecord", bool]:
+def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord, bool]:
     """The row `inst` submits for `child`, and whether it gets a source reference (False: deliberately none)."""
     from registry.synth.generator import IMPORT_COLUMNS, SynthRecord
 
@@ -162,7 +161,7 @@ _BAD_KINDS = ("bad_date", "bad_date", "unknown_governorate", "digits_in_name", "
               "id_wrong_length", "mixed_script_name", "bad_sex", "missing_source_ref")
 
 
-def _make_bad(row: dict[str, str | None], child: "Child", rng: Random, tags: list[str]) -> bool:
+def _make_bad(row: dict[str, str | None], child: Child, rng: Random, tags: list[str]) -> bool:
     """Make the row invalid in one realistic way; returns whether it keeps its source reference."""
     kind = _BAD_KINDS[rng.randrange(len(_BAD_KINDS))]
     tags.append(f"bad:{kind}")

@@ -114,7 +114,7 @@ LEAF_HASHES = [hash_leaf(d) for d in LEAVES]
 def test_hashes_use_the_rfc_prefixes():
     assert hash_leaf(b"x") == hashlib.sha256(b"\x00x").digest()
     assert hash_children(b"a" * 32, b"b" * 32) == hashlib.sha256(b"\x01" + b"a" * 32 + b"b" * 32).digest()
-    assert EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == EMPTY_ROOT
 
 
 @pytest.mark.parametrize("size", range(9))

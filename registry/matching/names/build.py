@@ -17,7 +17,7 @@ import csv
 import gzip
 import os
 import shutil
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,7 +149,8 @@ def build(data_dir: Path | None = None, output_dir: Path = OUTPUT_DIR) -> dict[s
     id_rows = counts.id_rows()
     output_dir.mkdir(parents=True, exist_ok=True)
     with gzip.open(output_dir / IDS_FILE, "wt", encoding="utf-8", compresslevel=9) as out:
-        out.write("# name_id\tcount (Arab countries, name_units_by_country)\tphonetic form of the most frequent spelling\n")
+        out.write("# name_id\tcount (Arab countries, name_units_by_country)"
+                  "\tphonetic form of the most frequent spelling\n")
         for name_id, frequency, phonetic in id_rows:
             out.write(f"{name_id}\t{frequency}\t{phonetic}\n")
     with gzip.open(output_dir / SPELLINGS_FILE, "wt", encoding="utf-8", compresslevel=9) as out:

@@ -150,7 +150,7 @@ def _dp_cost(arabic: str, latin: str) -> float:
     plain = [inf] * ((n + 1) * width)
     vowel = [inf] * ((n + 1) * width)
     plain[0] = 0.0
-    long_vowel = [0 < i and ch in "اوي" for i, ch in enumerate(arabic)]
+    long_vowel = [i > 0 and ch in "اوي" for i, ch in enumerate(arabic)]
     for i in range(n + 1):
         row = i * width
         nxt = row + width
@@ -162,7 +162,7 @@ def _dp_cost(arabic: str, latin: str) -> float:
             if here == inf:
                 continue
             if i < n:
-                for text, c in empty:
+                for _text, c in empty:
                     if here + c < plain[nxt + j]:
                         plain[nxt + j] = here + c
                 start = here

@@ -28,10 +28,9 @@ _AR_SUFFIX = {"الدين": "din", "الله": "allah"}
 # Names whose first letters are ال but are not the article (checked against the shared name data: their
 # Latin spellings never separate an article: Elias, Ilham, Alaa, Olfa, Albert).
 _WHOLE_ARABIC = frozenset(
-    "الياس الهام الهامي الاء الفه الفت البرت الكسندر الفريد الان الين الينا اليسا اليسار اليسع الطاف الماس"
-    " اليزابيث اليس الما الفي".split()
+    ["الياس", "الهام", "الهامي", "الاء", "الفه", "الفت", "البرت", "الكسندر", "الفريد", "الان", "الين", "الينا", "اليسا", "اليسار", "اليسع", "الطاف", "الماس", "اليزابيث", "اليس", "الما", "الفي"]
 )
-_WHOLE_LATIN = frozenset("elhami alhami ilhami elham alham ilham elias ilias alwan almas altaf alfred".split())
+_WHOLE_LATIN = frozenset(["elhami", "alhami", "ilhami", "elham", "alham", "ilham", "elias", "ilias", "alwan", "almas", "altaf", "alfred"])
 
 # Clerks' abbreviations of Muhammad: absent from the variant data, so expanded by rule.
 LATIN_ABBREVIATIONS = {"mhd": "muhammad", "mohd": "muhammad", "muhd": "muhammad", "mhmd": "muhammad",
@@ -43,8 +42,8 @@ _LAT_IBN = re.compile(r"ibn[ui]?l?|bin|ben|ibin")
 _LAT_BINT = re.compile(r"binti?")
 _LAT_ARTICLE = re.compile(r"[aeiu]l")  # al, el, ul, il
 _LAT_SUN_ARTICLE = re.compile(r"[aeu](?:sh|th|dh|[tdrzsn])")  # ar-Rahman, ad-Din, as-Sayed, ash-Shami
-_LAT_DIN = frozenset("din deen dine eddin eddine eddeen uddin uddeen addin iddin aldin eldin aldeen eldeen".split())
-_LAT_ALLAH = frozenset("allah alla ullah ulla ollah olla illah ellah lah llah".split())
+_LAT_DIN = frozenset(["din", "deen", "dine", "eddin", "eddine", "eddeen", "uddin", "uddeen", "addin", "iddin", "aldin", "eldin", "aldeen", "eldeen"])
+_LAT_ALLAH = frozenset(["allah", "alla", "ullah", "ulla", "ollah", "olla", "illah", "ellah", "lah", "llah"])
 _LAT_ALLAH_TAIL = re.compile(r"[aeiou]{0,2}ll?[aeiou]h?|[aeiou]?llah?")
 _LAT_DIN_TAIL = re.compile(r"(?P<head>[a-z]{2,}?)(?:[aeiou][ld]|[aeiou]{1,2}|(?<=[hr]))(?:d(?:i|ee|ea)ne?)")
 _ABD_ARTICLE = re.compile(r"[ae]l(?=[a-z]{3,}$)")

@@ -6,8 +6,6 @@ Create Date: 2026-11-22 09:51:16.440817
 """
 
 from alembic import op
-import sqlalchemy as sa
-
 
 revision = '0003'
 down_revision = '0002'
