@@ -197,7 +197,8 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
 
 def _store(reg: Registry, run_id: str, pairs: list, assignments: list) -> int:
     """Cluster assignments replaced; new suspected pairs queued (rejected pairs stay rejected while their
-    records are unchanged; pairs whose records already belong to one child are not queued)."""
+    records are unchanged; pairs whose records already belong to one child are not queued); batch pairs this
+    run did not find again become stale."""
     with reg.db.unit_of_work() as s:
         s.execute(delete(ClusterAssignment))
         s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
@@ -227,6 +228,11 @@ def _store(reg: Registry, run_id: str, pairs: list, assignments: list) -> int:
             s.add(SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight,
                                      source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id))
             added += 1
+        # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
+        # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
+        for pair in known.values():
+            if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
+                pair.status = "stale"
         return added
 
 

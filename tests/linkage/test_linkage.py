@@ -176,3 +176,21 @@ def test_explanation_names_each_field_in_words_and_the_twin_rule(trained):
     words = {f.field: f.words for f in why.fields}
     assert words["given"].startswith("given name: different known names") and words["given"].endswith("(against)")
     assert words["dob"].startswith("date of birth: same date") and "(for)" in words["dob"]
+
+
+def test_a_batch_pair_the_next_run_does_not_find_leaves_the_queue(trained):
+    from registry.matching.dedupe import run_dedupe
+    from registry.matching.tables import SuspectedDuplicate
+
+    reg, _, _ = trained
+    with reg.db.unit_of_work() as s:
+        a, b = s.scalars(select(CaseRecord.record_id).order_by(CaseRecord.record_id).limit(2)).all()
+        s.add(SuspectedDuplicate(record_a=a, record_b=b, probability=0.7, match_weight=1.0, source="batch",
+                                 digest_a="x", digest_b="y", run_id="run-earlier"))
+    run_dedupe(reg)
+    with reg.db.sessions() as s:
+        pair = s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
+                                                          SuspectedDuplicate.record_b == b)).one()
+        still_open = s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open")).all()
+    assert pair.status in ("stale", "open") and (pair.status == "stale") == (pair.run_id == "run-earlier")
+    assert still_open and all(p.run_id != "run-earlier" for p in still_open)
