@@ -40,7 +40,7 @@ def child(home: Path) -> None:
     data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
     truth = read_truth(data.with_suffix(".truth.csv"), data)
     e = evaluate(registry_clusters(reg), truth)
-    sweep = _sweep(reg, truth)
+    sweep = _sweep(reg, truth, result.run_id)
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
                       "pairs": result.pairs_scored, "clusters": result.clusters, **{
                           "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
@@ -49,7 +49,7 @@ def child(home: Path) -> None:
                       "thresholds": sweep}))
 
 
-def _sweep(reg, truth) -> dict:
+def _sweep(reg, truth, run_id: str) -> dict:
     """Precision, recall, F1 and twin merges if the run's pairs were clustered at other thresholds."""
     from sqlalchemy import select
 
@@ -61,7 +61,8 @@ def _sweep(reg, truth) -> dict:
         key = {r: (i, ref) for r, i, ref in s.execute(
             select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
         pairs = [(key[a], key[b], p) for a, b, p in s.execute(
-            select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.probability))]
+            select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.probability)
+            .where(SuspectedDuplicate.run_id == run_id))]
     return {str(t): {"precision": round(e.pairwise.precision, 4), "recall": round(e.pairwise.recall, 4),
                      "f1": round(e.pairwise.f1, 4), "twin_merge_rate": round(e.twin_merge_rate, 4)}
             for t, e in threshold_sweep(pairs, list(key.values()), truth).items()}
