@@ -113,6 +113,7 @@ def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if o
     reg = open_registry()
     with err.status("deduplicating") as status:
         result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    reg.record_admin("dedupe")
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
                   f"{result.clusters} clusters; {result.suspected} new pairs for review"
                   + (" (model trained and saved)" if result.trained else ""))
@@ -267,6 +268,7 @@ def keys_rotate(
         done = reg.vault.rotate(reg.db.sessions, progress=lambda n: bar.advance(task, n))
     with reg.db.unit_of_work() as s:
         in_use = reg.vault.versions_in_use(s)
+    reg.record_admin("keys-rotate")
     console.print(f"master key v{version} current; {done} data keys re-wrapped; versions in use: {in_use or '{}'}")
     if retire:
         gone = reg.keys.retire_vault_master_keys(keep=set(in_use))
@@ -286,6 +288,7 @@ def keys_rotate_linkage() -> None:
         n = rebuild_index(reg, progress=lambda k: bar.advance(task, k))
     reg.settings.model_path.unlink(missing_ok=True)  # its term frequencies were keyed by the old key
     reg.keys.forget_previous_linkage_key()
+    reg.record_admin("linkage-key-rotate")
     console.print(f"linkage key replaced; {n} records re-encoded; run `registry dedupe` to retrain the model")
 
 

@@ -47,6 +47,17 @@ class Registry:
 
         return set(access.excluded_from_matching(session))
 
+    def record_admin(self, action: str, children: tuple[str, ...] = (), session: Session | None = None,
+                     by: str = "system-admin-cli") -> None:
+        """Audit an administrator's action from the command line (import, erasure, key rotation, batch run):
+        pseudonyms only, like every other event."""
+        from registry.audit import AuditEvent
+
+        self.audit.record(AuditEvent(action=action, outcome="success", user_id=by, role="system_admin",
+                                     agency="registry", purpose="administration", legal_basis="legal-obligation",
+                                     decision="permit", reason_code="permit.system-admin", children=children),
+                          session=session)
+
     def close(self) -> None:
         self.db.dispose()
 

@@ -186,6 +186,10 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
             results = register_records(reg, session, ok)
         for result in results:
             setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+        # One audit event per batch, naming the children it registered or changed, committed with them.
+        touched = tuple(r.child_id for r in results if r.outcome != "unchanged")
+        if touched:
+            reg.record_admin("import", touched, session=session)
 
 
 def _existing_records(reg: Registry, session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRecord]:

@@ -212,10 +212,5 @@ def erase_child(reg: Registry, child_id: str, requested_by: str = "system-admin-
                 n += 1
         child.status = "erased"
         # The erasure itself is logged (pseudonym only), in the same transaction: no erasure goes unrecorded.
-        from registry.audit import AuditEvent
-
-        reg.audit.record(AuditEvent(action="erase", outcome="success", user_id=requested_by, role="system_admin",
-                                    agency="registry", purpose="erasure", legal_basis="erasure-request",
-                                    decision="permit", reason_code="permit.system-admin",
-                                    children=(child.child_id,)), session=session)
+        reg.record_admin("erase", (child.child_id,), session=session, by=requested_by)
         return n

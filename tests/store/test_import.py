@@ -150,3 +150,14 @@ def test_file_without_reference_column_is_rejected_whole(registry, tmp_path):
         import_file(registry, path, "ngo-1")
     with pytest.raises(FileRejected, match="csv and .xlsx"):
         import_file(registry, tmp_path / "x.txt", "ngo-1")
+
+
+def test_import_is_audited_by_batch_with_pseudonyms_only(registry, tmp_path):
+    path = write_csv(tmp_path / "list.csv", make_rows(12))
+    import_file(registry, path, "ngo-aleppo-1", batch_size=5)
+    events = [registry.audit.entry(i).event for i in range(registry.audit.size())]
+    imports = [e for e in events if e.action == "import"]
+    assert [len(e.children) for e in imports] == [5, 5, 2]
+    assert all(c.startswith("CR-") for e in imports for c in e.children)
+    import_file(registry, path, "ngo-aleppo-1", batch_size=5)  # unchanged: nothing new to log
+    assert registry.audit.size() == len(events)
