@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from registry.identity.model import Identity
 from registry.matching.dedupe import REVIEW_THRESHOLD
-from registry.matching.index import from_entry
 from registry.matching.model import PairScore
 from registry.services.context import Registry
 from registry.store.models import CaseRecord
@@ -46,10 +45,10 @@ def find_matches(reg: Registry, identity: Identity, *, session: Session | None =
     try:
         if excluded_children is None:  # consent to deduplication withdrawn: never matched for others
             excluded_children = reg.excluded_from_matching(s)
-        query = reg.index.encoder.encode("query", "", identity).as_dict()
-        query = from_entry({**query, **_as_text(query)})
+        encoded = reg.index.encoder.encode("query", "", identity)
+        query = encoded.as_dict()  # lists as tuples: the form the model scores (stored rows via from_entry)
         best: dict[str, tuple[float, str, PairScore]] = {}
-        for cand in reg.index.candidates(s, reg.index.encoder.encode("query", "", identity)):
+        for cand in reg.index.candidates(s, encoded):
             if exclude_records and cand["record_id"] in exclude_records:
                 continue
             if excluded_children and cand["child_id"] in excluded_children:
@@ -72,8 +71,3 @@ def find_matches(reg: Registry, identity: Identity, *, session: Session | None =
         if own:
             s.close()
 
-
-def _as_text(row: dict) -> dict:
-    """Lists in the stored (text) form, so the query goes through the same conversion as candidates."""
-    return {"given_grams": " ".join(str(g) for g in row["given_grams"]), "given_ids": " ".join(row["given_ids"]),
-            "chain_keys": " ".join(row["chain_keys"]), "chain_skels": " ".join(row["chain_skels"])}
