@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from registry.accounts.service import Actor
 from registry.consent import policy
@@ -89,15 +89,27 @@ def _sides(session: Session, record_ids: set[str]) -> dict[str, Side]:
 
 
 def open_pairs(session: Session) -> list[QueuePair]:
-    """Every open pair still worth a decision: both records live and still two children."""
-    pairs = list(session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open")))
-    sides = _sides(session, {p.record_a for p in pairs} | {p.record_b for p in pairs})
+    """Every open pair still worth a decision: both records live and still two children.
+
+    One joined query (no ORM objects): at a million records the queue holds hundreds of thousands of pairs.
+    """
+    sd = SuspectedDuplicate
+    rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
+    link_a, link_b = aliased(LinkageEntry), aliased(LinkageEntry)
+    rows = session.execute(
+        select(sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.match_weight, sd.source,
+               rec_a.child_id, rec_a.institution, link_a.governorate,
+               rec_b.child_id, rec_b.institution, link_b.governorate)
+        .join(rec_a, rec_a.record_id == sd.record_a)
+        .join(rec_b, rec_b.record_id == sd.record_b)
+        .outerjoin(link_a, link_a.record_id == sd.record_a)
+        .outerjoin(link_b, link_b.record_id == sd.record_b)
+        .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active"))
     out = []
-    for p in pairs:
-        a, b = sides.get(p.record_a), sides.get(p.record_b)
-        if a is None or b is None or a.child_id == b.child_id:
+    for pair_id, ra, rb, prob, weight, source, ca, ia, ga, cb, ib, gb in rows:
+        if ca == cb:
             continue
-        out.append(QueuePair(p.pair_id, a, b, p.probability, p.match_weight, p.source))
+        out.append(QueuePair(pair_id, Side(ra, ca, ia, ga), Side(rb, cb, ib, gb), prob, weight, source))
     return out
 
 
