@@ -225,15 +225,41 @@ def _store(reg: Registry, run_id: str, pairs: list, assignments: list) -> int:
                     existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
                     added += 1
                 continue
-            s.add(SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight,
-                                     source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id))
+            pair = SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight, status="open",
+                                      source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id)
+            s.add(pair)
+            known[(a, b)] = pair
             added += 1
         # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
         # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
         for pair in known.values():
             if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
                 pair.status = "stale"
+        _store_queue_clusters([p for p in known.values() if p.status == "open"], records)
         return added
+
+
+def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tuple[str, str]]) -> None:
+    """Each open pair's queue cluster: pairs connected through a child share a key (the smallest child id)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    ends = []
+    for pair in pairs:
+        if pair.record_a in records and pair.record_b in records:
+            a, b = records[pair.record_a][0], records[pair.record_b][0]
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+            ends.append((pair, a))
+    for pair, a in ends:
+        key = "K" + root(a)
+        if pair.cluster_key != key:
+            pair.cluster_key = key
 
 
 def registry_clusters(reg: Registry) -> dict[tuple[str, str], str]:

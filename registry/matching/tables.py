@@ -71,6 +71,9 @@ class SuspectedDuplicate(Base):
     digest_a: Mapped[str] = mapped_column(String(40))
     digest_b: Mapped[str] = mapped_column(String(40))
     run_id: Mapped[str | None] = mapped_column(String(32))
+    # Pairs that share a child are decided together: the queue's cluster, stored when a batch run ends so the
+    # queue can be paged in SQL (None until then: the pair is a cluster of its own).
+    cluster_key: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

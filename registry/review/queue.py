@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from registry.accounts.service import Actor
@@ -25,6 +25,9 @@ from registry.services.context import Registry
 from registry.store.models import CaseRecord
 
 REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
+# A pair's queue cluster as the last batch run stored it; a pair queued by a registration since then is a
+# cluster of its own until the next run.
+_CLUSTER_KEY = func.coalesce(SuspectedDuplicate.cluster_key, literal("P") + cast(SuspectedDuplicate.pair_id, String))
 
 
 @dataclass(frozen=True)
@@ -88,29 +91,135 @@ def _sides(session: Session, record_ids: set[str]) -> dict[str, Side]:
     return out
 
 
-def open_pairs(session: Session) -> list[QueuePair]:
-    """Every open pair still worth a decision: both records live and still two children.
-
-    One joined query (no ORM objects): at a million records the queue holds hundreds of thousands of pairs.
-    """
+def _pair_rows(session: Session, where: list[Any]) -> list[tuple[str, QueuePair]]:
+    """Open pairs with both records live and still two children, with each side's child, institution and
+    governorate, in one joined query (no ORM objects: a million-record registry has ~437,000 open pairs)."""
     sd = SuspectedDuplicate
     rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
     link_a, link_b = aliased(LinkageEntry), aliased(LinkageEntry)
     rows = session.execute(
-        select(sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.match_weight, sd.source,
+        select(_CLUSTER_KEY, sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.match_weight, sd.source,
                rec_a.child_id, rec_a.institution, link_a.governorate,
                rec_b.child_id, rec_b.institution, link_b.governorate)
         .join(rec_a, rec_a.record_id == sd.record_a)
         .join(rec_b, rec_b.record_id == sd.record_b)
         .outerjoin(link_a, link_a.record_id == sd.record_a)
         .outerjoin(link_b, link_b.record_id == sd.record_b)
-        .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active"))
+        .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active", *where))
     out = []
-    for pair_id, ra, rb, prob, weight, source, ca, ia, ga, cb, ib, gb in rows:
+    for key, pair_id, ra, rb, prob, weight, source, ca, ia, ga, cb, ib, gb in rows:
         if ca == cb:
             continue
-        out.append(QueuePair(pair_id, Side(ra, ca, ia, ga), Side(rb, cb, ib, gb), prob, weight, source))
+        out.append((key, QueuePair(pair_id, Side(ra, ca, ia, ga), Side(rb, cb, ib, gb), prob, weight, source)))
     return out
+
+
+def open_pairs(session: Session) -> list[QueuePair]:
+    """Every open pair still worth a decision."""
+    return [pair for _, pair in _pair_rows(session, [])]
+
+
+def _clusters_by_key(rows: list[tuple[str, QueuePair]]) -> list[Cluster]:
+    """The queue's clusters as stored by the last batch run (pairs connected through a child then), so that a
+    page of clusters in SQL and the clusters shown are the same thing."""
+    groups: dict[str, list[QueuePair]] = {}
+    for key, pair in rows:
+        groups.setdefault(key, []).append(pair)
+    clusters = []
+    for members in groups.values():
+        members.sort(key=lambda p: (-p.probability, p.pair_id))
+        children = sorted({c for p in members for c in (p.a.child_id, p.b.child_id)})
+        clusters.append(Cluster(f"C{min(p.pair_id for p in members)}", members[0].probability, children, members))
+    clusters.sort(key=lambda c: (-c.probability, c.cluster_id))
+    return clusters
+
+
+def _key_new_pairs(session: Session) -> None:
+    """Give open pairs queued since the last batch run (registration) their cluster: joined with the keyed
+    clusters they share a child with, merging those clusters where a new pair connects two of them."""
+    sd = SuspectedDuplicate
+    rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
+
+    def pairs_where(*conditions: Any) -> list[tuple[int, str | None, str, str]]:
+        rows = session.execute(
+            select(sd.pair_id, sd.cluster_key, rec_a.child_id, rec_b.child_id)
+            .join(rec_a, rec_a.record_id == sd.record_a).join(rec_b, rec_b.record_id == sd.record_b)
+            .where(sd.status == "open", *conditions))
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    new = pairs_where(sd.cluster_key.is_(None))
+    if not new:
+        return
+    children = {c for _, _, a, b in new for c in (a, b)}
+    touching = pairs_where(sd.cluster_key.is_not(None),
+                           or_(rec_a.child_id.in_(children), rec_b.child_id.in_(children)))
+    keyed = {k for _, k, _, _ in touching}
+    if keyed:  # every pair of a cluster that is about to be joined
+        touching += pairs_where(sd.cluster_key.in_(keyed))
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    for _, key, a, b in new + touching:
+        union(a, b)
+        if key is not None:
+            union("key:" + key, a)
+    # Each component keeps its smallest existing key, or takes "K" + its smallest child id.
+    key_of: dict[str, str] = {}
+    child_of: dict[str, str] = {}
+    for _, key, a, b in new + touching:
+        r = root(a)
+        if key is not None:
+            key_of[r] = min(key_of.get(r, key), key)
+        child_of[r] = min(child_of.get(r, a), a, b)
+    for pair_id, key, a, _ in set(new + touching):
+        wanted = key_of.get(root(a)) or "K" + child_of[root(a)]
+        if key != wanted:
+            session.execute(update(sd).where(sd.pair_id == pair_id).values(cluster_key=wanted))
+
+
+def _cluster_page(session: Session, governorate: str | None, institution: str | None, source: str | None,
+                  offset: int, limit: int) -> tuple[int, list[str]]:
+    """(how many stored clusters pass the filters, the keys of one page of them, most likely first), in SQL."""
+    sd = SuspectedDuplicate
+    rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
+    link_a, link_b = aliased(LinkageEntry), aliased(LinkageEntry)
+    wanted = []  # a cluster passes a filter when any of its pairs does
+    if governorate:
+        wanted.append(or_(link_a.governorate == governorate, link_b.governorate == governorate))
+    if institution:
+        wanted.append(or_(rec_a.institution == institution, rec_b.institution == institution))
+    if source:
+        wanted.append(sd.source == source)
+    having = [func.max(case((w, 1), else_=0)) == 1 for w in wanted]
+    clusters = (
+        select(_CLUSTER_KEY.label("key"), func.max(sd.probability).label("probability"),
+               func.min(sd.pair_id).label("first_pair"))
+        .join(rec_a, rec_a.record_id == sd.record_a)
+        .join(rec_b, rec_b.record_id == sd.record_b)
+        .outerjoin(link_a, link_a.record_id == sd.record_a)
+        .outerjoin(link_b, link_b.record_id == sd.record_b)
+        .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active",
+               rec_a.child_id != rec_b.child_id)
+        .group_by(_CLUSTER_KEY)
+        .having(*having)
+        .subquery()
+    )
+    total = session.scalar(select(func.count()).select_from(clusters)) or 0
+    # The same order as clusters_of: most likely first, then "C" + the smallest pair id as text.
+    keys = session.scalars(
+        select(clusters.c.key)
+        .order_by(clusters.c.probability.desc(), (literal("C") + cast(clusters.c.first_pair, String)))
+        .offset(offset).limit(limit)).all()
+    return total, list(keys)
 
 
 def clusters_of(pairs: list[QueuePair]) -> list[Cluster]:
@@ -137,26 +246,20 @@ def clusters_of(pairs: list[QueuePair]) -> list[Cluster]:
     return clusters
 
 
-def _matches(c: Cluster, governorate: str | None, institution: str | None, source: str | None) -> bool:
-    sides = [s for p in c.pairs for s in (p.a, p.b)]
-    return ((governorate is None or any(s.governorate == governorate for s in sides))
-            and (institution is None or any(s.institution == institution for s in sides))
-            and (source is None or any(p.source == source for p in c.pairs)))
-
-
 def review_queue(reg: Registry, actor: Actor, *, governorate: str | None = None, institution: str | None = None,
                  source: str | None = None, offset: int = 0, limit: int = 20) -> QueuePage:
     """One page of the queue, most likely clusters first. Pseudonyms, institutions and reasons only."""
     with reg.db.unit_of_work() as s:
         authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
-        clusters = [c for c in clusters_of(open_pairs(s)) if _matches(c, governorate, institution, source)]
-        page = clusters[offset:offset + limit]
+        _key_new_pairs(s)
+        total, keys = _cluster_page(s, governorate, institution, source, offset, limit)
+        page = _clusters_by_key(_pair_rows(s, [_CLUSTER_KEY.in_(keys)])) if keys else []
         model = reg.model()
         for c in page:
             for p in c.pairs:
                 ex = explain_records(model, s, p.a.record_id, p.b.record_id)
                 p.why = [f.words for f in ex.fields] if ex else []
-        return QueuePage(len(clusters), offset, limit, page)
+        return QueuePage(total, offset, limit, page)
 
 
 @dataclass
