@@ -200,19 +200,14 @@ def _cluster_page(session: Session, governorate: str | None, institution: str | 
     if source:
         wanted.append(sd.source == source)
     having = [func.max(case((w, 1), else_=0)) == 1 for w in wanted]
-    clusters = (
-        select(_CLUSTER_KEY.label("key"), func.max(sd.probability).label("probability"),
-               func.min(sd.pair_id).label("first_pair"))
-        .join(rec_a, rec_a.record_id == sd.record_a)
-        .join(rec_b, rec_b.record_id == sd.record_b)
-        .outerjoin(link_a, link_a.record_id == sd.record_a)
-        .outerjoin(link_b, link_b.record_id == sd.record_b)
-        .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active",
-               rec_a.child_id != rec_b.child_id)
-        .group_by(_CLUSTER_KEY)
-        .having(*having)
-        .subquery()
-    )
+    query = (select(_CLUSTER_KEY.label("key"), func.max(sd.probability).label("probability"),
+                    func.min(sd.pair_id).label("first_pair"))
+             .where(sd.status == "open").group_by(_CLUSTER_KEY).having(*having))
+    if governorate or institution:  # the joins cost seconds at a million records: only when a filter needs them
+        query = (query.join(rec_a, rec_a.record_id == sd.record_a).join(rec_b, rec_b.record_id == sd.record_b)
+                 .outerjoin(link_a, link_a.record_id == sd.record_a)
+                 .outerjoin(link_b, link_b.record_id == sd.record_b))
+    clusters = query.subquery()
     total = session.scalar(select(func.count()).select_from(clusters)) or 0
     # The same order as clusters_of: most likely first, then "C" + the smallest pair id as text.
     keys = session.scalars(
