@@ -268,6 +268,11 @@ def _windows(items: list[StoredEvent], n: int, window: dt.timedelta) -> list[lis
         if end - start + 1 >= n:
             for k in range(start, end + 1):
                 marked[k] = True
+    return _marked_runs(items, marked)
+
+
+def _marked_runs(items: list[StoredEvent], marked: list[bool]) -> list[list[StoredEvent]]:
+    """Consecutive marked events as runs (each run is one flag)."""
     runs: list[list[StoredEvent]] = []
     for k, item in enumerate(items):
         if marked[k]:
@@ -409,14 +414,7 @@ def _distinct_agency_windows(
         if len(counts) >= n:
             for k in range(start, end + 1):
                 marked[k] = True
-    runs: list[list[StoredEvent]] = []
-    for k, item in enumerate(items):
-        if marked[k]:
-            if k > 0 and marked[k - 1]:
-                runs[-1].append(item)
-            else:
-                runs.append([item])
-    return runs
+    return _marked_runs(items, marked)
 
 
 def flag_anomalies(
