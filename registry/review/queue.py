@@ -120,8 +120,8 @@ def open_pairs(session: Session) -> list[QueuePair]:
 
 
 def _clusters_by_key(rows: list[tuple[str, QueuePair]]) -> list[Cluster]:
-    """The queue's clusters as stored by the last batch run (pairs connected through a child then), so that a
-    page of clusters in SQL and the clusters shown are the same thing."""
+    """Pairs grouped by cluster key, most likely first. The queue uses the keys stored by the last batch run
+    (so a page of clusters in SQL and the clusters shown are the same thing); clusters_of computes its own."""
     groups: dict[str, list[QueuePair]] = {}
     for key, pair in rows:
         groups.setdefault(key, []).append(pair)
@@ -229,16 +229,7 @@ def clusters_of(pairs: list[QueuePair]) -> list[Cluster]:
 
     for p in pairs:
         parent[find(p.a.child_id)] = find(p.b.child_id)
-    groups: dict[str, list[QueuePair]] = {}
-    for p in pairs:
-        groups.setdefault(find(p.a.child_id), []).append(p)
-    clusters = []
-    for members in groups.values():
-        members.sort(key=lambda p: (-p.probability, p.pair_id))
-        children = sorted({c for p in members for c in (p.a.child_id, p.b.child_id)})
-        clusters.append(Cluster(f"C{min(p.pair_id for p in members)}", members[0].probability, children, members))
-    clusters.sort(key=lambda c: (-c.probability, c.cluster_id))
-    return clusters
+    return _clusters_by_key([(find(p.a.child_id), p) for p in pairs])
 
 
 def review_queue(reg: Registry, actor: Actor, *, governorate: str | None = None, institution: str | None = None,
