@@ -1,4 +1,4 @@
-"""Regenerate the SHIPPED dictionary registry/matching/names/data/ from ALL the shared name data
+"""Regenerate the SHIPPED dictionary registry/names/data/ from ALL the shared name data
 (the benchmark builds its own train-only dictionary in memory: benchmarks/name_matching.py).
 
 Usage: .venv/bin/python benchmarks/build_name_dictionary.py [DATA_DIR]
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from registry.matching.names.build import build, default_data_dir
+from registry.names.build import build, default_data_dir
 
 if __name__ == "__main__":
     data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else default_data_dir()

@@ -37,19 +37,19 @@ from pathlib import Path
 
 import jellyfish
 
-from registry.matching import NAME_MATCH_THRESHOLD, name_similarity
-from registry.matching.names import normalize, similarity, transliteration, units
-from registry.matching.names.build import (
+from registry.names import NAME_MATCH_THRESHOLD, name_similarity
+from registry.names import normalize, similarity, transliteration, units
+from registry.names.build import (
     NON_ARAB_COUNTRIES,
     build_dictionary,
     default_data_dir,
     token_rows,
     unit_rows,
 )
-from registry.matching.names.dictionary import CURATED, NameDictionary, arabic_id, load_dictionary
-from registry.matching.names.skeleton import arabic_phonetic, unit_skeleton
-from registry.matching.names.split import is_dev_name, is_fit_name, is_test_name, is_train_name
-from registry.matching.names.units import NameUnit, split_units
+from registry.names.dictionary import CURATED, NameDictionary, arabic_id, load_dictionary
+from registry.names.skeleton import arabic_phonetic, unit_skeleton
+from registry.names.split import is_dev_name, is_fit_name, is_test_name, is_train_name
+from registry.names.units import NameUnit, split_units
 
 Pair = tuple[str, str]
 FAMOUS_NEGATIVES: list[Pair] = [

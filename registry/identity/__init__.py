@@ -3,7 +3,7 @@
 from registry.identity.dates import PartialDate, parse_date_of_birth
 from registry.identity.governorates import GOVERNORATES, Governorate, find_governorate
 from registry.identity.model import CHAIN_FIELDS, NAME_FIELDS, Identity, validate_identity
-from registry.identity.text import clean_text
+from registry.names.text import clean_text
 
 __all__ = [
     "CHAIN_FIELDS",

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from registry.identity.text import clean_text
+from registry.names.text import clean_text
 
 _ESTIMATE_MARKS = re.compile(
     r"^(~|about|approx\.?|ca\.?|circa|حوالي|تقريباً|تقريبا)\s*|\s*(تقريباً|تقريبا|\(est\.?\))$", re.I

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from registry.identity.text import clean_text
+from registry.names.text import clean_text
 
 
 @dataclass(frozen=True)

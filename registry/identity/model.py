@@ -16,7 +16,7 @@ from registry.errors import FieldError, InvalidInput
 from registry.identity.dates import PartialDate, parse_date_of_birth
 from registry.identity.governorates import BY_CODE, find_governorate
 from registry.identity.national_id import check_national_id, normalise_national_id
-from registry.identity.text import clean_text, script_of
+from registry.names.text import clean_text, script_of
 
 NAME_FIELDS = (
     "given_name",
@@ -109,7 +109,7 @@ def _name(field: str, raw: Any, errors: list[FieldError]) -> str | None:
 def split_full_name(full_name: str) -> dict[str, str]:
     """Split a full name into the chain (given, father, grandfather, family) with the name matcher's rules
     (compound units such as عبد الله or Abdel Rahman stay whole), keeping each part as the clerk wrote it."""
-    from registry.matching import normalize_name, parse_chain  # the matcher owns the compound-unit rules
+    from registry.names import normalize_name, parse_chain  # names owns the compound-unit rules
 
     chain = parse_chain(full_name)
     tokens = full_name.split()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from registry.identity.dates import PartialDate
 from registry.identity.governorates import BY_NID_CODE, EGYPT_BORN_ABROAD_NID_CODE
-from registry.identity.text import clean_text
+from registry.names.text import clean_text
 
 _SEPARATORS = str.maketrans("", "", " -./")
 

@@ -22,9 +22,9 @@ from functools import lru_cache
 from registry.identity.dates import PartialDate
 from registry.identity.model import Identity
 from registry.keys import KeyRing
-from registry.matching.names.features import comparable_form, unit_keys, unit_ngrams
-from registry.matching.names.similarity import analyse_unit
-from registry.matching.names.units import NameUnit, split_units
+from registry.names.features import comparable_form, unit_keys, unit_ngrams
+from registry.names.similarity import analyse_unit
+from registry.names.units import NameUnit, split_units
 
 TOKEN_BYTES = 8
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
 
-from registry.identity.text import script_of
+from registry.names.text import script_of
 
 Key = tuple[str, str]
 

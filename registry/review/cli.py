@@ -24,7 +24,7 @@ from registry.accounts.service import Actor
 from registry.accounts.tables import User
 from registry.consent.access import AccessDenied
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.identity.text import script_of
+from registry.names.text import script_of
 from registry.review import decisions
 from registry.review.labels import evaluate_labels
 from registry.review.lineage import lineage

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.identity.model import NAME_FIELDS, Identity
-from registry.identity.text import script_of
+from registry.names.text import script_of
 
 GOLDEN_FIELDS = (*NAME_FIELDS, "sex", "date_of_birth", "governorate", "place_of_birth", "national_id")
 

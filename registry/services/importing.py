@@ -17,7 +17,7 @@ from sqlalchemy import select, tuple_
 
 from registry.errors import Conflict, InvalidInput
 from registry.identity.model import validate_identity
-from registry.identity.text import clean_text
+from registry.names.text import clean_text
 from registry.services.context import Registry
 from registry.services.registration import erased_reference, register_records
 from registry.store.models import CaseRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.identity.text import ascii_digits, clean_text, script_of
+from registry.names.text import ascii_digits, clean_text, script_of
 
 
 @pytest.mark.parametrize(

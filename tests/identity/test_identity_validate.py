@@ -31,17 +31,6 @@ def only_error(**fields) -> FieldError:
     return errors[0]
 
 
-def _parse_chain_available() -> bool:
-    try:
-        import registry.matching as matching
-    except ImportError:
-        return False
-    return hasattr(matching, "parse_chain")
-
-
-needs_parse_chain = pytest.mark.skipif(
-    not _parse_chain_available(), reason="registry.matching.parse_chain is not written yet"
-)
 
 
 # --- institution and source reference -------------------------------------------------------------
@@ -189,7 +178,6 @@ def test_names_returns_only_the_present_name_fields():
 # --- full name -------------------------------------------------------------------------------------------
 
 
-@needs_parse_chain
 @pytest.mark.parametrize(
     ("full_name", "expected"),
     [
@@ -206,7 +194,6 @@ def test_full_name_is_split_into_the_chain_with_compound_units_kept_whole(full_n
     assert ident.grandfather_name is None
 
 
-@needs_parse_chain
 def test_full_name_is_cleaned_before_splitting():
     ident = valid(full_name="\u202bمحمد\u200b  عبد الله   الحسن\u202c")
     assert (ident.given_name, ident.father_name, ident.family_name) == ("محمد", "عبد الله", "الحسن")

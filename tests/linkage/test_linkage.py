@@ -58,7 +58,7 @@ def test_cross_script_duplicates_are_found(trained):
 
 
 def _script(identity):
-    from registry.identity.text import script_of
+    from registry.names.text import script_of
 
     return script_of(" ".join(v for v in identity.names().values()))
 

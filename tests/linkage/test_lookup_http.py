@@ -8,7 +8,7 @@ import pytest
 
 from registry.accounts import service as accounts
 from registry.api import create_app
-from registry.identity.text import script_of
+from registry.names.text import script_of
 
 KEYS = {"outcome", "contacts", "contact_national_unit", "message"}
 

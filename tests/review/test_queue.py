@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from registry.consent.access import AccessDenied
-from registry.identity.text import script_of
+from registry.names.text import script_of
 from registry.matching.dedupe import run_dedupe
 from registry.matching.tables import SuspectedDuplicate
 from registry.review.decisions import auto_merge, merge_pair, reject_pair

@@ -11,7 +11,7 @@ import pytest
 from registry.errors import InvalidInput
 from registry.identity import validate_identity
 from registry.identity.national_id import check_national_id, egyptian_id_facts, normalise_national_id
-from registry.identity.text import script_of
+from registry.names.text import script_of
 from registry.synth import IMPORT_COLUMNS, TRUTH_COLUMNS, generate, iter_records, write_csv
 
 N = 6000
@@ -24,7 +24,7 @@ def result():
 
 def _parse_chain_available() -> bool:
     try:
-        from registry.matching import parse_chain  # noqa: F401
+        from registry.names import parse_chain  # noqa: F401
     except ImportError:
         return False
     return True

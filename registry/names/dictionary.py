@@ -1,6 +1,6 @@
 """The variant dictionary: known Arabic names and their Latin spellings.
 
-Two dictionaries exist, built by the same code (registry.matching.names.build):
+Two dictionaries exist, built by the same code (registry.names.build):
 - the SHIPPED one (load_dictionary), built from ALL the shared name data for the best runtime coverage and
   shipped as two gzipped TSV files in data/ (with the licence notices of the sources); at runtime only
   these files are read;
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from registry.matching.names.skeleton import compose
-from registry.matching.names.units import ARABIC_PREFIX_WORDS, ARABIC_SUFFIX_WORDS, NameUnit
+from registry.names.skeleton import compose
+from registry.names.units import ARABIC_PREFIX_WORDS, ARABIC_SUFFIX_WORDS, NameUnit
 
 # Curated entries, not from the data, added to the SHIPPED dictionary only: the brief's own examples, whose
 # spellings the data gets partly wrong (Wikidata noise files "Amr" under عمر). The spellings listed here
@@ -102,7 +102,7 @@ class NameDictionary:
 
 
 def _read_tsv(name: str) -> list[list[str]]:
-    path = resources.files("registry.matching.names").joinpath("data", name)
+    path = resources.files("registry.names").joinpath("data", name)
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
         return [line.rstrip("\n").split("\t") for line in handle if line.strip() and not line.startswith("#")]
 

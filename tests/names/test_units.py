@@ -2,9 +2,9 @@
 
 import pytest
 
-from registry.matching import parse_chain, split_units
-from registry.matching.names.skeleton import unit_skeleton
-from registry.matching.names.units import parse_unit
+from registry.names import parse_chain, split_units
+from registry.names.skeleton import unit_skeleton
+from registry.names.units import parse_unit
 
 
 def structure(name: str) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ import time
 import jellyfish
 import pytest
 
-from registry.matching import NAME_MATCH_THRESHOLD, name_similarity
+from registry.names import NAME_MATCH_THRESHOLD, name_similarity
 
 SAME = [
     ("محمد", "Mohamed"), ("محمد", "Muhammad"), ("محمد", "Mohammed"), ("Mohamed", "Muhammad"),

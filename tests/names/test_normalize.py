@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.matching.names.normalize import MAX_NAME_LENGTH, normalize_name
+from registry.names.normalize import MAX_NAME_LENGTH, normalize_name
 
 
 @pytest.mark.parametrize(

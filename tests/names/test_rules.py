@@ -3,11 +3,11 @@ rule is shown to work for names the dictionary has never seen; Arabic and Latin 
 
 import pytest
 
-from registry.matching import NAME_MATCH_THRESHOLD, name_similarity
-from registry.matching.names.dictionary import EMPTY_DICTIONARY, load_dictionary, using_dictionary
-from registry.matching.names.similarity import final_sound
-from registry.matching.names.skeleton import latin_phonetic
-from registry.matching.names.units import parse_unit
+from registry.names import NAME_MATCH_THRESHOLD, name_similarity
+from registry.names.dictionary import EMPTY_DICTIONARY, load_dictionary, using_dictionary
+from registry.names.similarity import final_sound
+from registry.names.skeleton import latin_phonetic
+from registry.names.units import parse_unit
 
 
 def unknown(a: str, b: str) -> float:

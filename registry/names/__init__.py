@@ -11,4 +11,29 @@ One concept per module:
 - similarity: name_similarity for units and chains.
 - frequencies: name-unit frequency tables for term-frequency weighting.
 - features: plaintext features the linkage index stores as keyed encodings.
+- text: Unicode cleaning (NFC, invisible controls, Persian letters, Arabic-Indic digits) and script detection.
 """
+
+from registry.names.chains import NameChain, parse_chain
+from registry.names.features import comparable_form, ngram_dice, unit_keys, unit_ngrams
+from registry.names.frequencies import FrequencyTable, build_frequency_table, unit_frequency
+from registry.names.normalize import normalize_name
+from registry.names.similarity import NAME_MATCH_THRESHOLD, name_similarity
+from registry.names.units import NameUnit, split_units
+
+__all__ = [
+    "NAME_MATCH_THRESHOLD",
+    "FrequencyTable",
+    "NameChain",
+    "NameUnit",
+    "build_frequency_table",
+    "comparable_form",
+    "name_similarity",
+    "ngram_dice",
+    "normalize_name",
+    "parse_chain",
+    "split_units",
+    "unit_frequency",
+    "unit_keys",
+    "unit_ngrams",
+]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from registry.matching.names.units import NameUnit, split_units
+from registry.names.units import NameUnit, split_units
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from registry.matching.names.units import NameUnit
+from registry.names.units import NameUnit
 
 # Arabic letter -> phonetic alphabet. و and ي depend on position (consonant initially), see arabic_phonetic.
 _AR_PHON = {

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
-from registry.matching.names.dictionary import arabic_id
-from registry.matching.names.normalize import fold_arabic
-from registry.matching.names.units import split_units
+from registry.names.dictionary import arabic_id
+from registry.names.normalize import fold_arabic
+from registry.names.units import split_units
 
 TEST_PERCENT = 20
 DEV_PERCENT = 20

@@ -20,17 +20,17 @@ from functools import lru_cache
 
 import jellyfish
 
-from registry.matching.names.chains import chain_from_units
-from registry.matching.names.dictionary import NameDictionary, active_dictionary, arabic_id, latin_key
-from registry.matching.names.skeleton import (
+from registry.names.chains import chain_from_units
+from registry.names.dictionary import NameDictionary, active_dictionary, arabic_id, latin_key
+from registry.names.skeleton import (
     arabic_skeleton,
     head_phonetic,
     latin_phonetic,
     phonetic_skeleton,
     unit_skeleton,
 )
-from registry.matching.names.transliteration import alignment_similarity
-from registry.matching.names.units import NameUnit, parse_unit, split_units
+from registry.names.transliteration import alignment_similarity
+from registry.names.units import NameUnit, parse_unit, split_units
 
 # Chosen on the dev fold of the TRAIN split (maximum of recall - hard-negative false-accept rate, with a
 # dictionary built from the rest of train: `benchmarks/name_matching.py --split dev`); never on test.

@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from registry.matching import (
+from registry.names import (
     NAME_MATCH_THRESHOLD,
     build_frequency_table,
     comparable_form,
@@ -15,8 +15,8 @@ from registry.matching import (
     unit_keys,
     unit_ngrams,
 )
-from registry.matching.names.dictionary import load_dictionary
-from registry.matching.names.split import is_test_name, split_key
+from registry.names.dictionary import load_dictionary
+from registry.names.split import is_test_name, split_key
 
 
 def test_unit_keys_agree_across_scripts_for_a_known_name() -> None:
@@ -109,8 +109,8 @@ def _tiny_data(path):
 
 
 def test_train_only_dictionary_holds_no_test_split_name(tmp_path) -> None:
-    from registry.matching.names.build import build_dictionary
-    from registry.matching.names.split import is_train_name
+    from registry.names.build import build_dictionary
+    from registry.names.split import is_train_name
 
     assert is_test_name("محمد") and not is_test_name("احمد") and not is_test_name("حسين")
     full = build_dictionary(_tiny_data(tmp_path))
@@ -131,8 +131,8 @@ def test_shipped_dictionary_is_built_from_all_data() -> None:
 
 
 def test_dictionary_can_be_injected_without_leaking(tmp_path) -> None:
-    from registry.matching.names.build import build_dictionary
-    from registry.matching.names.dictionary import EMPTY_DICTIONARY, active_dictionary, using_dictionary
+    from registry.names.build import build_dictionary
+    from registry.names.dictionary import EMPTY_DICTIONARY, active_dictionary, using_dictionary
 
     train = build_dictionary(_tiny_data(tmp_path))
     shipped_score = name_similarity("Mohamed", "Muhammad")
@@ -146,7 +146,7 @@ def test_dictionary_can_be_injected_without_leaking(tmp_path) -> None:
 
 
 def test_shipped_data_is_compact_and_has_licences() -> None:
-    data = resources.files("registry.matching.names").joinpath("data")
+    data = resources.files("registry.names").joinpath("data")
     names = {p.name for p in data.iterdir()}
     assert {"name_ids.tsv.gz", "name_spellings.tsv.gz", "name_units_by_country.LICENSE",
             "name_units_by_country.NOTICES.md", "wikidata_ar_en_tokens.LICENSE"} <= names
@@ -161,7 +161,7 @@ def test_threshold_is_a_probability() -> None:
 
 
 def test_curated_entries_need_no_data_evidence() -> None:
-    from registry.matching.names.dictionary import make_dictionary
+    from registry.names.dictionary import make_dictionary
 
     dictionary = make_dictionary([("x", 5, "x")], [("xx", "x", 6)], curated=True)
     assert dictionary.candidates("mohamed")[0][0] == "محمد"

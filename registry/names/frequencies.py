@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from registry.matching.names.dictionary import load_dictionary
-from registry.matching.names.similarity import analyse_unit
-from registry.matching.names.units import NameUnit, parse_unit
+from registry.names.dictionary import load_dictionary
+from registry.names.similarity import analyse_unit
+from registry.names.units import NameUnit, parse_unit
 
 
 def frequency_key(unit: NameUnit | str) -> str:
@@ -42,7 +42,7 @@ class FrequencyTable:
 def build_frequency_table(units: Iterable[str | NameUnit]) -> FrequencyTable:
     """Frequency table of the given units (e.g. every given name in the registry). Empty strings and
     strings without letters are skipped; a multi-unit string counts each of its units."""
-    from registry.matching.names.units import split_units
+    from registry.names.units import split_units
 
     counts: Counter[str] = Counter()
     for item in units:

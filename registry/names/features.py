@@ -14,10 +14,10 @@ adds on top.
 
 from __future__ import annotations
 
-from registry.matching.names.dictionary import active_dictionary
-from registry.matching.names.similarity import analyse_unit
-from registry.matching.names.skeleton import compose
-from registry.matching.names.units import NameUnit, parse_unit
+from registry.names.dictionary import active_dictionary
+from registry.names.similarity import analyse_unit
+from registry.names.skeleton import compose
+from registry.names.units import NameUnit, parse_unit
 
 
 def _as_unit(unit: NameUnit | str) -> NameUnit:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry.matching.names.dictionary import (
+from registry.names.dictionary import (
     IDS_FILE,
     SPELLINGS_FILE,
     NameDictionary,
@@ -30,9 +30,9 @@ from registry.matching.names.dictionary import (
     latin_key,
     make_dictionary,
 )
-from registry.matching.names.skeleton import compose, latin_phonetic
-from registry.matching.names.transliteration import alignment_similarity
-from registry.matching.names.units import NameUnit, split_units
+from registry.names.skeleton import compose, latin_phonetic
+from registry.names.transliteration import alignment_similarity
+from registry.names.units import NameUnit, split_units
 
 MIN_ALIGNMENT = 0.8
 # Frequencies count names of people from Arabic-speaking countries (the registry serves Syria and Egypt);

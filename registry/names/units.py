@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from registry.matching.names.normalize import is_arabic_token, normalize_name
+from registry.names.normalize import is_arabic_token, normalize_name
 
 ARABIC_PREFIX_WORDS = {"abd": "عبد", "abu": "ابو", "ibn": "بن", "bint": "بنت"}
 ARABIC_SUFFIX_WORDS = {"din": "الدين", "allah": "الله"}

@@ -3,7 +3,7 @@
 Owns the folding that makes two spellings of one name equal code-point by code-point before any
 phonetic work: harakat, tatweel, alef and hamza forms, taa marbuta, alef maqsura (Arabic); case, accents,
 apostrophes and hyphens (Latin). Invisible controls, Persian letters and compatibility forms are handled
-first by registry.identity.text.clean_text, which this module reuses.
+first by registry.names.text.clean_text, which this module reuses.
 
 Folding is done with explicit tables, not a library: some transliteration libraries map ى to ا or أ to ء,
 which would merge names we must keep apart or split names we must merge.
@@ -15,7 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from registry.identity.text import clean_text
+from registry.names.text import clean_text
 
 # A unit or chain longer than this is not a name; refusing it keeps every later step bounded in time.
 MAX_NAME_LENGTH = 200
