@@ -8,3 +8,4 @@ from registry.audit import tables as _audit_tables  # noqa: F401
 from registry.consent import tables as _consent_tables  # noqa: F401
 from registry.matching import tables as _matching_tables  # noqa: F401
 from registry.review import tables as _review_tables  # noqa: F401
+from registry.web import tables as _web_tables  # noqa: F401
