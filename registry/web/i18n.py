@@ -24,6 +24,8 @@ LANGUAGES = ("ar", "en")
 DEFAULT = "ar"
 # The locale Babel formats with: Syrian Arabic uses Arabic-Indic digits, as do Egypt's forms.
 _BABEL_LOCALE = {"ar": "ar_SY", "en": "en_GB"}
+# Babel writes Latin digits whatever the locale (its symbols follow the locale): Arabic pages use Arabic-Indic.
+_DIGITS = {"ar": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"), "en": str.maketrans("", "")}
 
 
 def language_or_default(value: str | None) -> str:
@@ -52,7 +54,8 @@ class Language:
 
     def number(self, value: float | int, digits: int = 0) -> str:
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=fmt, locale=_BABEL_LOCALE[self.code])
+        text = format_decimal(value, format=fmt, locale=_BABEL_LOCALE[self.code], numbering_system="default")
+        return text.translate(_DIGITS[self.code])
 
     def signed(self, value: float) -> str:
         """A match weight with its sign: +9.5 / -7.8 (the sign matters to a reviewer)."""
@@ -60,7 +63,8 @@ class Language:
         return ("+" if value >= 0 else "−") + text
 
     def percent(self, value: float) -> str:
-        return format_percent(value, format="#,##0.0%", locale=_BABEL_LOCALE[self.code])
+        text = format_percent(value, format="#,##0.0%", locale=_BABEL_LOCALE[self.code], numbering_system="default")
+        return text.translate(_DIGITS[self.code])
 
     def when(self, value: dt.datetime | str | None) -> str:
         """A time as the page shows it (also from ISO text, as the use cases' dictionaries carry it)."""
@@ -73,4 +77,5 @@ class Language:
             return ""
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return format_datetime(value, format="medium", tzinfo=dt.UTC, locale=_BABEL_LOCALE[self.code]) + " UTC"
+        text = format_datetime(value, format="medium", tzinfo=dt.UTC, locale=_BABEL_LOCALE[self.code])
+        return text.translate(_DIGITS[self.code]) + " UTC"

@@ -36,9 +36,11 @@ class Waterfall:
     description: str  # the whole chart in words, for screen readers
 
 
-def draw(prior: float, steps: list[tuple[str, float]], final_label: str, fmt, rtl: bool,
+def draw(prior: float, steps: list[tuple[str, float]], labels: tuple[str, str], fmt, rtl: bool,
          description: str) -> Waterfall:
-    """`steps` = (label, weight) in the order shown; `fmt` formats a signed weight for the page's language."""
+    """`steps` = (label, weight) in the order shown; `labels` = the prior's and the total's names in the page's
+    language; `fmt` formats a signed weight for it."""
+    prior_label, final_label = labels
     running = [0.0, prior]
     for _, w in steps:
         running.append(running[-1] + w)
@@ -53,7 +55,7 @@ def draw(prior: float, steps: list[tuple[str, float]], final_label: str, fmt, rt
 
     label_x = WIDTH - PAD if rtl else PAD
     bars = []
-    rows = [("prior", prior, 0.0, prior)]
+    rows = [(prior_label, prior, 0.0, prior)]
     start = prior
     for label, w in steps:
         rows.append((label, w, start, start + w))

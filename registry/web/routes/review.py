@@ -51,10 +51,10 @@ def _waterfall(explanation: dict, lang: Language):  # type: ignore[no-untyped-de
     fields = explanation["fields"]
     prior = explanation["match_weight"] - sum(f["weight"] for f in fields)
     steps = [(_(f["title"]), f["weight"]) for f in fields]
-    final = _("final match weight")
-    words = [f"{_('prior')} {lang.signed(prior)}"] + [f"{t} {lang.signed(w)}" for t, w in steps]
+    final, prior_label = _("final match weight"), _("prior")
+    words = [f"{prior_label} {lang.signed(prior)}"] + [f"{t} {lang.signed(w)}" for t, w in steps]
     description = "; ".join(words) + f"; {final} {lang.signed(explanation['match_weight'])}"
-    return draw(prior, steps, final, lang.signed, lang.direction == "rtl", description)
+    return draw(prior, steps, (prior_label, final), lang.signed, lang.direction == "rtl", description)
 
 
 @router.get("/review/pairs/{pair_id}")
