@@ -220,8 +220,15 @@ def demo(
                           f"[bold]{pair.b.child_id}[/bold] ({pair.b.institution})")
             for f in (why.fields if why else ()):
                 console.print(f"    {f.words}")
-    console.print("\nnext: `registry serve` (API, /docs), `registry users add ...` then `registry review --as USER`,"
-                  " `registry audit verify`")
+    from registry.web.demo import demo_users
+
+    t = Table("role", "username", "password (shown once)", title="Demo users for the web pages")
+    for u in demo_users(reg):
+        t.add_row(u.role, u.username, u.password)
+    console.print(t)
+    console.print("\nopen the pages: `registry serve`, then http://127.0.0.1:8000/ (Arabic; English from the "
+                  "header); the API and its docs: http://127.0.0.1:8000/docs")
+    console.print("also: `registry review --as reviewer`, `registry audit verify`")
 
 
 def _count_rows(file: Path) -> int | None:
@@ -233,7 +240,7 @@ def _count_rows(file: Path) -> int | None:
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+    """Serve the web pages (/) and the HTTP API (/v1, OpenAPI at /docs)."""
     import uvicorn
 
     from registry.api import create_app
