@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from registry.accounts.service import Unauthenticated
 from registry.consent.access import AccessDenied, QuotaExceeded
@@ -43,6 +44,8 @@ def _environment(lang: str) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    # A value placed into a translated sentence keeps its own direction ("٪١٠٠" never becomes "١٠٠٪" reversed).
+    env.filters["bdi"] = lambda value: Markup("<bdi>{}</bdi>").format(value)
     return env
 
 
