@@ -21,6 +21,7 @@ FIELD_LABELS = {
     "until": N_("Until"), "offset": N_("Offset"), "limit": N_("Page size"), "action": N_("Action"),
     "outcome": N_("Outcome"), "focal_point_role": N_("Focal point role"), "pair_id": N_("Pair"),
     "csrf_token": N_("Security token"), "request": N_("Request"), "source": N_("Source"),
+    "query": N_("What you know about the child"), "decision": N_("Decision"),
 }
 ROLE_NAMES = {
     "caseworker": N_("caseworker"), "agency_admin": N_("agency administrator"),

@@ -95,8 +95,9 @@ def reset_password(request: Request, username: str, form: Posted = Depends(poste
     target = _target(reg, form.user, username)
     password = form.form.get("password", "")
     if len(password) < accounts.MIN_PASSWORD_LENGTH:
-        return _users_page(request, form.user, 422, [FieldError("password", f"must have at least "
-                                                                f"{accounts.MIN_PASSWORD_LENGTH} characters")])
+        _ = Language(form.user.language).gettext
+        return _users_page(request, form.user, 422, [FieldError("password", _(
+            "must have at least {n} characters").format(n=accounts.MIN_PASSWORD_LENGTH))])
     with reg.db.unit_of_work() as s:
         s.get(User, target.user_id).password_hash = hash_password(password)
     return _users_page(request, form.user, message=Language(form.user.language).gettext("Password changed."))
@@ -109,7 +110,7 @@ def new_token(request: Request, username: str, form: Posted = Depends(posted)) -
     try:
         days = int(form.form.get("days") or accounts.DEFAULT_TOKEN_DAYS)
     except ValueError:
-        raise InvalidInput.one("days", "must be a whole number of days") from None
+        raise InvalidInput.one("days", Language(form.user.language).gettext("must be a whole number of days")) from None
     issued = accounts.create_token(reg, username, days)
     return _users_page(request, form.user, token=issued)
 

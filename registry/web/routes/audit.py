@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,6 +24,7 @@ from registry.consent import policy
 from registry.consent.access import authorize
 from registry.errors import FieldError, InvalidInput
 from registry.services.context import Registry
+from registry.web.i18n import Language
 from registry.web.pages import PageRoute, Posted, posted, registry_of, render, signed_in
 from registry.web.sessions import WebUser
 
@@ -47,17 +49,17 @@ def names(reg: Registry) -> tuple[dict[str, str], dict[str, str]]:
     return users, {a.code: a.name for a in list_agencies(reg)}
 
 
-def _time(field: str, value: str | None, errors: list[FieldError]) -> dt.datetime | None:
+def _time(field: str, value: str | None, errors: list[FieldError], _: Callable[[str], str]) -> dt.datetime | None:
     if not value:
         return None
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
-        errors.append(FieldError(field, "must be a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM), in UTC"))
+        errors.append(FieldError(field, _("must be a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM), in UTC")))
         return None
 
 
-def event_filter(reg: Registry, values: dict[str, str]) -> review.EventFilter:
+def event_filter(reg: Registry, values: dict[str, str], _: Callable[[str], str]) -> review.EventFilter:
     """The filter the DPO typed: a user by name, times as dates or date-times (UTC)."""
     errors: list[FieldError] = []
     user_id = None
@@ -65,10 +67,10 @@ def event_filter(reg: Registry, values: dict[str, str]) -> review.EventFilter:
         with reg.db.unit_of_work() as s:
             user_id = s.scalar(select(User.user_id).where(User.username == values["user"]))
         if user_id is None:
-            errors.append(FieldError("user", "no user has this username"))
-    since, until = _time("since", values.get("since"), errors), _time("until", values.get("until"), errors)
+            errors.append(FieldError("user", _("no user has this username")))
+    since, until = _time("since", values.get("since"), errors, _), _time("until", values.get("until"), errors, _)
     if since and until and since >= until:
-        errors.append(FieldError("until", "must be after the start"))
+        errors.append(FieldError("until", _("must be after the start")))
     if errors:
         raise InvalidInput(errors)
     return review.EventFilter(user_id=user_id, agency=values.get("agency") or None,
@@ -88,7 +90,7 @@ def events_page(request: Request, after: int = Query(-1, ge=-1), user: WebUser =
     values = _values(request)
     users, agencies = names(reg)
     try:
-        filters = event_filter(reg, values)
+        filters = event_filter(reg, values, Language(user.language).gettext)
     except InvalidInput as e:
         return render(request, "audit_events.html", 422, values=values, errors=e.errors, page=None, users=users,
                       agencies=agencies, query="")
@@ -103,7 +105,7 @@ def export(request: Request, format: str = Query("csv", pattern="^(csv|fhir)$"),
            user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
     reader = dpo_reader(reg, user.actor)
-    filters = event_filter(reg, _values(request))
+    filters = event_filter(reg, _values(request), Language(user.language).gettext)
     out = io.StringIO()
     review.export_events(reg.audit, reader, filters, out, fmt=format)
     media, name = ("text/csv", "audit-events.csv") if format == "csv" else ("application/fhir+json",
@@ -117,7 +119,8 @@ def _flags(request: Request, user: WebUser) -> tuple[list[review.Flag], dict[str
     reader = dpo_reader(reg, user.actor)
     errors: list[FieldError] = []
     values = _values(request)
-    since, until = _time("since", values.get("since"), errors), _time("until", values.get("until"), errors)
+    _ = Language(user.language).gettext
+    since, until = _time("since", values.get("since"), errors, _), _time("until", values.get("until"), errors, _)
     if errors:
         raise InvalidInput(errors)
     return review.flag_anomalies(reg.audit, reader, since, until), values, reg
