@@ -6,6 +6,6 @@ command parses, calls one function of `registry.services` and shapes the answer;
 renderer (exit codes) and the one rule for who acts.
 """
 
-from registry.cli.main import app
+from registry.cli.main import app, main
 
-__all__ = ["app"]
+__all__ = ["app", "main"]

@@ -9,22 +9,36 @@ from typing import Any, Protocol
 class BirthDate(Protocol):
     """A partial date of birth: the year, and the month and day when known."""
 
-    year: int
-    month: int | None
-    day: int | None
-    estimated: bool
+    @property
+    def year(self) -> int: ...
+    @property
+    def month(self) -> int | None: ...
+    @property
+    def day(self) -> int | None: ...
+    @property
+    def estimated(self) -> bool: ...
 
 
 class RecordFields(Protocol):
-    given_name: str | None
-    father_name: str | None
-    grandfather_name: str | None
-    family_name: str | None
-    mother_given_name: str | None
-    mother_family_name: str | None
-    date_of_birth: BirthDate | None
-    sex: str | None
-    governorate: str | None
-    national_id: str | None
+    @property
+    def given_name(self) -> str | None: ...
+    @property
+    def father_name(self) -> str | None: ...
+    @property
+    def grandfather_name(self) -> str | None: ...
+    @property
+    def family_name(self) -> str | None: ...
+    @property
+    def mother_given_name(self) -> str | None: ...
+    @property
+    def mother_family_name(self) -> str | None: ...
+    @property
+    def date_of_birth(self) -> BirthDate | None: ...
+    @property
+    def sex(self) -> str | None: ...
+    @property
+    def governorate(self) -> str | None: ...
+    @property
+    def national_id(self) -> str | None: ...
 
     def to_dict(self) -> dict[str, Any]: ...
