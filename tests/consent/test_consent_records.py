@@ -109,8 +109,8 @@ def test_consents_export_as_a_fhir_bundle_over_http(world, child):
     from fhir.resources import get_fhir_model_class
 
     from registry import fhir
-    from registry.audit.fhir import to_fhir_audit_event
     from registry.audit.event import AuditEvent
+    from registry.audit.fhir import to_fhir_audit_event
 
     world.consent("cw_a", child, recipient="sy-aleppo-cp")
     r = world.get("cw_a", f"/v1/children/{child}/consents/fhir")
