@@ -8,7 +8,6 @@ from registry import __version__
 from registry.api import deps, problems
 from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
 from registry.services.context import Registry, open_registry
-from registry.web import install as install_pages
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:
@@ -17,8 +16,6 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         version=__version__,
         description="Is this child already known, and to whom? Pseudonymised identities, consent-bound access, "
         "tamper-evident audit. Errors are RFC 9457 problem details naming the field and the reason.",
-        docs_url=None,  # served by registry.web from the app's own files (no CDN)
-        redoc_url=None,
     )
     app.state.registry = registry or open_registry()
     problems.install(app)
@@ -29,5 +26,4 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         app.include_router(router, prefix="/v1")
     app.include_router(review.router, prefix="/v1")  # the national unit's review (issue 7)
     app.include_router(audit.router, prefix="/v1")  # the DPO's view of the access log
-    install_pages(app)  # the web pages under /, Swagger UI at /docs (issue 11)
     return app

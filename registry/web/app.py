@@ -20,9 +20,11 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages to an app made by `registry.api.create_app` (which turns FastAPI's CDN /docs off)."""
+    """Add the pages to an app made by `registry.api.create_app`; its /docs (Swagger UI from a CDN) and /redoc
+    are replaced by a /docs served from the app's own files."""
     from registry.web.routes import admin, audit, auth, caseworker, review
 
+    app.router.routes = [r for r in app.router.routes if getattr(r, "path", None) not in ("/docs", "/redoc")]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False)

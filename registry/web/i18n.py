@@ -18,18 +18,16 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
+from registry.services.sessions import LANGUAGES, language_or_default
+
+__all__ = ["LANGUAGES", "Language", "language_or_default", "translations"]
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-LANGUAGES = ("ar", "en")
-DEFAULT = "ar"
 # The locale Babel formats with: Syrian Arabic uses Arabic-Indic digits, as do Egypt's forms.
 _BABEL_LOCALE = {"ar": "ar_SY", "en": "en_GB"}
 # Babel writes Latin digits whatever the locale (its symbols follow the locale): Arabic pages use Arabic-Indic.
 _DIGITS = {"ar": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"), "en": str.maketrans("", "")}
-
-
-def language_or_default(value: str | None) -> str:
-    return value if value in LANGUAGES else DEFAULT
 
 
 @cache

@@ -22,14 +22,14 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from registry.accounts.service import Unauthenticated
-from registry.consent.access import AccessDenied, QuotaExceeded
-from registry.consent.lookup import MatchingUnavailable
 from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+from registry.services import sessions
+from registry.services.access import AccessDenied, QuotaExceeded
+from registry.services.actor import Unauthenticated
 from registry.services.context import Registry
-from registry.web import sessions
+from registry.services.lookups import MatchingUnavailable
+from registry.services.sessions import SessionExpired, WebUser
 from registry.web.i18n import LANGUAGES, Language, language_or_default, translations
-from registry.web.sessions import SessionExpired, WebUser
 from registry.web.words import FIELD_LABELS, ROLE_NAMES, labeller
 
 log = logging.getLogger("registry.web")

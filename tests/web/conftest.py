@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.accounts import service as accounts
-from registry.accounts.service import Actor
 from registry.identity import validate_identity
-from registry.matching.dedupe import run_dedupe
+from registry.services import accounts
+from registry.services.actor import Actor
 from registry.services.context import Registry
+from registry.services.dedupe import run_dedupe
 from registry.services.registration import register_child, register_records
 from registry.synth import generate
 
@@ -65,7 +65,7 @@ def _accounts(reg: Registry) -> dict[str, Actor]:
 @pytest.fixture(scope="session")
 def web(tmp_path_factory, registry_factory, live_server_factory) -> Iterator[WebKit]:
     """A registry of generated children (trained model, open review pairs), served by uvicorn."""
-    from registry.api import create_app
+    from registry.site import create_site as create_app
 
     home = tmp_path_factory.mktemp("web")
     reg = registry_factory(home / "home", f"sqlite:///{home / 'registry.db'}")
@@ -81,6 +81,17 @@ def web(tmp_path_factory, registry_factory, live_server_factory) -> Iterator[Web
     yield WebKit(reg, server.url, users, shots, child)
     server.stop()
     reg.close()
+
+
+@pytest.fixture
+def web_app(registry, live_server_factory):
+    """(client, registry): the API and the pages served over real HTTP, on the parametrised backend."""
+    from registry.site import create_site
+
+    server = live_server_factory(create_site(registry))
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client, registry
+    server.stop()
 
 
 def _chromium_missing() -> str | None:

@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from registry.accounts import service as accounts
-from registry.accounts.tables import User
-from registry.audit.tables import AuditEventRow
+from registry.services import accounts
+from registry.store.tables.accounts import User
+from registry.store.tables.audit import AuditEventRow
 
 PASSWORD = "correct-horse-battery-7"
 
@@ -20,8 +20,8 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def admin_site(live_app):
-    client, reg = live_app
+def admin_site(web_app):
+    client, reg = web_app
     for code, gov in (("sy-homs-ngo", "SY-HI"), ("sy-aleppo-cp", "SY-HL"), ("national-unit", "SY-DI")):
         accounts.create_agency(reg, code, code, gov)
     accounts.create_user(reg, "admin.homs", "sy-homs-ngo", "agency_admin", PASSWORD)

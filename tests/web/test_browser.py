@@ -10,10 +10,10 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from registry.audit.tables import AuditEventRow
-from registry.consent.breakglass import break_glass
-from registry.consent.lookup import lookup_child
-from registry.web.tables import WebSession
+from registry.services.breakglass import break_glass
+from registry.services.lookups import lookup_child
+from registry.store.tables.audit import AuditEventRow
+from registry.store.tables.web import WebSession
 
 pytestmark = pytest.mark.browser
 

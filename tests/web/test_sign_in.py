@@ -7,17 +7,17 @@ import re
 import pytest
 from sqlalchemy import select
 
-from registry.accounts import service as accounts
 from registry.audit.event import parse_entry
-from registry.audit.tables import AuditEventRow
-from registry.web.sessions import MAX_FAILURES
+from registry.services import accounts
+from registry.services.sessions import MAX_FAILURES
+from registry.store.tables.audit import AuditEventRow
 
 PASSWORD = "correct-horse-battery-7"
 
 
 @pytest.fixture
-def site(live_app):
-    client, reg = live_app
+def site(web_app):
+    client, reg = web_app
     accounts.create_agency(reg, "sy-homs-ngo", "Homs NGO", "SY-HI")
     accounts.create_agency(reg, "national-unit", "National unit", "SY-DI")
     users = {"caseworker": accounts.create_user(reg, "cw.homs", "sy-homs-ngo", "caseworker", PASSWORD),

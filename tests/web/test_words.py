@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from registry.matching.comparisons import COMPARISONS
-from registry.review.explain import _short_title
+from registry.matching.explain import _short_title
 from registry.web import catalogues, explain_words
 from registry.web.i18n import LANGUAGES, Language
 from registry.web.waterfall import draw

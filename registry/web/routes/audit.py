@@ -1,8 +1,9 @@
 """The data protection officer's pages: events with filters, anomaly flags and their events, the log's signed
 state with "verify now", exports (CSV, FHIR), and a dashboard.
 
-The gate is the API's: the policy decision point is asked for `audit-read` (DPO only; a refusal is logged),
-and every reading goes through registry.audit.review, which logs it. People and agencies are shown by name.
+Each page calls the use case the API route calls (registry.services.audit_review): the policy decision point
+is asked for `audit-read` (DPO only; a refusal is logged), and every reading is itself logged. People and
+agencies are shown by name (registry.services.directory), never as bare ids.
 """
 
 from __future__ import annotations
@@ -15,38 +16,18 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from registry.accounts.service import Actor, list_agencies
-from registry.accounts.tables import User
-from registry.audit import review
-from registry.consent import policy
-from registry.consent.access import authorize
-from registry.errors import FieldError, InvalidInput
+from registry.audit.review import MAX_PAGE, EventFilter, StoredEvent
+from registry.errors import FieldError, InvalidInput, NotFound
+from registry.services import audit_review, directory
 from registry.services.context import Registry
+from registry.services.sessions import WebUser
 from registry.web.i18n import Language
 from registry.web.pages import PageRoute, Posted, posted, registry_of, render, signed_in
-from registry.web.sessions import WebUser
 
 router = APIRouter(route_class=PageRoute)
-PURPOSE = "audit-review"
 PAGE = 50
 FILTERS = ("user", "agency", "child", "action", "purpose", "outcome", "since", "until")
-
-
-def dpo_reader(reg: Registry, actor: Actor, audit: bool = False) -> review.Reader:
-    """As the API's gate: the policy must permit audit-read (the reading itself is logged by the service;
-    `audit=True` logs the permit here, for a check that reads no events)."""
-    with reg.db.unit_of_work() as s:
-        authorize(reg, s, actor, policy.AUDIT_READ, purpose=PURPOSE, audit=audit)
-    return review.Reader(user_id=actor.user_id, role=actor.role, agency=actor.agency, purpose=PURPOSE)
-
-
-def names(reg: Registry) -> tuple[dict[str, str], dict[str, str]]:
-    """user id -> username, agency code -> name: the DPO reads people and agencies by name."""
-    with reg.db.unit_of_work() as s:
-        users = {u: n for u, n in s.execute(select(User.user_id, User.username))}
-    return users, {a.code: a.name for a in list_agencies(reg)}
 
 
 def _time(field: str, value: str | None, errors: list[FieldError], _: Callable[[str], str]) -> dt.datetime | None:
@@ -59,13 +40,12 @@ def _time(field: str, value: str | None, errors: list[FieldError], _: Callable[[
         return None
 
 
-def event_filter(reg: Registry, values: dict[str, str], _: Callable[[str], str]) -> review.EventFilter:
+def event_filter(reg: Registry, values: dict[str, str], _: Callable[[str], str]) -> EventFilter:
     """The filter the DPO typed: a user by name, times as dates or date-times (UTC)."""
     errors: list[FieldError] = []
     user_id = None
     if values.get("user"):
-        with reg.db.unit_of_work() as s:
-            user_id = s.scalar(select(User.user_id).where(User.username == values["user"]))
+        user_id = directory.user_id_of(reg, values["user"])
         if user_id is None:
             errors.append(FieldError("user", _("no user has this username")))
     since, until = _time("since", values.get("since"), errors, _), _time("until", values.get("until"), errors, _)
@@ -73,106 +53,117 @@ def event_filter(reg: Registry, values: dict[str, str], _: Callable[[str], str])
         errors.append(FieldError("until", _("must be after the start")))
     if errors:
         raise InvalidInput(errors)
-    return review.EventFilter(user_id=user_id, agency=values.get("agency") or None,
-                              child=values.get("child") or None, action=values.get("action") or None,
-                              purpose=values.get("purpose") or None, outcome=values.get("outcome") or None,
-                              since=since, until=until)
+    return EventFilter(user_id=user_id, agency=values.get("agency") or None, child=values.get("child") or None,
+                       action=values.get("action") or None, purpose=values.get("purpose") or None,
+                       outcome=values.get("outcome") or None, since=since, until=until)
 
 
 def _values(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "").strip() for k in FILTERS}
 
 
+def _query(values: dict[str, str], keys=FILTERS) -> str:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    return urlencode({k: values[k] for k in keys if values.get(k)})
+
+
 @router.get("/audit/events")
 def events_page(request: Request, after: int = Query(-1, ge=-1), user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
-    reader = dpo_reader(reg, user.actor)
     values = _values(request)
-    users, agencies = names(reg)
+    users, agencies = directory.names(reg)
     try:
         filters = event_filter(reg, values, Language(user.language).gettext)
     except InvalidInput as e:
+        _checkpoint(reg, user)  # the policy's gate (DPO only) even for a form in error
         return render(request, "audit_events.html", 422, values=values, errors=e.errors, page=None, users=users,
                       agencies=agencies, query="")
-    page = review.query_events(reg.audit, reader, filters, after=after, limit=PAGE)
-    query = "&".join(f"{k}={v}" for k, v in values.items() if v)
+    page = audit_review.query_events(reg, user.actor, filters, after=after, limit=PAGE)
     return render(request, "audit_events.html", values=values, errors=[], page=page, users=users,
-                  agencies=agencies, query=query)
+                  agencies=agencies, query=_query(values))
 
 
 @router.get("/audit/export")
 def export(request: Request, format: str = Query("csv", pattern="^(csv|fhir)$"),
            user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
-    reader = dpo_reader(reg, user.actor)
     filters = event_filter(reg, _values(request), Language(user.language).gettext)
     out = io.StringIO()
-    review.export_events(reg.audit, reader, filters, out, fmt=format)
-    media, name = ("text/csv", "audit-events.csv") if format == "csv" else ("application/fhir+json",
-                                                                            "audit-events.fhir.json")
+    audit_review.export_events(reg, user.actor, filters, out, format)
+    media, name = (("text/csv", "audit-events.csv") if format == "csv"
+                   else ("application/fhir+json", "audit-events.fhir.json"))
     return Response(out.getvalue(), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _flags(request: Request, user: WebUser) -> tuple[list[review.Flag], dict[str, str], Registry]:
+def _flags(request: Request, user: WebUser) -> tuple[list[dict], dict[str, str], Registry]:
     reg = registry_of(request)
-    reader = dpo_reader(reg, user.actor)
-    errors: list[FieldError] = []
     values = _values(request)
+    errors: list[FieldError] = []
     _ = Language(user.language).gettext
     since, until = _time("since", values.get("since"), errors, _), _time("until", values.get("until"), errors, _)
     if errors:
         raise InvalidInput(errors)
-    return review.flag_anomalies(reg.audit, reader, since, until), values, reg
+    return audit_review.anomaly_flags(reg, user.actor, since, until), values, reg
 
 
 @router.get("/audit/flags")
 def flags_page(request: Request, user: WebUser = Depends(signed_in)) -> Response:
     found, values, reg = _flags(request, user)
-    users, agencies = names(reg)
-    query = "&".join(f"{k}={values[k]}" for k in ("since", "until") if values.get(k))
-    return render(request, "audit_flags.html", flags=found, users=users, agencies=agencies, query=query,
-                  values=values)
+    users, agencies = directory.names(reg)
+    return render(request, "audit_flags.html", flags=found, users=users, agencies=agencies,
+                  query=_query(values, ("since", "until")), values=values)
 
 
 @router.get("/audit/flags/{number}")
 def flag_page(request: Request, number: int, user: WebUser = Depends(signed_in)) -> Response:
-    found, values, reg = _flags(request, user)
+    found, _values_, reg = _flags(request, user)
     if not 0 <= number < len(found):
-        from registry.errors import NotFound
-
         raise NotFound("flag", str(number))
     flag = found[number]
-    events = [review.StoredEvent(i, reg.audit.entry(i).event) for i in flag.indexes[:500]]
-    users, agencies = names(reg)
+    indexes = sorted(flag["events"])
+    wanted = set(indexes[:MAX_PAGE])
+    # One logged reading: the flag's own user, agency or child, from its first event on.
+    filters = EventFilter(user_id=flag["user_id"], agency=flag["agency"], child=flag["child"])
+    page = audit_review.query_events(reg, user.actor, filters, after=indexes[0] - 1,
+                                     limit=min(MAX_PAGE, indexes[min(len(indexes), MAX_PAGE) - 1] - indexes[0] + 1))
+    events: list[StoredEvent] = [e for e in page.events if e.index in wanted]
+    users, agencies = directory.names(reg)
     return render(request, "audit_flag.html", flag=flag, events=events, users=users, agencies=agencies,
-                  more=len(flag.indexes) - len(events))
+                  more=len(indexes) - len(events))
 
 
 @router.get("/audit/log")
 def log_page(request: Request, user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
-    dpo_reader(reg, user.actor)
-    return render(request, "audit_log.html", checkpoint=reg.audit.latest_checkpoint(), size=reg.audit.size(),
-                  report=None)
+    return render(request, "audit_log.html", checkpoint=_checkpoint(reg, user), report=None)
+
+
+def _checkpoint(reg: Registry, user: WebUser) -> dict | None:
+    """The latest signed checkpoint (the policy's audit-read gate first); None before the first one."""
+    try:
+        note = audit_review.latest_checkpoint(reg, user.actor)
+    except NotFound:
+        return None
+    lines = note.splitlines()
+    return {"note": note, "size": int(lines[1]), "at": dt.datetime.strptime(lines[3].split(" ", 1)[1],
+                                                                            "%Y-%m-%dT%H:%M:%S.%fZ")}
 
 
 @router.post("/audit/verify")
 async def verify(request: Request, form: Posted = Depends(posted)) -> Response:
     reg = registry_of(request)
-    await run_in_threadpool(dpo_reader, reg, form.user.actor, True)
-    report = await run_in_threadpool(reg.audit.verify)
-    return render(request, "audit_log.html", checkpoint=reg.audit.latest_checkpoint(), size=reg.audit.size(),
-                  report=report)
+    checkpoint = await run_in_threadpool(_checkpoint, reg, form.user)  # the gate: DPO only, refusals logged
+    report = await run_in_threadpool(audit_review.verify_stored_log, reg)
+    return render(request, "audit_log.html", checkpoint=checkpoint, report=report)
 
 
 @router.get("/audit")
 def dashboard(request: Request, days: int = Query(14, ge=1, le=90), user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
-    reader = dpo_reader(reg, user.actor)
     since = dt.datetime.combine(dt.date.today() - dt.timedelta(days=days - 1), dt.time())
-    filters = review.EventFilter(since=since)
-    page = review.query_events(reg.audit, reader, filters, after=-1, limit=review.MAX_PAGE)
+    page = audit_review.query_events(reg, user.actor, EventFilter(since=since), after=-1, limit=MAX_PAGE)
     per_day: Counter[tuple[str, str]] = Counter()
     denials: Counter[str] = Counter()
     break_glass = 0
@@ -182,11 +173,11 @@ def dashboard(request: Request, days: int = Query(14, ge=1, le=90), user: WebUse
         if e.event.decision == "deny":
             denials[day] += 1
         break_glass += e.event.break_glass
-    flags = review.flag_anomalies(reg.audit, reader, since, None)
-    users, agencies = names(reg)
+    flags = audit_review.anomaly_flags(reg, user.actor, since, None)
+    users, agencies = directory.names(reg)
     days_list = [(since.date() + dt.timedelta(days=i)).isoformat() for i in range(days)]
     totals = [sum(n for (d, _), n in per_day.items() if d == day) for day in days_list]
-    top = max(totals + [1])
+    top = max([*totals, 1])
     bars = [(day, n, round(n / top * 100, 1), denials.get(day, 0)) for day, n in zip(days_list, totals)]
     return render(request, "audit_dashboard.html", per_day=per_day, denials=denials, break_glass=break_glass,
                   flags=flags, days=days_list, agencies=agencies, users=users, truncated=page.next_after is not None,

@@ -7,12 +7,12 @@ import secrets
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from registry.accounts.service import Unauthenticated
-from registry.accounts.tables import Agency
 from registry.errors import FieldError
-from registry.web import sessions
+from registry.services import sessions
+from registry.services.actor import Unauthenticated
+from registry.services.directory import agency_name
+from registry.services.sessions import WebUser
 from registry.web.i18n import Language, language_or_default
 from registry.web.pages import (
     CSRF_FIELD,
@@ -26,7 +26,6 @@ from registry.web.pages import (
     render,
     signed_in,
 )
-from registry.web.sessions import WebUser
 
 router = APIRouter(route_class=PageRoute)
 LOGIN_CSRF_COOKIE = "registry_login_csrf"
@@ -114,7 +113,4 @@ def language(request: Request, form: Posted = Depends(posted)) -> Response:
 
 @router.get("/")
 def home(request: Request, user: WebUser = Depends(signed_in)) -> Response:
-    reg = registry_of(request)
-    with reg.db.unit_of_work() as s:
-        agency = s.scalar(select(Agency.name).where(Agency.code == user.actor.agency))
-    return render(request, "home.html", agency_name=agency or user.actor.agency)
+    return render(request, "home.html", agency_name=agency_name(registry_of(request), user.actor.agency))

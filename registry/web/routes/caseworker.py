@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from registry.consent.children import register_child_as
-from registry.consent.lookup import lookup_child
 from registry.consent.policy import CASEWORKER_LOOKUP_PURPOSES, LOOKUP_PURPOSES
 from registry.errors import FieldError, InvalidInput
+from registry.services.children import register_child_as
+from registry.services.lookups import lookup_child
+from registry.services.sessions import WebUser
 from registry.web.i18n import Language
 from registry.web.pages import PageRoute, Posted, posted, registry_of, render, signed_in
 from registry.web.routes.review import governorate_names
-from registry.web.sessions import WebUser
 from registry.web.words import LOOKUP_PURPOSES as PURPOSE_NAMES
 from registry.web.words import OUTCOMES, labeller
 

@@ -1,7 +1,7 @@
 """The national unit's pages: the queue, a pair side by side with its waterfall, decisions and undo, lineage.
 
-Each route calls the one function the API route calls (registry.review), which asks the policy decision
-point and writes the audit events.
+Each route calls the one use case the API route calls (registry.services.review), which asks the policy
+decision point and writes the audit events.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from registry.identity.governorates import GOVERNORATES
-from registry.review import decisions
-from registry.review.lineage import lineage
-from registry.review.queue import REVIEW_PURPOSE, get_pair, review_queue
+from registry.services.review import decisions
+from registry.services.review.lineage import lineage
+from registry.services.review.queue import REVIEW_PURPOSE, get_pair, review_queue
+from registry.services.sessions import WebUser
 from registry.web.explain_words import finding_words, side_words
 from registry.web.i18n import Language
 from registry.web.pages import PageRoute, Posted, posted, registry_of, render, signed_in
-from registry.web.sessions import WebUser
 from registry.web.waterfall import draw
 from registry.web.words import SOURCES, labeller
 
@@ -75,16 +75,8 @@ def pair_page(request: Request, pair_id: int, user: WebUser = Depends(signed_in)
 
 @router.post("/review/pairs/{pair_id}/decision")
 def decide(request: Request, pair_id: int, form: Posted = Depends(posted)) -> Response:
-    reg, actor = registry_of(request), form.user.actor
-    choice = form.form.get("decision")
-    if choice == "merge":
-        result = decisions.merge_pair(reg, actor, pair_id).as_dict()
-    elif choice == "not-duplicate":
-        result = decisions.reject_pair(reg, actor, pair_id)
-    else:
-        from registry.errors import InvalidInput
-
-        raise InvalidInput.one("decision", "must be merge or not-duplicate")
+    choice = form.form.get("decision", "")
+    result = decisions.decide_pair(registry_of(request), form.user.actor, pair_id, choice)
     return render(request, "_decided.html", decision=choice, result=result, pair_id=pair_id,
                   fragment=bool(request.headers.get("HX-Request")))
 
@@ -94,6 +86,13 @@ def undo(request: Request, merge_id: str, form: Posted = Depends(posted)) -> Res
     result = decisions.undo_merge(registry_of(request), form.user.actor, merge_id)
     return render(request, "_decided.html", decision="undone", result=result.as_dict(),
                   pair_id=form.form.get("pair_id"), fragment=bool(request.headers.get("HX-Request")))
+
+
+@router.post("/review/pairs/{pair_id}/undo-rejection")
+def undo_rejection(request: Request, pair_id: int, form: Posted = Depends(posted)) -> Response:
+    result = decisions.undo_rejection(registry_of(request), form.user.actor, pair_id)
+    return render(request, "_decided.html", decision="reopened", result=result, pair_id=pair_id,
+                  fragment=bool(request.headers.get("HX-Request")))
 
 
 @router.get("/children/{child_id}/lineage")

@@ -1,0 +1,293 @@
+"""The administrators' command line: `registry init | import | serve | keys rotate | erase | ...`.
+
+Thin: each command opens the registry and calls the same service functions as the HTTP API.
+Never prints a plaintext identity.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from registry.cli import accounts as accounts_cli
+from registry.cli import consent as consent_cli
+from registry.cli import review as review_cli
+from registry.cli.audit import audit_app
+from registry.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, console, err, fail, run
+from registry.services.context import init_registry, open_registry
+
+# Locals are never shown in tracebacks: they could hold a plaintext identity.
+app = typer.Typer(help="Child case registry: administration.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+keys_app = typer.Typer(help="Key management.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+export_app = typer.Typer(help="Exports for administrators.", no_args_is_help=True)
+index_app = typer.Typer(help="The linkage index of keyed encodings.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(export_app, name="export")
+accounts_cli.mount(app)  # agencies, users, tokens
+consent_cli.mount(app)  # consents, break-glass
+review_cli.mount(app)  # review: queue, decide, undo, lineage, labels
+app.add_typer(audit_app, name="audit")  # verify, export, checkpoint, events, flags
+# Splink narrates every EM iteration at INFO and warns of levels a small sample lacks; administrators see our
+# progress lines and the measured figures instead.
+logging.getLogger("splink").setLevel(logging.ERROR)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=False)
+
+
+@app.command()
+def init() -> None:
+    """Create the registry home, its keys (once; mode 0600) and the database schema."""
+    reg, created = init_registry()
+    s = reg.settings
+    console.print(f"registry ready: database {s.database_url.split('@')[-1]}")
+    if created:
+        console.print(f"new keys in {s.key_dir} (back them up apart from the database: without them nothing "
+                      "in the vault can be read)")
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX case list"),
+    institution: str = typer.Option(None, "--institution", "-i",
+                                    help="The importing institution's code (default: the file's institution column)"),
+    report: Path = typer.Option(None, help="Where to write the rejected-rows report (default: FILE.errors.csv)"),
+) -> None:
+    """Import an institution's case list; idempotent; bad rows go to a report, good rows go in."""
+    from registry.services.importing import FileRejected, import_file
+
+    reg = open_registry()
+    report = report or file.with_suffix(file.suffix + ".errors.csv")
+    total = _count_rows(file)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task(f"importing {file.name}", total=total)
+            result = import_file(reg, file, institution, progress=lambda n: bar.advance(task, n))
+    except FileRejected as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        fail("interrupted: every committed batch is whole; run the same command again to finish", EXIT_INTERRUPTED)
+    result.write(report)
+    console.print(f"{result.rows} rows: {result.created} new, {result.updated} updated, "
+                  f"{result.unchanged} unchanged, {result.rejected} rejected")
+    if result.ignored_columns:
+        console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
+    if result.rejected:
+        console.print(f"rejected rows, with field and reason: {report}")
+
+
+@app.command()
+def synth(
+    file: Path = typer.Argument(..., help="Where to write the generated case list (.csv or .xlsx)"),
+    n: int = typer.Option(2000, "--records", "-n", help="How many records"),
+    seed: int = typer.Option(0, help="Same seed, same data"),
+    truth: Path = typer.Option(None, help="Where to write the known truth (person, family, twin)"),
+    bad_row_rate: float = typer.Option(0.0, help="Share of rows made invalid on purpose"),
+) -> None:
+    """Generate realistic multi-institution records of fictional children, with known truth."""
+    from registry.synth import write_csv
+
+    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate)
+    console.print(f"{written} generated records in {file}" + (f", truth in {truth}" if truth else ""))
+
+
+@app.command()
+def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
+    """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
+    from registry.services.dedupe import run_dedupe
+
+    reg = open_registry()
+    with err.status("deduplicating") as status:
+        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
+                  f"{result.clusters} clusters; {result.suspected} new pairs for review"
+                  + (" (model trained and saved)" if result.trained else ""))
+
+
+@export_app.command("clusters")
+def export_clusters(file: Path = typer.Argument(..., help="CSV to write")) -> None:
+    """Write institution, source_ref, cluster_id, child_id for every record (latest deduplication run)."""
+    from registry.services.dedupe import export_clusters as write
+
+    n = write(open_registry(), file)
+    console.print(f"{n} records written to {file}")
+
+
+@app.command()
+def evaluate(
+    truth: Path = typer.Option(None, exists=True, help="Known truth from `registry synth --truth`"),
+    data: Path = typer.Option(None, exists=True, help="The generated file that was imported"),
+    baseline: bool = typer.Option(True, help="Also run plain Splink on the raw names of the same data"),
+    labels: bool = typer.Option(False, help="Measure the model against the national unit's decisions"),
+) -> None:
+    """Accuracy of deduplication: pairwise and cluster precision, recall, F1; cross-script, siblings, twins."""
+    from registry.services.evaluation import evaluate_against_truth, evaluate_decisions
+
+    reg = open_registry()
+    if labels:
+        console.print_json(data=evaluate_decisions(reg))
+        return
+    if truth is None:
+        fail("give --truth (and --data) from `registry synth`, or --labels", 2)
+    with err.status("measuring"):
+        measured = evaluate_against_truth(reg, truth, data, baseline=baseline)
+    rows = [(m.model, m.evaluation) for m in measured]
+    t = Table("model", "pairwise P", "R", "F1", "cluster F1", "cross-script R", "sibling merges", "twin merges")
+    for name, e in rows:
+        t.add_row(name, f"{e.pairwise.precision:.3f}", f"{e.pairwise.recall:.3f}", f"{e.pairwise.f1:.3f}",
+                  f"{e.cluster.f1:.3f}", f"{e.cross_script_recall:.3f}", f"{e.sibling_merge_rate:.4f}",
+                  f"{e.twin_merge_rate:.3f}")
+    console.print(t)
+
+
+@app.command()
+def demo(
+    records: int = typer.Option(3000, help="How many generated records"),
+    seed: int = typer.Option(7, help="Same seed, same fictional children"),
+) -> None:
+    """A demo registry: generated children from Syrian and Egyptian agencies in both scripts, imported,
+    deduplicated and measured; then what the national unit's queue looks like. All data is fictional."""
+    from registry.services.demo import build_demo
+
+    reg, created = init_registry()
+    console.print(f"registry home: {reg.settings.home}" + (" (new keys created)" if created else ""))
+    data = reg.settings.home / "demo" / "children.csv"
+    with progress_bar() as bar:
+        task = bar.add_task("importing", total=_count_rows(data) if data.exists() else records)
+        with err.status("deduplicating (Splink on keyed encodings)") as status:
+            demo_ = build_demo(reg, records, seed, import_progress=lambda n: bar.advance(task, n),
+                               dedupe_progress=lambda msg: status.update(msg))
+    if demo_.generated:
+        console.print(f"generated {demo_.generated} records of fictional children: {demo_.data_path}")
+    imp, e, result = demo_.imported, demo_.evaluation, demo_.dedupe
+    console.print(f"import: {imp.created} new, {imp.unchanged} unchanged, {imp.rejected} rejected")
+    t = Table("measure", "value", title="Deduplication against the known truth")
+    for name, value in [
+        ("records / children registered", f"{result.records} / {demo_.children}"),
+        ("children found (clusters)", str(result.clusters)),
+        ("pairwise precision / recall / F1",
+         f"{e.pairwise.precision:.3f} / {e.pairwise.recall:.3f} / {e.pairwise.f1:.3f}"),
+        ("cross-script duplicates found", f"{e.cross_script_recall:.1%} of {e.cross_script_pairs} pairs"),
+        ("sibling pairs wrongly merged", f"{e.sibling_merge_rate:.2%} of {e.sibling_pairs}"),
+        ("twin pairs wrongly merged", f"{e.twin_merge_rate:.1%} of {e.twin_pairs}"),
+        ("suspected duplicates for review", f"{demo_.queue_clusters} clusters"),
+    ]:
+        t.add_row(name, value)
+    console.print(t)
+    for ex in demo_.examples:
+        console.print(f"[bold]{ex.a[0]}[/bold] ({ex.a[1]}) ~ [bold]{ex.b[0]}[/bold] ({ex.b[1]})")
+        for words in ex.reasons:
+            console.print(f"    {words}")
+    t = Table("role", "username", "password (shown once)", title="Demo users for the web pages")
+    for u in demo_.users:
+        t.add_row(u.role, u.username, u.password)
+    console.print(t)
+    console.print("\nopen the pages: `registry serve`, then http://127.0.0.1:8000/ (Arabic; English from the "
+                  "header); the API and its docs: http://127.0.0.1:8000/docs")
+    console.print("also: `registry review --as reviewer`, `registry audit verify`")
+
+
+def _count_rows(file: Path) -> int | None:
+    if file.suffix.lower() != ".csv":
+        return None
+    with open(file, "rb") as f:
+        return max(sum(1 for _ in f) - 1, 0)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web pages (/) and the HTTP API (/v1, OpenAPI at /docs)."""
+    import uvicorn
+
+    # By import path: the command line face imports neither the API nor the pages; registry.site joins them.
+    uvicorn.run("registry.site:create_site", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def erase(child_id: str = typer.Argument(..., help="The child's registry id, e.g. CR-XXXX-XXXX-XXX")) -> None:
+    """Erase a child (crypto-shredding): data keys destroyed, encodings removed, audit trail kept."""
+    from registry.services.registration import erase_child
+
+    n = run(erase_child, open_registry(), child_id)
+    console.print(f"erased {child_id}: {n} record(s) shredded; nothing of its identity can be recovered")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    retire: bool = typer.Option(False, help="Delete old master key versions once nothing uses them"),
+) -> None:
+    """New vault master key version; re-wrap every data key under it, in batches, while serving."""
+    from registry.services.keys import rotate_vault_key
+
+    with progress_bar() as bar:
+        task = bar.add_task("re-wrapping data keys", total=None)
+
+        def started(version: int, todo: int) -> None:
+            bar.update(task, description=f"re-wrapping data keys under master key v{version}", total=todo)
+
+        r = rotate_vault_key(open_registry(), retire=retire, progress=lambda n: bar.advance(task, n),
+                             on_new_version=started)
+    console.print(f"master key v{r.version} current; {r.rewrapped} data keys re-wrapped; "
+                  f"versions in use: {r.in_use or '{}'}")
+    if retire:
+        console.print(f"retired master key versions: {r.retired or 'none'}")
+
+
+@keys_app.command("rotate-linkage")
+def keys_rotate_linkage() -> None:
+    """New linkage key: every encoding is rebuilt from the vault under it, and the model retrained."""
+    from registry.services.keys import live_records, rotate_linkage_key
+
+    reg = open_registry()
+    with progress_bar() as bar:
+        task = bar.add_task("re-encoding under the new linkage key", total=live_records(reg))
+        n = rotate_linkage_key(reg, progress=lambda k: bar.advance(task, k))
+    console.print(f"linkage key replaced; {n} records re-encoded; run `registry dedupe` to retrain the model")
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Re-encode every record from the vault (after a change of encoding). Safe to run again."""
+    from registry.services.keys import live_records, reindex
+
+    reg = open_registry()
+    with progress_bar() as bar:
+        task = bar.add_task("re-encoding the linkage index", total=live_records(reg))
+        n = reindex(reg, progress=lambda k: bar.advance(task, k))
+    console.print(f"{n} records re-encoded")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Which master key versions exist and how many records each wraps."""
+    from registry.services.keys import key_versions_in_use
+
+    reg = open_registry()
+    in_use = key_versions_in_use(reg)
+    t = Table("version", "current", "data keys")
+    for v in sorted(reg.keys.vault_keys):
+        t.add_row(str(v), "yes" if v == reg.keys.vault_current else "", str(in_use.get(v, 0)))
+    console.print(t)
+
+
+def main() -> None:
+    """The `registry` command. An unexpected failure is named by its type only: a traceback could show a
+    plaintext identity or a key path, so none reaches the terminal (exit 1)."""
+    try:
+        app()
+    except Exception as e:  # the expected ones are rendered by cli.common.run with their own exit codes
+        err.print(f"[red]error:[/red] unexpected {type(e).__name__}; nothing was changed beyond the last "
+                  "committed step. Run again, or report the command and this line.")
+        raise SystemExit(EXIT_FAILED) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

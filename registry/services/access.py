@@ -1,0 +1,209 @@
+"""Enforcing the policy: gather the facts from the database, ask `policy.decide`, log, raise on deny.
+
+Every service path that touches a child calls `authorize(...)` inside its unit of work:
+
+    with reg.db.unit_of_work() as s:
+        decision = authorize(reg, s, actor, READ, purpose="case-management", child_id=child_id)
+        ...  # do the permitted work
+
+A denial is written to the audit log in its own transaction (so it stays logged although the caller's
+transaction rolls back) and raised as `AccessDenied` (HTTP 403 with the reason code). A permit is written in
+the caller's transaction, so it commits with the work; pass `audit=False` and call `record_decision` later
+when the outcome (e.g. a lookup's match class) or the children concerned are only known afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.audit.event import TOKEN, AuditEvent
+from registry.consent import policy
+from registry.consent.policy import AccessRequest, ConsentFact, Decision, Facts
+from registry.consent.roles import CASELOAD_ROLES
+from registry.errors import NotFound
+from registry.services.actor import SYSTEM, Actor
+from registry.services.context import Registry
+from registry.store.db import utcnow
+from registry.store.models import CaseRecord, Child, resolve_child
+from registry.store.tables.consent import BreakGlassGrant, ConsentRecord
+
+
+class AccessDenied(Exception):
+    """The policy decision point said no. Carries the decision (reason code) for the 403 answer."""
+
+    def __init__(self, decision: Decision):
+        self.decision = decision
+        super().__init__(decision.reason_code)
+
+
+class QuotaExceeded(AccessDenied):
+    """Too many lookups in the sliding window: HTTP 429 with Retry-After."""
+
+    def __init__(self, decision: Decision, retry_after: int):
+        super().__init__(decision)
+        self.retry_after = retry_after
+
+
+def canonical_child(session: Session, child_id: str) -> str | None:
+    """The current pseudonym behind `child_id` (following merges), or None when there is no such child."""
+    try:
+        return resolve_child(session, child_id).child_id
+    except NotFound:
+        return None
+
+
+def child_family(session: Session, child_id: str) -> set[str]:
+    """The child and every pseudonym merged into it: their consents and cases are the child's."""
+    ids, todo = {child_id}, [child_id]
+    while todo:
+        merged = set(session.scalars(select(Child.child_id).where(Child.merged_into.in_(todo)))) - ids
+        ids |= merged
+        todo = list(merged)
+    return ids
+
+
+def consent_facts(session: Session, child_ids: set[str]) -> tuple[ConsentFact, ...]:
+    rows = session.scalars(select(ConsentRecord).where(ConsentRecord.child_id.in_(child_ids)))
+    return tuple(ConsentFact(r.consent_id, r.purpose, r.recipient, r.basis, r.given_on, r.expires_on,
+                             r.withdrawn_at is not None) for r in rows)
+
+
+def holders(session: Session, child_ids: set[str]) -> frozenset[str]:
+    return frozenset(session.scalars(
+        select(CaseRecord.institution).where(CaseRecord.child_id.in_(child_ids), CaseRecord.status == "active")
+    ))
+
+
+def gather_facts(session: Session, actor: Actor, child_id: str | None, now: dt.datetime,
+                 quota_exceeded: bool = False) -> Facts:
+    today = now.date()
+    if child_id is None:
+        return Facts(today=today, quota_exceeded=quota_exceeded)
+    family = child_family(session, child_id)
+    glass = session.scalars(select(BreakGlassGrant.grant_id).where(
+        BreakGlassGrant.user_id == actor.user_id, BreakGlassGrant.child_id.in_(family),
+        BreakGlassGrant.expires_at > now)).first() is not None
+    return Facts(today=today, child_exists=True, holders=holders(session, family),
+                 consents=consent_facts(session, family), break_glass=glass, quota_exceeded=quota_exceeded)
+
+
+def _token_or(value: str | None, fallback: str) -> str:
+    return value if value and TOKEN.fullmatch(value) else fallback
+
+
+def record_decision(
+    reg: Registry, actor: Actor, request: AccessRequest, decision: Decision, *, outcome: str | None = None,
+    session: Session | None = None, children: tuple[str, ...] = (), query_fingerprint: str | None = None,
+    outside_caseload: bool = False,
+) -> None:
+    """Write one decision to the audit log: who, what, why (purpose, legal basis), the reason code, outcome."""
+    reg.audit.record(AuditEvent(
+        action=request.action,
+        outcome=outcome or ("success" if decision.permit else "denied"),
+        user_id=actor.user_id,
+        role=actor.role,
+        agency=actor.agency,
+        # Only a declared, known purpose is written as given: free text never reaches the log.
+        purpose=request.purpose if request.purpose in policy.PURPOSES else "undeclared",
+        legal_basis=_token_or(decision.legal_basis, "none"),
+        decision="permit" if decision.permit else "deny",
+        reason_code=decision.reason_code,
+        children=children,
+        query_fingerprint=query_fingerprint,
+        break_glass=decision.break_glass,
+        outside_caseload=outside_caseload,
+    ), session=session)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One decision with what the audit event needs about it."""
+
+    request: AccessRequest
+    decision: Decision
+    children: tuple[str, ...]
+    outside_caseload: bool
+
+
+def check(
+    reg: Registry, session: Session, actor: Actor, action: str, *, purpose: str,
+    child_id: str | None = None, target_agency: str | None = None, quota_exceeded: bool = False,
+    now: dt.datetime | None = None,
+) -> Checked:
+    """Gather the facts and decide, without logging or raising (the caller logs with `record_checked`)."""
+    now = now or utcnow()
+    canonical = canonical_child(session, child_id) if child_id is not None else None
+    if child_id is not None and canonical is None:
+        facts = Facts(today=now.date(), child_exists=False)
+    else:
+        facts = gather_facts(session, actor, canonical, now, quota_exceeded)
+    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, purpose,
+                            canonical or child_id, target_agency)
+    outside = bool(canonical) and actor.role in CASELOAD_ROLES and actor.agency not in facts.holders
+    return Checked(request, policy.decide(request, facts), (canonical,) if canonical else (), outside)
+
+
+def record_checked(reg: Registry, actor: Actor, checked: Checked, session: Session | None = None,
+                   outcome: str | None = None) -> None:
+    record_decision(reg, actor, checked.request, checked.decision, outcome=outcome, session=session,
+                    children=checked.children, outside_caseload=checked.outside_caseload)
+
+
+def authorize(
+    reg: Registry, session: Session, actor: Actor, action: str, *, purpose: str,
+    child_id: str | None = None, target_agency: str | None = None, audit: bool = True,
+    quota_exceeded: bool = False, now: dt.datetime | None = None,
+) -> Decision:
+    """Decide, log and enforce one request. Raises AccessDenied (or NotFound for an unknown child).
+
+    Call it before the unit of work writes anything: a denial is logged in a transaction of its own.
+    """
+    checked = check(reg, session, actor, action, purpose=purpose, child_id=child_id,
+                    target_agency=target_agency, quota_exceeded=quota_exceeded, now=now)
+    decision = checked.decision
+    if not decision.permit:
+        # Own transaction: the caller rolls back on the exception, the denial must stay in the log.
+        record_checked(reg, actor, checked)
+        if decision.reason_code == "deny.unknown-child":
+            raise NotFound("child", child_id or "")
+        raise AccessDenied(decision)
+    if audit:
+        record_checked(reg, actor, checked, session=session)
+    return decision
+
+
+def child_may_be_matched(session: Session, child_id: str) -> bool:
+    """False when the child's consent to deduplication was withdrawn (or ran out): keep it out of matching."""
+    facts = Facts(today=utcnow().date(), consents=consent_facts(session, child_family(session, child_id)))
+    return not policy.excluded_from_deduplication(facts)
+
+
+def excluded_from_matching(session: Session) -> set[str]:
+    """Every child the matcher must leave out of matching for other agencies (see `child_may_be_matched`).
+
+    Merged pseudonyms count as one child: if the child is out, every pseudonym of it is out.
+    """
+    excluded: set[str] = set()
+    with_records = set(session.scalars(
+        select(ConsentRecord.child_id).where(ConsentRecord.purpose == "deduplication").distinct()))
+    for child_id in with_records:
+        canonical = canonical_child(session, child_id) or child_id
+        if canonical in excluded:
+            continue
+        if not child_may_be_matched(session, canonical):
+            excluded |= child_family(session, canonical)
+    return excluded
+
+
+def record_admin(reg: Registry, action: str, children: tuple[str, ...] = (), session: Session | None = None,
+                 actor: Actor = SYSTEM) -> None:
+    """Audit an administrator's action (import, erasure, key rotation, batch run): pseudonyms only, like every
+    other event. `actor` is the system administrator at the machine unless a signed-in user acted."""
+    reg.audit.record(AuditEvent(action=action, outcome="success", user_id=actor.user_id, role=actor.role,
+                                agency=actor.agency, purpose="administration", legal_basis="legal-obligation",
+                                decision="permit", reason_code="permit.system-admin", children=children),
+                     session=session)

@@ -1,0 +1,47 @@
+"""Registering and reading children on behalf of a user: the policy first, then the registration service.
+
+What a permitted reader sees also follows the decision: an agency reading its own caseload sees its own
+records of the child (identity and local reference) and only that; the national unit (for deduplication
+review), a DPO with a stated purpose, a recipient of a consent to share and a break-glass user see every record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from registry.consent import policy
+from registry.consent.policy import AccessRequest
+from registry.identity import validate_identity
+from registry.services import registration
+from registry.services.access import authorize, record_decision
+from registry.services.actor import Actor
+
+if TYPE_CHECKING:
+    from registry.services.context import Registry
+
+
+def register_child_as(reg: Registry, actor: Actor, raw: Mapping[str, Any]) -> registration.Registered:
+    """Register (or update) a record for the caller's own agency; the institution defaults to it."""
+    institution = raw.get("institution") or actor.agency
+    with reg.db.unit_of_work() as s:
+        decision = authorize(reg, s, actor, policy.REGISTER, purpose="registration", target_agency=institution,
+                             audit=False)
+        identity = validate_identity({**raw, "institution": institution})
+        result = registration.register_record(reg, s, identity)
+        request = AccessRequest(actor.user_id, actor.role, actor.agency, policy.REGISTER, "registration",
+                                result.child_id, institution)
+        record_decision(reg, actor, request, decision, session=s, children=(result.child_id,))
+        return result
+
+
+def read_child_as(reg: Registry, actor: Actor, child_id: str,
+                  purpose: str = policy.CASE_MANAGEMENT) -> registration.ChildView:
+    with reg.db.unit_of_work() as s:
+        decision = authorize(reg, s, actor, policy.READ, purpose=purpose, child_id=child_id)
+    view = registration.get_child(reg, child_id)
+    if decision.reason_code == "permit.own-caseload":
+        # Minimum disclosure: the agency's own records; other agencies' references stay theirs.
+        records = [r for r in view.records if r["institution"] == actor.agency]
+        return registration.ChildView(view.child_id, view.status, view.merged_into, records)
+    return view

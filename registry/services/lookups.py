@@ -1,0 +1,144 @@
+""""Is this child already known?": purpose, minimum fields, quota, matching, minimum disclosure, audit.
+
+    answer = lookup_child(reg, actor, "registration", {"given_name": ..., "family_name": ..., ...})
+
+Steps: the policy decides whether this role may look up for this purpose; the query must carry the minimum
+fields (`MINIMUM_FIELDS_RULE`); one quota slot is taken (429 beyond it); the matcher finds candidates; for each
+candidate the policy decides whether its contact points may be disclosed to the asker (consent to share);
+`disclosure.answer_lookup` builds the answer; every decision goes to the audit log, the lookup itself with a
+keyed fingerprint of the query (never the query). The whole call is padded to `MIN_SECONDS`, so the time
+taken does not tell a match from no match.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.consent import disclosure, policy
+from registry.consent.disclosure import Contact, LookupAnswer
+from registry.consent.quota import take_lookup_slot
+from registry.errors import InvalidInput
+from registry.identity import Identity, validate_identity
+from registry.matching import lookup as matching
+from registry.services.access import (
+    AccessDenied,
+    QuotaExceeded,
+    authorize,
+    check,
+    child_may_be_matched,
+    excluded_from_matching,
+    record_checked,
+    record_decision,
+)
+from registry.services.actor import Actor
+from registry.services.context import Registry
+from registry.store.db import utcnow
+from registry.store.models import CaseRecord
+from registry.store.tables.accounts import Agency
+
+MIN_SECONDS = 0.25  # every lookup takes at least this long, match or not (settings may change it)
+LOOKUP_SOURCE_REF = "lookup"  # placeholder: a lookup has no local reference
+MINIMUM_FIELDS_RULE = ("a national ID number, or a given name with a family name or father's name and at least "
+                       "the year of birth")
+
+
+class MatchingUnavailable(RuntimeError):
+    """The matcher is not installed or not trained: answering "no match" would be a false reassurance."""
+
+
+def find_matches(reg: Registry, identity: Identity, excluded_children: set[str]) -> list[Any]:
+    """The matcher's candidates: objects with child_id, probability and institutions."""
+    try:
+        with reg.db.sessions() as s:
+            return list(matching.find_matches(s, reg.index, reg.model(), identity,
+                                              excluded_children=excluded_children))
+    except matching.ModelNotTrained as e:
+        raise MatchingUnavailable(str(e)) from e
+
+
+def _excluded_for(session: Session, actor: Actor) -> set[str]:
+    """Children out of matching, except those the asker's own agency holds (it may always find its own)."""
+    excluded = excluded_from_matching(session)
+    if excluded:
+        excluded -= set(session.scalars(select(CaseRecord.child_id).where(
+            CaseRecord.child_id.in_(excluded), CaseRecord.institution == actor.agency,
+            CaseRecord.status == "active")))
+    return excluded
+
+
+def check_minimum_fields(identity: Identity) -> None:
+    """Refuse a query too thin to identify one child: it would enumerate many (or fish for one)."""
+    if identity.national_id:
+        return
+    if identity.given_name and (identity.family_name or identity.father_name) and identity.date_of_birth:
+        return
+    raise InvalidInput.one("query", f"too few fields for a lookup: give {MINIMUM_FIELDS_RULE}")
+
+
+def query_fingerprint(reg: Registry, identity: Identity) -> str:
+    """Keyed fingerprint of the query: lets the DPO see repeated searches without seeing the search."""
+    fields = {k: v for k, v in identity.to_dict().items() if k not in ("institution", "source_ref")}
+    return reg.keys.content_digest("lookup|" + json.dumps(fields, ensure_ascii=False, sort_keys=True))
+
+
+def lookup_child(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any],
+                 min_seconds: float | None = None) -> LookupAnswer:
+    started = time.monotonic()
+    try:
+        return _lookup(reg, actor, purpose, raw)
+    finally:
+        floor = min_seconds if min_seconds is not None else reg.settings.lookup_min_seconds
+        floor = MIN_SECONDS if floor is None else floor
+        pad = floor - (time.monotonic() - started)
+        if pad > 0:
+            time.sleep(pad)
+
+
+def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
+    with reg.db.unit_of_work() as s:
+        decision = authorize(reg, s, actor, policy.LOOKUP, purpose=purpose, audit=False)  # role and purpose
+    fields = {k: v for k, v in raw.items() if k not in ("institution", "source_ref", "purpose")}
+    identity = validate_identity({**fields, "institution": actor.agency, "source_ref": LOOKUP_SOURCE_REF})
+    check_minimum_fields(identity)
+    fingerprint = query_fingerprint(reg, identity)
+
+    settings = reg.settings
+    with reg.db.unit_of_work() as s:
+        retry_after = take_lookup_slot(s, actor.user_id, actor.agency, settings.lookup_quota_per_user_per_hour,
+                                       settings.lookup_quota_per_agency_per_hour, utcnow())
+    if retry_after is not None:
+        try:
+            with reg.db.unit_of_work() as s:
+                authorize(reg, s, actor, policy.LOOKUP, purpose=purpose, quota_exceeded=True)
+        except AccessDenied as e:
+            raise QuotaExceeded(e.decision, retry_after) from None
+
+    with reg.db.unit_of_work() as s:
+        excluded = _excluded_for(s, actor)
+    matches = disclosure.relevant_matches(find_matches(reg, identity, excluded))
+    with reg.db.unit_of_work() as s:
+        # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
+        # except for an agency that holds its case.
+        matches = [m for m in matches
+                   if actor.agency in m.institutions or child_may_be_matched(s, m.child_id)]
+        checks = {m.child_id: check(reg, s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose, child_id=m.child_id)
+                  for m in matches}
+        codes = {code for m in matches for code in m.institutions}
+        agencies = {a.code: Contact(a.code, a.name, a.focal_point_role)
+                    for a in s.scalars(select(Agency).where(Agency.code.in_(codes), Agency.active.is_(True)))}
+    answer = disclosure.answer_lookup(matches, {c: k.decision.permit for c, k in checks.items()}, agencies)
+
+    for checked in checks.values():  # each disclosure decision, permitted or not
+        record_checked(reg, actor, checked)
+    children = tuple(sorted({k.children[0] for k in checks.values() if k.children}))
+    outside = any(k.outside_caseload for k in checks.values())
+    request = policy.AccessRequest(actor.user_id, actor.role, actor.agency, policy.LOOKUP, purpose)
+    record_decision(reg, actor, request, decision, outcome=answer.outcome, children=children,
+                    query_fingerprint=fingerprint, outside_caseload=outside)
+    return answer

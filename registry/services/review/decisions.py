@@ -1,0 +1,323 @@
+"""Decisions on suspected duplicates: merge (reversibly), not a duplicate (sticky), undo a merge, auto-merge.
+
+Each decision is one unit of work: the policy decision point first, then a conditional UPDATE that claims the
+pair (or the merge, or the child) only while it is still undecided, so of two reviewers deciding at once
+exactly one applies and the other gets a Conflict. Every decision is audited (pseudonyms only) and kept as a
+label (registry.services.review.labels).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from registry.consent import policy
+from registry.consent.policy import AccessRequest, Decision
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.identity.survivorship import GOLDEN_FIELDS, Golden, golden_identity
+from registry.services.access import authorize, record_decision
+from registry.services.actor import Actor
+from registry.services.context import Registry
+from registry.services.review.queue import REVIEW_PURPOSE, load_pair, source_records
+from registry.store.db import utcnow
+from registry.store.models import CaseRecord, Child, resolve_child
+from registry.store.tables.matching import SuspectedDuplicate
+from registry.store.tables.review import GoldenChoice, Merge, MergeMove, ReviewLabel
+
+AUTO = "auto"  # decided_by of automatic merges
+AUTO_MERGE_THRESHOLD = 0.999  # only pairs the model is all but certain of; the unit can raise it, never below 0.99
+MERGE_ACTION, REJECT_ACTION, UNDO_ACTION = "merge", "merge-reject", "merge-undo"  # audit actions
+UNDO_REJECT_ACTION = "merge-reject-undo"
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    merge_id: str
+    survivor: str
+    absorbed: str
+    records_moved: int
+    pair_id: int | None
+    automatic: bool
+    golden_sources: dict[str, str]  # field -> record id; the values stay in the vault
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    merge_id: str
+    survivor: str
+    restored: str
+    records_moved_back: int
+    reopened_pairs: list[int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _audit(reg: Registry, s: Session, actor: Actor, action: str, decision: Decision, children: tuple[str, ...]) -> None:
+    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, REVIEW_PURPOSE)
+    record_decision(reg, actor, request, decision, session=s, children=children)
+
+
+def _authorize_merge(reg: Registry, s: Session, actor: Actor, children: tuple[str, ...]) -> Decision:
+    """The policy must permit the merge for every child concerned (each denial is logged and raised)."""
+    decision = None
+    for child in children:
+        decision = authorize(reg, s, actor, policy.MERGE, purpose=REVIEW_PURPOSE, child_id=child, audit=False)
+    assert decision is not None
+    return decision
+
+
+def _claim_pair(s: Session, pair_id: int, status: str, digests: tuple[str, str] | None = None) -> None:
+    """Move the pair out of "open", or raise Conflict when another decision got there first."""
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if digests:
+        values["digest_a"], values["digest_b"] = digests
+    done = s.execute(update(SuspectedDuplicate)
+                     .where(SuspectedDuplicate.pair_id == pair_id, SuspectedDuplicate.status == "open")
+                     .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"pair {pair_id} was decided by someone else meanwhile", field="pair_id")
+
+
+def _claim_child(s: Session, child_id: str, **values: Any) -> None:
+    """Touch (or change) an active child, or raise Conflict: it was merged or erased meanwhile.
+    On PostgreSQL the UPDATE also locks the row until commit, so merges of one child queue up."""
+    done = s.execute(update(Child).where(Child.child_id == child_id, Child.status == "active")
+                     .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"child {child_id} changed meanwhile (merged or erased); reload and decide again")
+
+
+def _label(s: Session, pair: SuspectedDuplicate, decision: str, decided_by: str, merge_id: str | None) -> None:
+    s.add(ReviewLabel(pair_id=pair.pair_id, record_a=pair.record_a, record_b=pair.record_b, decision=decision,
+                      decided_by=decided_by, probability=pair.probability, match_weight=pair.match_weight,
+                      merge_id=merge_id))
+
+
+def _survivor_first(s: Session, a: str, b: str, survivor: str | None) -> tuple[str, str]:
+    """The older pseudonym survives (more agencies have known it longer), unless the reviewer names one."""
+    if survivor is not None:
+        survivor = resolve_child(s, survivor).child_id
+        if survivor not in (a, b):
+            raise InvalidInput.one("survivor", "must be one of the two children")
+        return (a, b) if survivor == a else (b, a)
+    ca, cb = s.get(Child, a), s.get(Child, b)
+    assert ca is not None and cb is not None
+    return (a, b) if (ca.created_at, ca.child_id) <= (cb.created_at, cb.child_id) else (b, a)
+
+
+def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair_id: int | None, decided_by: str,
+          automatic: bool, probability: float | None, overrides: Mapping[str, str] | None) -> Merge:
+    """Make two active children one: the absorbed child's records move, its pseudonym points at the survivor."""
+    _claim_child(s, survivor)
+    _claim_child(s, absorbed, status="merged", merged_into=survivor)
+    merge = Merge(merge_id="M" + secrets.token_hex(8), survivor=survivor, absorbed=absorbed, pair_id=pair_id,
+                  decided_by=decided_by, automatic=automatic, probability=probability)
+    s.add(merge)
+    s.flush()
+    moved = list(s.scalars(select(CaseRecord).where(CaseRecord.child_id == absorbed)))
+    for rec in moved:
+        rec.child_id = survivor
+        s.add(MergeMove(merge_id=merge.merge_id, record_id=rec.record_id, from_child=absorbed, to_child=survivor))
+    reg.index.reassign(s, [r.record_id for r in moved], survivor)
+    s.flush()
+    # Other open pairs between the two are now inside one child: closed with this merge, reopened by its undo.
+    ids = set(s.scalars(select(CaseRecord.record_id).where(CaseRecord.child_id == survivor)))
+    closed = [p for p in s.scalars(select(SuspectedDuplicate).where(
+        SuspectedDuplicate.status == "open", SuspectedDuplicate.record_a.in_(ids),
+        SuspectedDuplicate.record_b.in_(ids))) if p.pair_id != pair_id]
+    for p in closed:
+        p.status = "merged"
+    merge.closed_pairs = " ".join(str(p.pair_id) for p in closed)
+    for name, record_id in (overrides or {}).items():
+        if name not in GOLDEN_FIELDS:
+            raise InvalidInput.one(f"overrides.{name}", f"not a field of the identity ({', '.join(GOLDEN_FIELDS)})")
+        if record_id not in ids:
+            raise InvalidInput.one(f"overrides.{name}", "must name a record of one of the two children")
+        s.add(GoldenChoice(merge_id=merge.merge_id, field=name, child_id=survivor, record_id=record_id))
+    return merge
+
+
+def golden_choices(s: Session, child_id: str) -> dict[str, str]:
+    """The reviewers' field choices in force for a child: the latest merge's choice per field wins."""
+    rows = s.execute(select(GoldenChoice.field, GoldenChoice.record_id)
+                     .join(Merge, Merge.merge_id == GoldenChoice.merge_id)
+                     .where(GoldenChoice.child_id == child_id, Merge.undone_at.is_(None))
+                     .order_by(Merge.decided_at))
+    return {f: r for f, r in rows}
+
+
+def golden_of(reg: Registry, s: Session, child_id: str) -> Golden:
+    return golden_identity(source_records(reg, s, [child_id]), golden_choices(s, child_id))
+
+
+def merge_pair(reg: Registry, actor: Actor, pair_id: int, overrides: Mapping[str, str] | None = None, *,
+               survivor: str | None = None, automatic: bool = False) -> MergeResult:
+    """Decide "same child" on a queued pair: its two children become one, reversibly."""
+    with reg.db.unit_of_work() as s:
+        pair, a, b = load_pair(s, pair_id)
+        if pair.status != "open":
+            raise Conflict(f"pair {pair_id} is already decided ({pair.status})", field="pair_id")
+        if not a.child_id or not b.child_id:
+            raise Conflict("a record of this pair was erased: there is nothing to merge", field="pair_id")
+        if a.child_id == b.child_id:
+            raise Conflict("the two records already belong to one child", field="pair_id")
+        decision = _authorize_merge(reg, s, actor, (a.child_id, b.child_id))
+        _claim_pair(s, pair_id, "merged")
+        keep, gone = _survivor_first(s, a.child_id, b.child_id, survivor)
+        decided_by = AUTO if automatic else actor.user_id
+        merge = _move(reg, s, keep, gone, pair_id=pair_id, decided_by=decided_by, automatic=automatic,
+                      probability=pair.probability, overrides=overrides)
+        _label(s, pair, "merge", decided_by, merge.merge_id)
+        _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone))
+        s.flush()
+        golden = golden_of(reg, s, keep)
+        moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id))))
+        return MergeResult(merge.merge_id, keep, gone, moved, pair_id, automatic, golden.sources)
+
+
+def merge_children(reg: Registry, actor: Actor, child_a: str, child_b: str, overrides: Mapping[str, str] | None = None,
+                   *, survivor: str | None = None) -> MergeResult:
+    """Merge two children the queue never paired (a reviewer who knows they are one): same rules, no label."""
+    with reg.db.unit_of_work() as s:
+        a, b = resolve_child(s, child_a).child_id, resolve_child(s, child_b).child_id
+        if a == b:
+            raise Conflict("these pseudonyms already name one child")
+        decision = _authorize_merge(reg, s, actor, (a, b))
+        keep, gone = _survivor_first(s, a, b, survivor)
+        merge = _move(reg, s, keep, gone, pair_id=None, decided_by=actor.user_id, automatic=False,
+                      probability=None, overrides=overrides)
+        _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone))
+        s.flush()
+        moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id))))
+        return MergeResult(merge.merge_id, keep, gone, moved, None, False, golden_of(reg, s, keep).sources)
+
+
+def reject_pair(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
+    """Decide "not the same child". Sticky: deduplication never queues the pair again while both records'
+    identities stay as they are now (their content digests are kept with the decision)."""
+    with reg.db.unit_of_work() as s:
+        pair, a, b = load_pair(s, pair_id)
+        if pair.status != "open":
+            raise Conflict(f"pair {pair_id} is already decided ({pair.status})", field="pair_id")
+        children = tuple(c for c in (a.child_id, b.child_id) if c)
+        decision = _authorize_merge(reg, s, actor, children)
+        ra, rb = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
+        # The digests of the identities the reviewer saw: a later change to either record reopens the question.
+        digests = (ra.content_digest if ra else pair.digest_a, rb.content_digest if rb else pair.digest_b)
+        _claim_pair(s, pair_id, "rejected", digests)
+        _label(s, pair, "not-duplicate", actor.user_id, None)
+        _audit(reg, s, actor, REJECT_ACTION, decision, children)
+        return {"pair_id": pair_id, "status": "rejected", "children": list(children)}
+
+
+def undo_rejection(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
+    """Take back a "not a duplicate": the pair is open in the queue again, and the label says "undone"."""
+    with reg.db.unit_of_work() as s:
+        pair, a, b = load_pair(s, pair_id)
+        children = tuple(c for c in (a.child_id, b.child_id) if c)
+        decision = _authorize_merge(reg, s, actor, children)
+        done = s.execute(update(SuspectedDuplicate)
+                         .where(SuspectedDuplicate.pair_id == pair_id, SuspectedDuplicate.status == "rejected")
+                         .values(status="open", updated_at=utcnow()).execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"pair {pair_id} is not rejected ({pair.status})", field="pair_id")
+        _label(s, pair, "undone", actor.user_id, None)
+        _audit(reg, s, actor, UNDO_REJECT_ACTION, decision, children)
+        return {"pair_id": pair_id, "status": "open", "children": list(children)}
+
+
+def _blocking_merge(s: Session, merge: Merge) -> Merge | None:
+    """A later, still applied merge that moved this merge's survivor or records on: it must be undone first."""
+    later = s.scalars(select(Merge).where(Merge.absorbed == merge.survivor, Merge.undone_at.is_(None),
+                                          Merge.merge_id != merge.merge_id)).first()
+    if later is not None:
+        return later
+    ids = list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id)))
+    return s.scalars(select(Merge).join(MergeMove, MergeMove.merge_id == Merge.merge_id)
+                     .where(MergeMove.record_id.in_(ids), Merge.undone_at.is_(None),
+                            Merge.merge_id != merge.merge_id, Merge.decided_at >= merge.decided_at)).first()
+
+
+def undo_merge(reg: Registry, actor: Actor, merge_id: str) -> UndoResult:
+    """Restore the two children exactly as they were before the merge: records, statuses, open pairs.
+
+    Allowed while the merge's records still sit with its survivor and the survivor is still a child of its
+    own; after a later merge moved them on, that merge has to be undone first (the Conflict names it).
+    """
+    with reg.db.unit_of_work() as s:
+        merge = s.get(Merge, merge_id)
+        if merge is None:
+            raise NotFound("merge", merge_id)
+        if merge.undone_at is not None:
+            raise Conflict(f"merge {merge_id} was undone already", field="merge_id")
+        survivor = s.get(Child, merge.survivor)
+        if survivor is None or survivor.status == "erased":
+            raise Conflict("the child was erased since: a merge cannot be undone after erasure", field="merge_id")
+        blocker = _blocking_merge(s, merge)
+        if blocker is not None:
+            raise Conflict(f"merge {blocker.merge_id} (into {blocker.survivor}) came later and moved this merge's "
+                           f"records on: undo {blocker.merge_id} first", field="merge_id")
+        decision = _authorize_merge(reg, s, actor, (merge.survivor,))
+        done = s.execute(update(Merge).where(Merge.merge_id == merge_id, Merge.undone_at.is_(None))
+                         .values(undone_at=utcnow(), undone_by=actor.user_id)
+                         .execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"merge {merge_id} was undone by someone else meanwhile", field="merge_id")
+        _claim_child(s, merge.survivor)
+        back = s.execute(update(Child).where(Child.child_id == merge.absorbed, Child.status == "merged",
+                                             Child.merged_into == merge.survivor)
+                         .values(status="active", merged_into=None, updated_at=utcnow())
+                         .execution_options(synchronize_session=False))
+        if back.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"child {merge.absorbed} no longer points at {merge.survivor}; lineage is inconsistent")
+        ids = list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge_id)))
+        for rec in s.scalars(select(CaseRecord).where(CaseRecord.record_id.in_(ids))):
+            rec.child_id = merge.absorbed
+        reg.index.reassign(s, ids, merge.absorbed)
+        reopened = [int(p) for p in merge.closed_pairs.split()] + ([merge.pair_id] if merge.pair_id else [])
+        for pair in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.pair_id.in_(reopened))):
+            if pair.status == "merged":
+                pair.status = "open"
+        if merge.pair_id is not None:
+            decided = s.get(SuspectedDuplicate, merge.pair_id)
+            if decided is not None:
+                _label(s, decided, "undone", actor.user_id, merge_id)
+        _audit(reg, s, actor, UNDO_ACTION, decision, (merge.survivor, merge.absorbed))
+        return UndoResult(merge_id, merge.survivor, merge.absorbed, len(ids), sorted(reopened))
+
+
+def auto_merge(reg: Registry, actor: Actor, threshold: float = AUTO_MERGE_THRESHOLD) -> list[MergeResult]:
+    """Merge every open pair at or above `threshold`, recorded as automatic (decided_by "auto"); `actor` is who
+    ran it, for the policy and the audit log. Pairs that became one child meanwhile are skipped."""
+    if threshold < 0.99:
+        raise InvalidInput.one("threshold", "automatic merges need a probability of at least 0.99")
+    with reg.db.unit_of_work() as s:
+        ids = list(s.scalars(select(SuspectedDuplicate.pair_id)
+                             .where(SuspectedDuplicate.status == "open", SuspectedDuplicate.probability >= threshold)
+                             .order_by(SuspectedDuplicate.probability.desc(), SuspectedDuplicate.pair_id)))
+    done = []
+    for pair_id in ids:
+        try:
+            done.append(merge_pair(reg, actor, pair_id, automatic=True))
+        except Conflict:
+            continue
+    return done
+
+
+def decide_pair(reg: Registry, actor: Actor, pair_id: int, decision: str, overrides: dict[str, str] | None = None,
+                survivor: str | None = None) -> dict[str, Any]:
+    """A reviewer's decision on a pair: "merge" (reversible) or "not-duplicate" (sticky)."""
+    if decision == "merge":
+        return merge_pair(reg, actor, pair_id, overrides or {}, survivor=survivor).as_dict()
+    if decision == "not-duplicate":
+        return reject_pair(reg, actor, pair_id)
+    raise InvalidInput.one("decision", "must be merge or not-duplicate")

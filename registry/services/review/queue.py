@@ -1,0 +1,410 @@
+"""The review queue: open suspected pairs grouped into clusters (pairs connected through shared children),
+ranked by probability, filterable by governorate and institution, each pair explained field by field.
+A reviewer with the purpose "deduplication-review" also sees the two identities side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from registry.consent import policy
+from registry.consent.policy import AccessRequest
+from registry.errors import NotFound
+from registry.identity.survivorship import Golden, SourceRecord, golden_identity
+from registry.identity.vault import Erased
+from registry.matching.explain import explain_records
+from registry.services.access import authorize, record_decision
+from registry.services.actor import Actor
+from registry.services.context import Registry
+from registry.store.models import CaseRecord
+from registry.store.tables.matching import ClusterAssignment, LinkageEntry, SuspectedDuplicate
+
+REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
+# A pair's queue cluster as the last batch run stored it; a pair queued by a registration since then is a
+# cluster of its own until the next run.
+_CLUSTER_KEY = func.coalesce(SuspectedDuplicate.cluster_key, literal("P") + cast(SuspectedDuplicate.pair_id, String))
+
+
+@dataclass(frozen=True)
+class Side:
+    record_id: str
+    child_id: str
+    institution: str
+    governorate: str | None
+
+
+@dataclass
+class QueuePair:
+    pair_id: int
+    a: Side
+    b: Side
+    probability: float
+    match_weight: float
+    source: str
+    why: list[str] = field(default_factory=list)  # the explanation in words, strongest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pair_id": self.pair_id, "probability": self.probability, "match_weight": round(self.match_weight, 2),
+                "source": self.source, "a": self.a.__dict__, "b": self.b.__dict__, "why": self.why}
+
+
+@dataclass
+class Cluster:
+    cluster_id: str  # "C" + the smallest pair id: stable while the cluster's pairs stay open
+    probability: float  # its most likely pair's
+    children: list[str]
+    pairs: list[QueuePair]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cluster_id": self.cluster_id, "probability": self.probability, "children": self.children,
+                "pairs": [p.as_dict() for p in self.pairs]}
+
+
+@dataclass
+class QueuePage:
+    total: int  # clusters matching the filters
+    offset: int
+    limit: int
+    clusters: list[Cluster]
+
+
+def _chunks(ids: list[str], n: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(ids), n):
+        yield ids[i:i + n]
+
+
+def _sides(session: Session, record_ids: set[str]) -> dict[str, Side]:
+    """Each live record's current child, institution and governorate (erased records are left out)."""
+    out: dict[str, Side] = {}
+    for part in _chunks(sorted(record_ids)):
+        rows = session.execute(
+            select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.institution, LinkageEntry.governorate)
+            .outerjoin(LinkageEntry, LinkageEntry.record_id == CaseRecord.record_id)
+            .where(CaseRecord.record_id.in_(part), CaseRecord.status == "active"))
+        for rid, child, inst, gov in rows:
+            out[rid] = Side(rid, child, inst, gov)
+    return out
+
+
+def _pair_rows(session: Session, where: list[Any]) -> list[tuple[str, QueuePair]]:
+    """Open pairs with both records live and still two children, with each side's child, institution and
+    governorate, in one joined query (no ORM objects: a million-record registry has ~437,000 open pairs)."""
+    sd = SuspectedDuplicate
+    rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
+    link_a, link_b = aliased(LinkageEntry), aliased(LinkageEntry)
+    rows = session.execute(
+        select(_CLUSTER_KEY, sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.match_weight, sd.source,
+               rec_a.child_id, rec_a.institution, link_a.governorate,
+               rec_b.child_id, rec_b.institution, link_b.governorate)
+        .join(rec_a, rec_a.record_id == sd.record_a)
+        .join(rec_b, rec_b.record_id == sd.record_b)
+        .outerjoin(link_a, link_a.record_id == sd.record_a)
+        .outerjoin(link_b, link_b.record_id == sd.record_b)
+        .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active", *where))
+    out = []
+    for key, pair_id, ra, rb, prob, weight, source, ca, ia, ga, cb, ib, gb in rows:
+        if ca == cb:
+            continue
+        out.append((key, QueuePair(pair_id, Side(ra, ca, ia, ga), Side(rb, cb, ib, gb), prob, weight, source)))
+    return out
+
+
+def open_pairs(session: Session) -> list[QueuePair]:
+    """Every open pair still worth a decision."""
+    return [pair for _, pair in _pair_rows(session, [])]
+
+
+def _clusters_by_key(rows: list[tuple[str, QueuePair]]) -> list[Cluster]:
+    """Pairs grouped by cluster key, most likely first. The queue uses the keys stored by the last batch run
+    (so a page of clusters in SQL and the clusters shown are the same thing); clusters_of computes its own."""
+    groups: dict[str, list[QueuePair]] = {}
+    for key, pair in rows:
+        groups.setdefault(key, []).append(pair)
+    clusters = []
+    for members in groups.values():
+        members.sort(key=lambda p: (-p.probability, p.pair_id))
+        children = sorted({c for p in members for c in (p.a.child_id, p.b.child_id)})
+        clusters.append(Cluster(f"C{min(p.pair_id for p in members)}", members[0].probability, children, members))
+    clusters.sort(key=lambda c: (-c.probability, c.cluster_id))
+    return clusters
+
+
+def _key_new_pairs(session: Session) -> None:
+    """Give open pairs queued since the last batch run (registration) their cluster: joined with the keyed
+    clusters they share a child with, merging those clusters where a new pair connects two of them."""
+    sd = SuspectedDuplicate
+    rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
+
+    def pairs_where(*conditions: Any) -> list[tuple[int, str | None, str, str]]:
+        rows = session.execute(
+            select(sd.pair_id, sd.cluster_key, rec_a.child_id, rec_b.child_id)
+            .join(rec_a, rec_a.record_id == sd.record_a).join(rec_b, rec_b.record_id == sd.record_b)
+            .where(sd.status == "open", *conditions))
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    new = pairs_where(sd.cluster_key.is_(None))
+    if not new:
+        return
+    children = {c for _, _, a, b in new for c in (a, b)}
+    touching = pairs_where(sd.cluster_key.is_not(None),
+                           or_(rec_a.child_id.in_(children), rec_b.child_id.in_(children)))
+    keyed = {k for _, k, _, _ in touching}
+    if keyed:  # every pair of a cluster that is about to be joined
+        touching += pairs_where(sd.cluster_key.in_(keyed))
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    for _, key, a, b in new + touching:
+        union(a, b)
+        if key is not None:
+            union("key:" + key, a)
+    # Each component keeps its smallest existing key, or takes "K" + its smallest child id.
+    key_of: dict[str, str] = {}
+    child_of: dict[str, str] = {}
+    for _, key, a, b in new + touching:
+        r = root(a)
+        if key is not None:
+            key_of[r] = min(key_of.get(r, key), key)
+        child_of[r] = min(child_of.get(r, a), a, b)
+    for pair_id, key, a, _ in set(new + touching):
+        wanted = key_of.get(root(a)) or "K" + child_of[root(a)]
+        if key != wanted:
+            session.execute(update(sd).where(sd.pair_id == pair_id).values(cluster_key=wanted))
+
+
+def _cluster_page(session: Session, governorate: str | None, institution: str | None, source: str | None,
+                  offset: int, limit: int) -> tuple[int, list[str]]:
+    """(how many stored clusters pass the filters, the keys of one page of them, most likely first), in SQL."""
+    sd = SuspectedDuplicate
+    rec_a, rec_b = aliased(CaseRecord), aliased(CaseRecord)
+    link_a, link_b = aliased(LinkageEntry), aliased(LinkageEntry)
+    wanted = []  # a cluster passes a filter when any of its pairs does
+    if governorate:
+        wanted.append(or_(link_a.governorate == governorate, link_b.governorate == governorate))
+    if institution:
+        wanted.append(or_(rec_a.institution == institution, rec_b.institution == institution))
+    if source:
+        wanted.append(sd.source == source)
+    having = [func.max(case((w, 1), else_=0)) == 1 for w in wanted]
+    query = (select(_CLUSTER_KEY.label("key"), func.max(sd.probability).label("probability"),
+                    func.min(sd.pair_id).label("first_pair"))
+             .where(sd.status == "open").group_by(_CLUSTER_KEY).having(*having))
+    if governorate or institution:  # the joins cost seconds at a million records: only when a filter needs them
+        query = (query.join(rec_a, rec_a.record_id == sd.record_a).join(rec_b, rec_b.record_id == sd.record_b)
+                 .outerjoin(link_a, link_a.record_id == sd.record_a)
+                 .outerjoin(link_b, link_b.record_id == sd.record_b))
+    clusters = query.subquery()
+    total = session.scalar(select(func.count()).select_from(clusters)) or 0
+    # The same order as clusters_of: most likely first, then "C" + the smallest pair id as text.
+    keys = session.scalars(
+        select(clusters.c.key)
+        .order_by(clusters.c.probability.desc(), (literal("C") + cast(clusters.c.first_pair, String)))
+        .offset(offset).limit(limit)).all()
+    return total, list(keys)
+
+
+def clusters_of(pairs: list[QueuePair]) -> list[Cluster]:
+    """Union-find over children: pairs sharing a child (or a record) are one cluster, decided together."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for p in pairs:
+        parent[find(p.a.child_id)] = find(p.b.child_id)
+    return _clusters_by_key([(find(p.a.child_id), p) for p in pairs])
+
+
+def review_queue(reg: Registry, actor: Actor, *, governorate: str | None = None, institution: str | None = None,
+                 source: str | None = None, offset: int = 0, limit: int = 20) -> QueuePage:
+    """One page of the queue, most likely clusters first. Pseudonyms, institutions and reasons only."""
+    with reg.db.unit_of_work() as s:
+        authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
+        _key_new_pairs(s)
+        total, keys = _cluster_page(s, governorate, institution, source, offset, limit)
+        page = _clusters_by_key(_pair_rows(s, [_CLUSTER_KEY.in_(keys)])) if keys else []
+        model = reg.model()
+        for c in page:
+            for p in c.pairs:
+                ex = explain_records(model, s, p.a.record_id, p.b.record_id)
+                p.why = [f.words for f in ex.fields] if ex else []
+        return QueuePage(total, offset, limit, page)
+
+
+@dataclass
+class PairView:
+    pair: QueuePair
+    status: str
+    explanation: dict[str, Any] | None
+    identities: dict[str, dict[str, Any] | None] | None  # record id -> identity; None without the purpose
+    golden_preview: dict[str, Any] | None  # what a merge would make of the two children, by the rules
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.pair.as_dict(), "status": self.status, "explanation": self.explanation,
+                "identities": self.identities, "golden_preview": self.golden_preview}
+
+
+def source_records(reg: Registry, session: Session, child_ids: Iterable[str]) -> list[SourceRecord]:
+    """The opened identities of the children's live records (the caller has passed the policy check)."""
+    recs = session.scalars(select(CaseRecord).where(CaseRecord.child_id.in_(list(child_ids)),
+                                                    CaseRecord.status == "active")).all()
+    out = []
+    for r in recs:
+        try:
+            out.append(SourceRecord(r.record_id, r.updated_at, reg.vault.open(session, r.record_id)))
+        except Erased:
+            continue
+    return out
+
+
+def load_pair(session: Session, pair_id: int) -> tuple[SuspectedDuplicate, Side, Side]:
+    pair = session.get(SuspectedDuplicate, pair_id)
+    if pair is None:
+        raise NotFound("pair", str(pair_id))
+    sides = _sides(session, {pair.record_a, pair.record_b})
+    missing = Side("", "", "", None)
+    return pair, sides.get(pair.record_a, missing), sides.get(pair.record_b, missing)
+
+
+def get_pair(reg: Registry, actor: Actor, pair_id: int, purpose: str | None = None) -> PairView:
+    """A pair with its explanation; the identities too when the caller states the purpose and the policy agrees.
+
+    Without a purpose the caller sees what the queue shows; any purpose other than deduplication review is
+    refused by the policy decision point for the national unit (and logged).
+    """
+    with reg.db.unit_of_work() as s:
+        pair, a, b = load_pair(s, pair_id)
+        identities: dict[str, dict[str, Any] | None] | None = None
+        golden: Golden | None = None
+        if purpose is None:
+            authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
+        else:
+            children = tuple(sorted({c for c in (a.child_id, b.child_id) if c}))
+            # Every child is checked before anything is written: a denial is logged in its own transaction,
+            # which must not wait on this one's write lock. Then one event names both children.
+            decision = None
+            for child in children:
+                decision = authorize(reg, s, actor, policy.READ, purpose=purpose, child_id=child, audit=False)
+            if decision is not None:
+                request = AccessRequest(actor.user_id, actor.role, actor.agency, policy.READ, purpose)
+                record_decision(reg, actor, request, decision, session=s, children=children)
+            identities = {}
+            for rid in (pair.record_a, pair.record_b):
+                try:
+                    identities[rid] = reg.vault.open(s, rid).to_dict()
+                except (Erased, LookupError):
+                    identities[rid] = None
+            golden = golden_identity(source_records(reg, s, {c for c in (a.child_id, b.child_id) if c}))
+        ex = explain_records(reg.model(), s, pair.record_a, pair.record_b)
+        qp = QueuePair(pair.pair_id, a, b, pair.probability, pair.match_weight, pair.source,
+                       [f.words for f in ex.fields] if ex else [])
+        return PairView(qp, pair.status, ex.as_dict() if ex else None, identities,
+                        golden.as_dict() if golden else None)
+
+
+def store_batch_pairs(s: Session, run_id: str, pairs: list, assignments: list) -> int:
+    """A batch run's findings, in the caller's unit of work: cluster assignments replaced; new suspected pairs
+    queued (rejected pairs stay rejected while their records are unchanged; pairs whose records already belong
+    to one child are not queued); batch pairs this run did not find again become stale. Returns how many
+    pairs were newly queued."""
+    s.execute(delete(ClusterAssignment))
+    s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
+                           [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
+    records = {r.record_id: (r.child_id, r.content_digest) for r in
+               s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
+    known = {(p.record_a, p.record_b): p for p in s.scalars(select(SuspectedDuplicate))}
+    added = 0
+    for left, right, prob, weight in pairs:
+        a, b = sorted((left, right))
+        if a not in records or b not in records or records[a][0] == records[b][0]:
+            continue
+        digests = (records[a][1], records[b][1])
+        existing = known.get((a, b))
+        if existing is not None:
+            if existing.status == "rejected" and (existing.digest_a, existing.digest_b) == digests:
+                continue  # sticky: a reviewer said no, and neither record has changed
+            if existing.status == "open":
+                existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                continue
+            if existing.status in ("rejected", "stale"):
+                existing.status = "open"
+                existing.digest_a, existing.digest_b = digests
+                existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                added += 1
+            continue
+        pair = SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight, status="open",
+                                  source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id)
+        s.add(pair)
+        known[(a, b)] = pair
+        added += 1
+    # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
+    # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
+    for pair in known.values():
+        if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
+            pair.status = "stale"
+    _store_queue_clusters([p for p in known.values() if p.status == "open"], records)
+    return added
+
+
+def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tuple[str, str]]) -> None:
+    """Each open pair's queue cluster: pairs connected through a child share a key (the smallest child id)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    ends = []
+    for pair in pairs:
+        if pair.record_a in records and pair.record_b in records:
+            a, b = records[pair.record_a][0], records[pair.record_b][0]
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+            ends.append((pair, a))
+    for pair, a in ends:
+        key = "K" + root(a)
+        if pair.cluster_key != key:
+            pair.cluster_key = key
+
+
+def queue_registration_matches(session: Session, record_id: str, matches: list) -> int:
+    """A registration's real-time matches (registry.matching.lookup.Match) queued for review, source
+    "registration". A rejected or stale pair comes back only when one record's identity changed."""
+    if not matches:
+        return 0
+    digests = dict(session.execute(select(CaseRecord.record_id, CaseRecord.content_digest).where(
+        CaseRecord.record_id.in_([record_id] + [m.record_id for m in matches]))).all())
+    queued = 0
+    for m in matches:
+        a, b = sorted((record_id, m.record_id))
+        pair = session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
+                                                                SuspectedDuplicate.record_b == b)).one_or_none()
+        if pair is None:
+            session.add(SuspectedDuplicate(record_a=a, record_b=b, probability=m.probability,
+                                           match_weight=m.score.match_weight, source="registration",
+                                           digest_a=digests[a], digest_b=digests[b]))
+            queued += 1
+        elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
+            pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
+            pair.probability, pair.match_weight = m.probability, m.score.match_weight
+            queued += 1
+    return queued
