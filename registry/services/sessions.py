@@ -80,8 +80,9 @@ def _audit_sign_in(reg: Registry, outcome: str, reason: str, user: User | None, 
     ))
 
 
-def sign_in(reg: Registry, username: str, password: str) -> tuple[str, WebUser]:
-    """The new session's cookie value and its user; Unauthenticated (or LockedOut) otherwise."""
+def sign_in(reg: Registry, username: str, password: str, language: str | None = None) -> tuple[str, WebUser]:
+    """The new session's cookie value and its user; Unauthenticated (or LockedOut) otherwise. `language` is the
+    one the sign-in page was shown in: it becomes the user's when they have not chosen one yet."""
     key = _username_key(reg, username)
     now = utcnow()
     with reg.db.unit_of_work() as s:
@@ -110,7 +111,10 @@ def sign_in(reg: Registry, username: str, password: str) -> tuple[str, WebUser]:
         s.add(WebSession(session_hash=_hash(cookie), user_id=actor.user_id, csrf_token=csrf, created_at=now,
                          last_seen_at=now))
         pref = s.get(WebPreference, actor.user_id)
-        language = language_or_default(pref.language if pref else None)
+        if pref is None:
+            pref = WebPreference(user_id=actor.user_id, language=language_or_default(language))
+            s.add(pref)
+        language = language_or_default(pref.language)
     _audit_sign_in(reg, "success", "permit.password", user, key)
     return cookie, WebUser(actor, csrf, language)
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry.web.pages import error_page, gettext_for
 
 STATIC = Path(__file__).parent / "static"
 # Pages load nothing from another origin: the browser is told so too (and a test checks it in Chromium).
@@ -50,3 +54,13 @@ def install(app: FastAPI) -> None:
 
     for module in (auth, review, audit, caseworker, admin):
         app.include_router(module.router, include_in_schema=False)
+
+    api_answer = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:
+        """A page that does not exist is a page too; the API keeps its own answers (problem details)."""
+        if exc.status_code != 404 or request.url.path.startswith(("/v1", "/static", "/openapi")):
+            return await api_answer(request, exc)
+        _ = gettext_for(request)
+        return error_page(request, 404, _("Not found"), _("There is no page at this address."))

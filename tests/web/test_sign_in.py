@@ -141,3 +141,19 @@ def test_pages_forbid_other_origins_and_docs_serve_local_assets(site):
     assert assets and all(a.startswith("/") for a in assets), assets
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
     assert client.get("/static/htmx.min.js").status_code == 200
+
+
+def test_an_unknown_page_is_a_page_and_the_api_keeps_its_problem_details(site):
+    client, _, _ = site
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    api = client.get("/v1/no-such-route")
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_sign_in_pages_language_becomes_the_users_until_they_choose(site):
+    client, _, _ = site
+    client.get("/sign-in?lang=en")
+    sign_in(client, "cw.homs")
+    home = client.get("/")
+    assert '<html lang="en" dir="ltr">' in home.text

@@ -78,7 +78,8 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, 422, errors, next=next_, values=values)
     reg = registry_of(request)
     try:
-        cookie, user = await run_in_threadpool(sessions.sign_in, reg, form["username"], form["password"])
+        cookie, user = await run_in_threadpool(sessions.sign_in, reg, form["username"], form["password"],
+                                               page_language(request))
     except sessions.LockedOut as e:
         minutes = max(1, (e.retry_after + 59) // 60)
         return _sign_in_page(request, 429, [FieldError("username", _(
