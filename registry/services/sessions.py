@@ -17,10 +17,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from registry.accounts.secrets_ import hash_password, verify_password
 from registry.audit import AuditEvent
 from registry.services.accounts import login
 from registry.services.actor import Actor, Unauthenticated
@@ -98,6 +100,8 @@ def sign_in(reg: Registry, username: str, password: str, language: str | None = 
         _audit_sign_in(reg, "denied", "deny.locked-out", user, key)
         raise LockedOut(max(retry, 1))
     try:
+        if user is None:  # the same Argon2 work as for a real user: the answer's time does not tell who exists
+            verify_password(_dummy_hash(), password)
         actor = login(reg, username.strip(), password)
     except Unauthenticated:
         with reg.db.unit_of_work() as s:
@@ -117,6 +121,11 @@ def sign_in(reg: Registry, username: str, password: str, language: str | None = 
         language = language_or_default(pref.language)
     _audit_sign_in(reg, "success", "permit.password", user, key)
     return cookie, WebUser(actor, csrf, language)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 class SessionExpired(Unauthenticated):
