@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from registry import __version__
@@ -10,8 +12,26 @@ from registry.api.routes import admin, audit, breakglass, children, consent, hea
 from registry.services.context import Registry, open_registry
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """The audit log's checkpoints on a timer while the server runs (`registry.audit.scheduler`)."""
+    from registry.audit.scheduler import Checkpointer
+
+    reg: Registry = app.state.registry
+    seconds = reg.settings.audit_checkpoint_seconds
+    timer = None
+    if seconds or reg.settings.audit_checkpoint_every:
+        timer = Checkpointer(reg.audit, tick=min(5.0, seconds / 2) if seconds else 5.0).start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.stop()
+
+
 def create_app(registry: Registry | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Child case registry",
         version=__version__,
         description="Is this child already known, and to whom? Pseudonymised identities, consent-bound access, "

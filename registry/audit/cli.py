@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from registry.audit.checkpoint import DEFAULT_ORIGIN
 from registry.audit.log import AuditLog
 from registry.audit.review import (
     EventFilter,
@@ -40,15 +39,16 @@ err = Console(stderr=True)
 
 
 def _open_log(witnesses: tuple[Witness, ...] = ()) -> AuditLog:
+    """The log with the configured witnesses (REGISTRY_AUDIT_WITNESS_FILES / _URLS) and those given here."""
     from registry.config import load_settings
     from registry.keys import load_keys
+    from registry.services.context import audit_log_for
     from registry.store.db import Database
 
     settings = load_settings()
-    origin = os.environ.get("REGISTRY_AUDIT_ORIGIN", DEFAULT_ORIGIN)
-    return AuditLog(
-        Database(settings.database_url), load_keys(settings.key_dir), origin=origin, witnesses=witnesses
-    )
+    log = audit_log_for(settings, Database(settings.database_url), load_keys(settings.key_dir))
+    log.witnesses = tuple(log.witnesses) + tuple(w for w in witnesses if w not in log.witnesses)
+    return log
 
 
 def _reader(reader: str | None) -> Reader:
@@ -66,8 +66,10 @@ def _time(text: str | None) -> dt.datetime | None:
 def _show_report(report: Report) -> None:
     if report.ok:
         console.print(f"[green]{report.summary()}[/green]")
+        console.print(report.exposure(), markup=False, highlight=False)
         return
     err.print(f"[bold red]{report.summary()}[/bold red]")
+    err.print(report.exposure(), markup=False, highlight=False)
     table = Table("where", "what is wrong", show_lines=False)
     for problem in report.problems:
         table.add_row(problem.where(), problem.what)
@@ -77,6 +79,16 @@ def _show_report(report: Report) -> None:
 
 
 ReaderOpt = Annotated[str | None, typer.Option("--reader", help="Your user id, recorded as the reader.")]
+
+
+WitnessOpt = Annotated[
+    list[Path] | None, typer.Option("--witness", help="A file witness (JSON lines of published checkpoints).")
+]
+WitnessUrlOpt = Annotated[list[str] | None, typer.Option("--witness-url", help="An HTTP witness URL.")]
+
+
+def _witnesses(files: list[Path] | None, urls: list[str] | None) -> tuple[Witness, ...]:
+    return tuple([FileWitness(p) for p in files or []] + [HttpWitness(u) for u in urls or []])
 
 
 @audit_app.command()
@@ -90,9 +102,15 @@ def verify(
     trusted: Annotated[
         Path | None, typer.Option(help="A checkpoint kept outside: note file or witness file.")
     ] = None,
+    witness: WitnessOpt = None,
+    witness_url: WitnessUrlOpt = None,
 ) -> None:
-    """Check the log against its signed checkpoints; exit 1 naming the first entry that does not fit."""
+    """Check the log against its signed checkpoints and every witness (configured or given); exit 1 naming the
+    first entry or checkpoint that does not fit. Says how many entries lie after the last witnessed checkpoint."""
+    from registry.audit.log import read_witnesses
+
     trusted_note = read_trusted_checkpoint(trusted) if trusted else None
+    given = _witnesses(witness, witness_url)
     if bundle is not None:
         if public_key is None:
             err.print(
@@ -101,14 +119,19 @@ def verify(
             raise typer.Exit(2)
         from registry.keys import load_audit_public_key
 
-        report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note)
+        held, unreadable = read_witnesses(given)
+        report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note,
+                               witnessed=held)
+        for problem in unreadable:
+            report.add(problem)
     else:
         from registry.audit.log import verify_log
         from registry.keys import load_audit_public_key
 
-        log = _open_log()
+        log = _open_log(given)
         key = load_audit_public_key(public_key) if public_key else log.keys.audit_verify_key()
-        report = verify_log(log.db, key, origin=log.origin, trusted_checkpoint=trusted_note)
+        report = verify_log(log.db, key, origin=log.origin, trusted_checkpoint=trusted_note,
+                            witnesses=log.witnesses)
     _show_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -125,20 +148,35 @@ def export(file: Path, reader: ReaderOpt = None) -> None:
 
 
 @audit_app.command()
-def checkpoint(
-    witness: Annotated[
-        list[Path] | None, typer.Option(help="Append the checkpoint note to this file.")
-    ] = None,
-    witness_url: Annotated[
-        list[str] | None, typer.Option(help="POST the checkpoint note to this URL.")
-    ] = None,
-) -> None:
-    """Sign a checkpoint of the log now and publish it to witnesses."""
-    witnesses: list[Witness] = [FileWitness(p) for p in witness or []]
-    witnesses += [HttpWitness(u) for u in witness_url or []]
-    cp = _open_log(tuple(witnesses)).checkpoint()
-    console.print(f"Checkpoint at size {cp.size}, published to {len(witnesses)} witness(es):")
+def checkpoint(witness: WitnessOpt = None, witness_url: WitnessUrlOpt = None) -> None:
+    """Sign a checkpoint of the log now and publish it to the configured and given witnesses.
+    Exit 1 when a witness could not be reached (the checkpoint is stored all the same)."""
+    log = _open_log(_witnesses(witness, witness_url))
+    cp = log.checkpoint()
+    published = len(log.witnesses) - len(log.publish_failures)
+    console.print(f"Checkpoint at size {cp.size}, published to {published} of {len(log.witnesses)} witness(es):")
     console.print(cp.note, markup=False, highlight=False)
+    if log.publish_failures:
+        for failure in log.publish_failures:
+            err.print(failure, markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+@audit_app.command("witness-serve")
+def witness_serve(
+    file: Annotated[Path, typer.Option(help="Where the witness keeps the notes it receives (JSON lines).")],
+    public_key: Annotated[Path | None, typer.Option(help="Only keep notes signed by this audit key.")] = None,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8099,
+) -> None:
+    """Run a small HTTP witness (run it on another machine): POST keeps a note, GET answers the largest."""
+    import uvicorn
+
+    from registry.audit.witness import witness_app
+    from registry.keys import load_audit_public_key
+
+    key = load_audit_public_key(public_key) if public_key else None
+    uvicorn.run(witness_app(file, key), host=host, port=port, log_level="warning")
 
 
 @audit_app.command()

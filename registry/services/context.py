@@ -66,8 +66,22 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
     settings = settings or load_settings()
     keys = keys or load_keys(settings.key_dir)
     db = Database(settings.database_url)
-    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys), audit=AuditLog(db, keys),
+    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys), audit=audit_log_for(settings, db, keys),
                     index=LinkageIndex(keys))
+
+
+def audit_log_for(settings: Settings, db: Database, keys: KeyRing) -> AuditLog:
+    """The audit log as configured: automatic checkpoints and the witnesses they are published to."""
+    import os
+
+    from registry.audit.checkpoint import DEFAULT_ORIGIN
+    from registry.audit.witness import FileWitness, HttpWitness, Witness
+
+    witnesses: list[Witness] = [FileWitness(p) for p in settings.audit_witness_files]
+    witnesses += [HttpWitness(u) for u in settings.audit_witness_urls]
+    return AuditLog(db, keys, origin=os.environ.get("REGISTRY_AUDIT_ORIGIN", DEFAULT_ORIGIN),
+                    checkpoint_every=settings.audit_checkpoint_every or None,
+                    checkpoint_seconds=settings.audit_checkpoint_seconds or None, witnesses=tuple(witnesses))
 
 
 def init_registry(settings: Settings | None = None) -> tuple[Registry, bool]:

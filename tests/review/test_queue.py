@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from registry.consent.access import AccessDenied
-from registry.names.text import script_of
 from registry.matching.dedupe import run_dedupe
 from registry.matching.tables import SuspectedDuplicate
+from registry.names.text import script_of
 from registry.review.decisions import auto_merge, merge_pair, reject_pair
 from registry.review.labels import evaluate_labels
 from registry.review.queue import get_pair, review_queue
