@@ -131,11 +131,16 @@ def synth(
 @app.command()
 def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
     """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
-    from registry.matching.dedupe import run_dedupe
+    from registry.matching.dedupe import DedupeBusy, run_dedupe
 
     reg = open_registry()
-    with err.status("deduplicating") as status:
-        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    try:
+        with err.status("deduplicating") as status:
+            result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    except DedupeBusy as e:
+        fail(f"{e}: wait for it to finish (a run that died releases its lock and is marked failed next time)")
+    if result.marked_failed:
+        console.print(f"{result.marked_failed} earlier run(s) that died were marked failed")
     reg.record_admin("dedupe")
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
                   f"{result.clusters} clusters; {result.suspected} new pairs for review"

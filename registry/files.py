@@ -30,3 +30,39 @@ def write_private(path: Path, text: str, encoding: str = "utf-8") -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# What the registry keeps in its home: the SQLite file (and its WAL, shared-memory and journal files) and the
+# folders of keys, the saved model, DuckDB work files and the demo. Nothing else under the home is touched.
+HOME_FILES = ("registry.db", "registry.db-wal", "registry.db-shm", "registry.db-journal")
+HOME_FOLDERS = ("keys", "model", "work", "demo")
+
+
+def _tighten(path: Path) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(path, mode & 0o700)
+
+
+def secure_home(home: Path) -> None:
+    """Owner-only from now on: the process umask becomes 077 (every file the registry creates after this is
+    0600, every folder 0700), and what the registry already keeps in `home` is tightened the same way."""
+    os.umask(0o077)
+    home = Path(home)
+    if not home.is_dir():
+        return
+    os.chmod(home, 0o700)
+    for name in HOME_FILES:
+        if (home / name).is_file():
+            _tighten(home / name)
+    for name in HOME_FOLDERS:
+        folder = home / name
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        _tighten(folder)
+        for root, dirs, files in os.walk(folder):
+            for d in dirs:
+                _tighten(Path(root, d))
+            for f in files:
+                if not Path(root, f).is_symlink():
+                    _tighten(Path(root, f))
