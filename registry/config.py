@@ -29,6 +29,8 @@ class Settings:
     audit_checkpoint_seconds: float = 300.0
     audit_witness_files: tuple[Path, ...] = ()
     audit_witness_urls: tuple[str, ...] = ()
+    # The HTTP API refuses larger request bodies with 413 (one child's record is a few KB).
+    max_body_bytes: int = 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -57,6 +59,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         # Several witnesses: file paths separated by the path separator (":"), URLs by spaces or commas.
         audit_witness_files=tuple(Path(p) for p in os.environ.get("REGISTRY_AUDIT_WITNESS_FILES", "").split(
             os.pathsep) if p.strip()),
+        max_body_bytes=_number("REGISTRY_MAX_BODY_BYTES", 1024 * 1024, int),
         audit_witness_urls=tuple(u for u in os.environ.get("REGISTRY_AUDIT_WITNESS_URLS", "").replace(
             ",", " ").split() if u),
     )

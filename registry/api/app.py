@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from registry import __version__
 from registry.api import deps, problems
+from registry.api.guard import Guard
 from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
 from registry.services.context import Registry, open_registry
 
@@ -38,6 +39,8 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         "tamper-evident audit. Errors are RFC 9457 problem details naming the field and the reason.",
     )
     app.state.registry = registry or open_registry()
+    # Outermost but for Starlette's own error layer: ids, body limit, unexpected errors kept to their type.
+    app.add_middleware(Guard, max_body_bytes=app.state.registry.settings.max_body_bytes)
     problems.install(app)
     deps.install(app)  # 401 / 403 / 429 as problem details
     app.include_router(health.router)
