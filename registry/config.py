@@ -25,6 +25,14 @@ class Settings:
     lookup_min_seconds: float | None = None
     # The audit log's origin line in every signed checkpoint (one per deployment).
     audit_origin: str = "registry.local/audit-log"
+    # The audit log signs a checkpoint once this many entries, or entries this old, are not covered by one
+    # (0 turns either off), and publishes each to these witnesses (files and/or HTTP witness URLs).
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: float = 300.0
+    audit_witness_files: tuple[Path, ...] = ()
+    audit_witness_urls: tuple[str, ...] = ()
+    # The HTTP API refuses larger request bodies with 413 (one child's record is a few KB).
+    max_body_bytes: int = 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -49,4 +57,29 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         audit_origin=os.environ.get("REGISTRY_AUDIT_ORIGIN") or "registry.local/audit-log",
         lookup_min_seconds=(float(os.environ["REGISTRY_LOOKUP_MIN_SECONDS"])
                             if os.environ.get("REGISTRY_LOOKUP_MIN_SECONDS") else None),
+        audit_checkpoint_every=_number("REGISTRY_AUDIT_CHECKPOINT_EVERY", 1000, int),
+        audit_checkpoint_seconds=_number("REGISTRY_AUDIT_CHECKPOINT_SECONDS", 300.0, float),
+        # Several witnesses: file paths separated by the path separator (":"), URLs by spaces or commas.
+        audit_witness_files=tuple(Path(p) for p in os.environ.get("REGISTRY_AUDIT_WITNESS_FILES", "").split(
+            os.pathsep) if p.strip()),
+        max_body_bytes=_number("REGISTRY_MAX_BODY_BYTES", 1024 * 1024, int),
+        audit_witness_urls=tuple(u for u in os.environ.get("REGISTRY_AUDIT_WITNESS_URLS", "").replace(
+            ",", " ").split() if u),
     )
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is not usable; the message names the variable and the reason."""
+
+
+def _number(name: str, default, kind):
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {text!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value

@@ -56,32 +56,55 @@ def init() -> None:
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX case list"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV (any encoding), XLSX, XLS or ODS case list"),
     institution: str = typer.Option(None, "--institution", "-i",
                                     help="The importing institution's code (default: the file's institution column)"),
     report: Path = typer.Option(None, help="Where to write the rejected-rows report (default: FILE.errors.csv)"),
+    sheet: str = typer.Option(None, help="The sheet to read (default: the first sheet with a source_ref column)"),
 ) -> None:
-    """Import an institution's case list; idempotent; bad rows go to a report, good rows go in."""
-    from registry.services.importing import FileRejected, import_file
+    """Import an institution's case list; idempotent; bad rows go to a report, good rows go in.
+
+    Exit codes: 0 every row imported; 1 some rows rejected (the others are in; see the report);
+    3 the file, or the file from some row on, cannot be read (rows before it are in and listed in the report);
+    4 an internal error stopped the import (committed rows listed); 130 interrupted; 2 bad usage.
+    The report (row, case reference, field, reason; never a value from the file) is written in every case."""
+    from registry.services.importing import FileRejected, ImportReport, import_file
 
     reg = open_registry()
     report = report or file.with_suffix(file.suffix + ".errors.csv")
+    result = ImportReport()
     total = _count_rows(file)
+    code, message = 0, None
     try:
         with progress_bar() as bar:
             task = bar.add_task(f"importing {file.name}", total=total)
-            result = import_file(reg, file, institution, progress=lambda n: bar.advance(task, n))
+            import_file(reg, file, institution, progress=lambda n: bar.advance(task, n), report=result, sheet=sheet)
     except FileRejected as e:
-        fail(str(e))
+        code, message = 3, str(e)
     except KeyboardInterrupt:
-        fail("interrupted: every committed batch is whole; run the same command again to finish", EXIT_INTERRUPTED)
-    result.write(report)
+        result.failure = "interrupted"
+        code, message = EXIT_INTERRUPTED, "interrupted: every committed batch is whole; run the same command again to finish"
+    except Exception as e:  # noqa: BLE001 - a terminal user gets the kind of error, never a traceback or a value
+        logging.getLogger("registry.import").error("import stopped: %s", type(e).__name__)
+        result.failure = f"internal error ({type(e).__name__})"
+        code, message = 4, f"{file.name}: the import stopped on an internal error ({type(e).__name__})"
+    try:
+        result.write(report)
+    except OSError as e:
+        err.print(f"[red]error:[/red] the report could not be written to {report} ({e.strerror})")
+        code = code or 4
     console.print(f"{result.rows} rows: {result.created} new, {result.updated} updated, "
                   f"{result.unchanged} unchanged, {result.rejected} rejected")
     if result.ignored_columns:
-        console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
+        console.print(f"ignored columns: {', '.join(result.ignored_columns)}", markup=False)
+    if result.rejected or message:
+        console.print(f"rejected rows and committed rows, with field and reason: {report}", markup=False)
+    if message:
+        err.print(f"error: {message}", markup=False, highlight=False)
+        raise typer.Exit(code)
     if result.rejected:
-        console.print(f"rejected rows, with field and reason: {report}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -102,11 +125,16 @@ def synth(
 @app.command()
 def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
     """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
-    from registry.services.dedupe import run_dedupe
+    from registry.services.dedupe import DedupeBusy, run_dedupe
 
     reg = open_registry()
-    with err.status("deduplicating") as status:
-        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    try:
+        with err.status("deduplicating") as status:
+            result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    except DedupeBusy as e:
+        fail(f"{e}: wait for it to finish (a run that died releases its lock and is marked failed next time)")
+    if result.marked_failed:
+        console.print(f"{result.marked_failed} earlier run(s) that died were marked failed")
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
                   f"{result.clusters} clusters; {result.suspected} new pairs for review"
                   + (" (model trained and saved)" if result.trained else ""))
