@@ -42,8 +42,11 @@ def test_an_agency_admin_adds_a_user_to_its_own_agency_and_gets_a_token_shown_on
     bad = client.post("/admin/users", data={"csrf_token": token, "username": "X", "role": "caseworker",
                                             "password": "short"})
     assert bad.status_code == 422 and 'href="#username"' in bad.text and 'href="#password"' in bad.text
+    other = client.post("/admin/users", data={"csrf_token": token, "username": "cw.homs", "role": "caseworker",
+                                              "agency": "sy-aleppo-cp", "password": PASSWORD})
+    assert other.status_code == 403  # another agency's users are not theirs to add
     ok = client.post("/admin/users", data={"csrf_token": token, "username": "cw.homs", "role": "caseworker",
-                                           "agency": "sy-aleppo-cp", "password": PASSWORD})  # agency ignored
+                                           "password": PASSWORD})
     assert ok.status_code == 200
     with reg.db.unit_of_work() as s:
         assert s.scalar(select(User.agency).where(User.username == "cw.homs")) == "sy-homs-ngo"
@@ -52,17 +55,19 @@ def test_an_agency_admin_adds_a_user_to_its_own_agency_and_gets_a_token_shown_on
     assert not re.search(r"crt_[A-Za-z0-9_-]{20,}", client.get("/admin/users").text)  # shown once
 
 
-def test_an_agency_admin_may_not_touch_another_agencys_users_and_the_refusal_is_logged(admin_site):
+def test_an_agency_admin_may_not_touch_another_agencys_users_nor_add_agencies(admin_site):
     client, reg = admin_site
     token = sign_in(client, "admin.homs")
     r = client.post("/admin/users/cw.aleppo/active", data={"csrf_token": token, "active": "0"})
-    assert r.status_code == 403 and "deny.role" in r.text
+    assert r.status_code == 404  # as for a user who is not there: other agencies' usernames cannot be probed
     with reg.db.unit_of_work() as s:
         assert s.scalar(select(User.active).where(User.username == "cw.aleppo")) is True
+    r = client.post("/admin/agencies", data={"csrf_token": token, "code": "eg-x", "name": "X", "governorate": "EG-C"})
+    assert r.status_code == 403 and "deny.role" in r.text
+    with reg.db.unit_of_work() as s:
         denied = s.scalars(select(AuditEventRow).where(AuditEventRow.action == "admin",
                                                        AuditEventRow.decision == "deny")).all()
     assert len(denied) == 1
-    assert client.get("/admin/agencies").status_code == 403
 
 
 def test_a_system_admin_adds_an_agency_and_each_bad_field_is_named(admin_site):

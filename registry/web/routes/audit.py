@@ -3,7 +3,7 @@ state with "verify now", exports (CSV, FHIR), and a dashboard.
 
 Each page calls the use case the API route calls (registry.services.audit_review): the policy decision point
 is asked for `audit-read` (DPO only; a refusal is logged), and every reading is itself logged. People and
-agencies are shown by name (registry.services.directory), never as bare ids.
+agencies are shown by name (the accounts directories, which the DPO may read), never as bare ids.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from registry.audit.review import MAX_PAGE, EventFilter, StoredEvent
 from registry.errors import FieldError, InvalidInput, NotFound
-from registry.services import audit_review, directory
+from registry.services import accounts, audit_review
 from registry.services.context import Registry
 from registry.services.sessions import WebUser
 from registry.web.i18n import Language
@@ -40,12 +40,20 @@ def _time(field: str, value: str | None, errors: list[FieldError], _: Callable[[
         return None
 
 
-def event_filter(reg: Registry, values: dict[str, str], _: Callable[[str], str]) -> EventFilter:
+def names(reg: Registry, user: WebUser) -> tuple[dict[str, str], dict[str, str]]:
+    """user id -> username, agency code -> agency name; asked after the audit-read gate (`_checkpoint`), so a
+    caller who may not read the log is refused for that, and the refusal logged as such."""
+    _checkpoint(reg, user)
+    users = {u.user_id: u.username for u in accounts.user_directory(reg, user.actor)}
+    return users, {a.code: a.name for a in accounts.agency_directory(reg, user.actor)}
+
+
+def event_filter(values: dict[str, str], users: dict[str, str], _: Callable[[str], str]) -> EventFilter:
     """The filter the DPO typed: a user by name, times as dates or date-times (UTC)."""
     errors: list[FieldError] = []
     user_id = None
     if values.get("user"):
-        user_id = directory.user_id_of(reg, values["user"])
+        user_id = next((uid for uid, name in users.items() if name == values["user"]), None)
         if user_id is None:
             errors.append(FieldError("user", _("no user has this username")))
     since, until = _time("since", values.get("since"), errors, _), _time("until", values.get("until"), errors, _)
@@ -72,11 +80,10 @@ def _query(values: dict[str, str], keys=FILTERS) -> str:  # type: ignore[no-unty
 def events_page(request: Request, after: int = Query(-1, ge=-1), user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
     values = _values(request)
-    users, agencies = directory.names(reg)
+    users, agencies = names(reg, user)
     try:
-        filters = event_filter(reg, values, Language(user.language).gettext)
+        filters = event_filter(values, users, Language(user.language).gettext)
     except InvalidInput as e:
-        _checkpoint(reg, user)  # the policy's gate (DPO only) even for a form in error
         return render(request, "audit_events.html", 422, values=values, errors=e.errors, page=None, users=users,
                       agencies=agencies, query="")
     page = audit_review.query_events(reg, user.actor, filters, after=after, limit=PAGE)
@@ -88,7 +95,7 @@ def events_page(request: Request, after: int = Query(-1, ge=-1), user: WebUser =
 def export(request: Request, format: str = Query("csv", pattern="^(csv|fhir)$"),
            user: WebUser = Depends(signed_in)) -> Response:
     reg = registry_of(request)
-    filters = event_filter(reg, _values(request), Language(user.language).gettext)
+    filters = event_filter(_values(request), names(reg, user)[0], Language(user.language).gettext)
     out = io.StringIO()
     audit_review.export_events(reg, user.actor, filters, out, format)
     media, name = (("text/csv", "audit-events.csv") if format == "csv"
@@ -111,7 +118,7 @@ def _flags(request: Request, user: WebUser) -> tuple[list[dict], dict[str, str],
 @router.get("/audit/flags")
 def flags_page(request: Request, user: WebUser = Depends(signed_in)) -> Response:
     found, values, reg = _flags(request, user)
-    users, agencies = directory.names(reg)
+    users, agencies = names(reg, user)
     return render(request, "audit_flags.html", flags=found, users=users, agencies=agencies,
                   query=_query(values, ("since", "until")), values=values)
 
@@ -129,7 +136,7 @@ def flag_page(request: Request, number: int, user: WebUser = Depends(signed_in))
     page = audit_review.query_events(reg, user.actor, filters, after=indexes[0] - 1,
                                      limit=min(MAX_PAGE, indexes[min(len(indexes), MAX_PAGE) - 1] - indexes[0] + 1))
     events: list[StoredEvent] = [e for e in page.events if e.index in wanted]
-    users, agencies = directory.names(reg)
+    users, agencies = names(reg, user)
     return render(request, "audit_flag.html", flag=flag, events=events, users=users, agencies=agencies,
                   more=len(indexes) - len(events))
 
@@ -174,7 +181,7 @@ def dashboard(request: Request, days: int = Query(14, ge=1, le=90), user: WebUse
             denials[day] += 1
         break_glass += e.event.break_glass
     flags = audit_review.anomaly_flags(reg, user.actor, since, None)
-    users, agencies = directory.names(reg)
+    users, agencies = names(reg, user)
     days_list = [(since.date() + dt.timedelta(days=i)).isoformat() for i in range(days)]
     totals = [sum(n for (d, _), n in per_day.items() if d == day) for day in days_list]
     top = max([*totals, 1])

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from registry.errors import FieldError
 from registry.services import sessions
+from registry.services.accounts import agency_directory
 from registry.services.actor import Unauthenticated
-from registry.services.directory import agency_name
 from registry.services.sessions import WebUser
 from registry.web.i18n import Language, language_or_default
 from registry.web.pages import (
@@ -114,4 +114,5 @@ def language(request: Request, form: Posted = Depends(posted)) -> Response:
 
 @router.get("/")
 def home(request: Request, user: WebUser = Depends(signed_in)) -> Response:
-    return render(request, "home.html", agency_name=agency_name(registry_of(request), user.actor.agency))
+    agencies = {a.code: a.name for a in agency_directory(registry_of(request), user.actor)}
+    return render(request, "home.html", agency_name=agencies.get(user.actor.agency, user.actor.agency))
