@@ -157,3 +157,25 @@ def test_the_sign_in_pages_language_becomes_the_users_until_they_choose(site):
     sign_in(client, "cw.homs")
     home = client.get("/")
     assert '<html lang="en" dir="ltr">' in home.text
+
+
+def test_a_caseworker_registers_a_child_and_reads_it_and_others_are_refused(site):
+    client, _, _ = site
+    sign_in(client, "cw.homs")
+    form = {"source_ref": "HMS-42", "given_name": "زينب", "family_name": "Haddad", "date_of_birth": "2016",
+            "csrf_token": csrf_of(client.get("/children/new").text)}
+    done = client.post("/children/new", data=form)
+    child = re.search(r'href="/children/(CR-[A-Z0-9-]+)"', done.text).group(1)
+    page = client.get(f"/children/{child}")
+    assert page.status_code == 200 and "HMS-42" in page.text and "زينب" in page.text
+    other = httpx_client_like(client)
+    sign_in(other, "rev.one")
+    refused = other.get(f"/children/{child}")  # the national unit reads identities only to review a pair
+    assert refused.status_code == 403 and "زينب" not in refused.text
+    other.close()
+
+
+def httpx_client_like(client):
+    import httpx
+
+    return httpx.Client(base_url=client.base_url, timeout=30)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from registry.consent.policy import CASEWORKER_LOOKUP_PURPOSES, LOOKUP_PURPOSES
 from registry.errors import FieldError, InvalidInput
-from registry.services.children import register_child_as
+from registry.services.children import read_child_as, register_child_as
 from registry.services.lookups import lookup_child
 from registry.services.sessions import WebUser
 from registry.web.i18n import Language
@@ -79,3 +79,10 @@ def register(request: Request, form: Posted = Depends(posted)) -> Response:
     except InvalidInput as e:
         return render(request, "register.html", 422, errors=e.errors, result=None, **context)
     return render(request, "register.html", errors=[], result=result, **{**context, "values": {}})
+
+
+@router.get("/children/{child_id}")
+def child_page(request: Request, child_id: str, user: WebUser = Depends(signed_in)) -> Response:
+    """A child as the caller may see it (GET /v1/children/{id}): an agency its own records only."""
+    view = read_child_as(registry_of(request), user.actor, child_id)
+    return render(request, "child.html", child=view, fields=REGISTER_FIELDS[1:], **_form_context(user))
