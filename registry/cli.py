@@ -161,6 +161,15 @@ def evaluate(
                   f"{e.cluster.f1:.3f}", f"{e.cross_script_recall:.3f}", f"{e.sibling_merge_rate:.4f}",
                   f"{e.twin_merge_rate:.3f}")
     console.print(t)
+    from registry.matching.evaluate import calibration, reliability_lines, run_pairs
+
+    with reg.db.sessions() as s:
+        pairs = run_pairs(s)
+    if pairs:
+        console.print("calibration of the latest run's scored pairs (said: mean probability; true: share that "
+                      "are the same child)")
+        for line in reliability_lines(calibration(pairs, known)):
+            console.print(line, highlight=False)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
 FORMAT = "registry-linkage-model/1"
@@ -25,20 +26,9 @@ MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
 MIN_M_PROBABILITY = 1e-3
 
-# Batch blocking rules, checked for their pair counts on 1,000,000 generated records (docs/matching.md):
-# skeletons are coarse (محمد/محمود/Mohamed share one), so a skeleton never blocks alone or with the year only
-# (given skeleton + birth year: 588 million pairs). Each is an indexed lookup in the real-time path too
-# (registry.matching.index.LinkageIndex.candidates).
-BLOCKING_RULES = (
-    "l.nid = r.nid",
-    "l.given_skel = r.given_skel AND l.family_skel = r.family_skel AND l.birth_year = r.birth_year",
-    "l.given_skel = r.given_skel AND l.father_skel = r.father_skel AND l.family_skel = r.family_skel",
-    "l.family_skel = r.family_skel AND l.father_skel = r.father_skel AND l.birth_year = r.birth_year",
-    "l.given_skel = r.given_skel AND l.father_skel = r.father_skel AND l.birth_year = r.birth_year",
-    "l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
-    "l.dob_full = r.dob_full AND l.father_skel = r.father_skel",
-    "l.dob_full = r.dob_full AND l.given_skel = r.given_skel",
-)
+# Batch blocking rules: registry.matching.blocking.RULES as Splink SQL (the real-time lookup uses the same
+# rules as indexed lookups: registry.matching.index.LinkageIndex.candidates).
+BLOCKING_RULES = sql_rules()
 # Each comparison gets its parameters from a pass whose blocking does not involve it (BRIEF section 5).
 # Pairs sharing a national ID are nearly all the same child, so they teach how true duplicates differ in name,
 # family and date without twins in the way: blocking on the date of birth instead puts every twin pair in
@@ -54,6 +44,28 @@ DETERMINISTIC_RULES = (
     "l.nid = r.nid",
     "l.given_key = r.given_key AND l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
 )
+
+# ---- decisions: every scored pair ends as one of three (BRIEF section 7) ----------------------------------
+# "same": the same child; merged automatically where the deployment allows it (the merge is recorded as
+#   automatic, audited and reversible), "likely match" in a lookup. The threshold is chosen from measured
+#   precision on generated truth (docs/benchmarks.md: at least 0.999 at 20k, 100k and 1M at this threshold).
+# "possible": the review queue holds this band and only this one, "possible match" in a lookup.
+# "different": neither queued nor shown.
+SAME_THRESHOLD = 0.99
+POSSIBLE_THRESHOLD = 0.5
+DECISIONS = ("same", "possible", "different")
+
+
+def decision_band(probability: float, *, same: float = SAME_THRESHOLD, possible: float = POSSIBLE_THRESHOLD) -> str:
+    """"same", "possible" or "different" for a calibrated match probability."""
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"a probability is between 0 and 1, not {probability}")
+    if probability >= same:
+        return "same"
+    if probability >= possible:
+        return "possible"
+    return "different"
+
 
 log = logging.getLogger("registry.matching")
 SPLINK_LOG_LEVEL = logging.WARNING  # Splink narrates every EM iteration at INFO
