@@ -126,7 +126,7 @@ def evaluate(clusters: Mapping[Key, str], truth: Truth) -> Evaluation:
 
 
 def threshold_sweep(pairs: list[tuple[Key, Key, float]], keys: list[Key], truth: Truth,
-                    thresholds: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)) -> dict[float, Evaluation]:
+                    thresholds: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)) -> dict[float, Evaluation]:
     """Clusters at several thresholds from one run's scored pairs (a, b, probability), each evaluated."""
     out = {}
     for t in thresholds:

@@ -51,7 +51,7 @@ DETERMINISTIC_RULES = (
 #   precision on generated truth (docs/benchmarks.md: at least 0.999 at 20k, 100k and 1M at this threshold).
 # "possible": the review queue holds this band and only this one, "possible match" in a lookup.
 # "different": neither queued nor shown.
-SAME_THRESHOLD = 0.99
+SAME_THRESHOLD = 0.999
 POSSIBLE_THRESHOLD = 0.5
 DECISIONS = ("same", "possible", "different")
 
