@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import reopen  # noqa: E402
+from _common import bench_name, reopen  # noqa: E402
 
 from registry.matching.blocking import RULES, BlockingRule  # noqa: E402
 from registry.matching.dedupe import load_into_duckdb  # noqa: E402
@@ -65,8 +65,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"))
     args = ap.parse_args()
-    reg = reopen(args.work / f"home-{args.records}")
+    name = bench_name(args.records, args.mix)
+    reg = reopen(args.work / f"home-{name}")
     con = duckdb.connect()
     with reg.db.sessions() as s:
         load_into_duckdb(con, reg.index.all_entries(s))
@@ -78,7 +80,7 @@ def main() -> None:
     for name, cols in TEMPTING.items():
         print(f"not used  {rule_pairs(con, BlockingRule(tuple((c, c) for c in cols))):>14,d}  {name}")
     print(f"total of the rules used (before de-duplication across rules): {total:,d}")
-    data = args.work / f"children-{args.records}.csv"
+    data = args.work / f"children-{name}.csv"
     if data.with_suffix(".truth.csv").exists():
         recall(con, reg, data)
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/dedupe_scale.py --records 100000
     .venv/bin/python benchmarks/dedupe_scale.py --records 1000000 --keep   # keeps the registry for lookups
+    .venv/bin/python benchmarks/dedupe_scale.py --records 100000 --mix held-out   # the held-out synth mix
 
 Import is set up first (not timed here: see import_rows.py); the timed part is `run_dedupe` (training on a
 sample of at most 200,000 records, scoring, clustering, review queue) in a child process, so that its peak
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import fresh_registry, synth_csv  # noqa: E402
+from _common import bench_name, fresh_registry, mix_seed, synth_csv  # noqa: E402
 
 
 def child(home: Path) -> None:
@@ -79,14 +80,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"),
+                    help="the synth mix (registry.synth.generator.MIXES); held-out uses its own seed")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child)
         return
     args.work.mkdir(parents=True, exist_ok=True)
-    data = synth_csv(args.work / f"children-{args.records}.csv", args.records)
-    home = args.work / f"home-{args.records}"
+    name = bench_name(args.records, args.mix)
+    data = synth_csv(args.work / f"children-{name}.csv", args.records, mix_seed(args.mix), args.mix)
+    home = args.work / f"home-{name}"
     if not (home / "registry.db").exists():
         from registry.services.importing import import_file
 

@@ -97,11 +97,16 @@ def synth(
     seed: int = typer.Option(0, help="Same seed, same data"),
     truth: Path = typer.Option(None, help="Where to write the known truth (person, family, twin)"),
     bad_row_rate: float = typer.Option(0.0, help="Share of rows made invalid on purpose"),
+    mix: str = typer.Option("default", help="default, hard (harder noise) or held-out (for reporting only)"),
 ) -> None:
     """Generate realistic multi-institution records of fictional children, with known truth."""
-    from registry.synth import write_csv
+    from registry.synth import SynthConfig, write_csv
 
-    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate)
+    try:
+        config = SynthConfig.mix(mix)
+    except ValueError as e:
+        fail(str(e))
+    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate, config=config)
     console.print(f"{written} generated records in {file}" + (f", truth in {truth}" if truth else ""))
 
 
