@@ -77,8 +77,8 @@ def main() -> None:
         n = rule_pairs(con, rule)
         total += n
         print(f"used      {n:>14,d}  {rule.sql()}" + ("" if rule.symmetric else "  (and mirrored)"))
-    for name, cols in TEMPTING.items():
-        print(f"not used  {rule_pairs(con, BlockingRule(tuple((c, c) for c in cols))):>14,d}  {name}")
+    for label, cols in TEMPTING.items():
+        print(f"not used  {rule_pairs(con, BlockingRule(tuple((c, c) for c in cols))):>14,d}  {label}")
     print(f"total of the rules used (before de-duplication across rules): {total:,d}")
     data = args.work / f"children-{name}.csv"
     if data.with_suffix(".truth.csv").exists():

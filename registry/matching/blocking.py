@@ -92,14 +92,20 @@ RULES: tuple[BlockingRule, ...] = (
     _rule("given_skel", "father_skel", "family_skel"),
     BlockingRule((("given_skel", "given_skel"), ("family_skel", "family_skel")), year_missing=True),
     _rule("family_skel", "father_skel", year=0),
-    *_with_year_slack("given_skel", "father_skel"),
+    _rule("given_skel", "father_skel", year=0),
+    # A year typo keeps the day and month: given + father or family with the same month and day, any year.
+    _rule("dob_md", "given_skel", "father_skel"),
+    _rule("dob_md", "given_skel", "family_skel"),
     _rule("dob_full", "family_skel"),
     _rule("dob_full", "father_skel"),
     _rule("dob_full", "given_skel"),
     # Day and month swapped (03/04 against 04/03), whatever else is missing but the given name.
     BlockingRule((("dob_swap", "dob_full"), ("given_skel", "given_skel")), mirror=False),
-    # A shifted chain: one side's father's name written as the other's family name (the father missing).
-    BlockingRule((("given_skel", "given_skel"), ("father_skel", "family_skel")), 0),
+    # A shifted chain: one side's father's name written as the other's family name (the father missing),
+    # in the same year or a year apart.
+    *(BlockingRule((("given_skel", "given_skel"), ("father_skel", "family_skel")), year) for year in (0, 1, -1)),
+    # The father's chain missing or written another way: the mother's names.
+    _rule("given_skel", "mother_skel", "mother_family_skel"),
 )
 
 
