@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import delete, select
 
-from registry.matching.model import SPLINK_LOG_LEVEL, LinkageModel, train
+from registry.matching.model import SPLINK_LOG_LEVEL, LinkageModel, model_file_current, train
 from registry.matching.tables import ClusterAssignment, DedupeRun, LinkageEntry, SuspectedDuplicate
 from registry.services.context import Registry
 from registry.store.db import utcnow
@@ -170,6 +170,8 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
             n = load_into_duckdb(con, batches)
         model_path: Path = reg.settings.model_path
         trained = False
+        if not retrain and model_path.exists() and not model_file_current(model_path):
+            retrain = True  # a model of an older format: its comparisons are not today's
         if retrain or not model_path.exists():
             say(f"training the model on {min(n, TRAINING_SAMPLE)} records")
             model = train_model(reg, con)

@@ -20,7 +20,8 @@ import duckdb
 from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
-FORMAT = "registry-linkage-model/1"
+# Version 2: the family comparison has a level "one part agrees, one differs"; a version-1 file is retrained.
+FORMAT = "registry-linkage-model/2"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
@@ -106,10 +107,15 @@ def probability_from_weight(weight: float) -> float:
     return 2.0**weight / (1.0 + 2.0**weight) if weight < 1000 else 1.0
 
 
+class ModelFormatError(ValueError):
+    """A model file of another format (an older version, or not a model): train a new one."""
+
+
 class LinkageModel:
     def __init__(self, data: Mapping[str, Any]):
         if data.get("format") != FORMAT:
-            raise ValueError(f"not a linkage model file (format {data.get('format')!r}, expected {FORMAT})")
+            raise ModelFormatError(f"not a linkage model file of this version (format {data.get('format')!r}, "
+                                   f"expected {FORMAT}): run `registry dedupe --retrain`")
         self.data = dict(data)
         self.settings: dict = data["splink_settings"]
         self.tf: dict[str, dict[str, float]] = data.get("tf_tables", {})
@@ -181,6 +187,14 @@ class LinkageModel:
         # The comparison levels (gamma_ columns) are needed to apply the registry's rules (apply_rules).
         s["retain_intermediate_calculation_columns"] = True
         return s
+
+
+def model_file_current(path: Path) -> bool:
+    """Is the saved model file of this version (else it must be retrained)?"""
+    try:
+        return json.loads(Path(path).read_text()).get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
 
 
 def base_settings() -> dict:
