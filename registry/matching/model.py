@@ -38,6 +38,12 @@ EM_PASSES = (
     "l.nid = r.nid",  # given name, family, date of birth, sex, governorate
     "l.given_key = r.given_key AND l.family_skel = r.family_skel",  # date of birth, sex, national ID
 )
+# The date of birth takes its m-probabilities from the second pass only. Pairs sharing a national ID are a
+# biased sample of true duplicates for the date: a clerk who copies the ID from papers copies the date too
+# (the generator carries an ID only on rows whose date is right), so the first pass teaches that a true
+# duplicate nearly always has the same date, and the mean of the two passes over-rewards a same date and
+# over-punishes a wrong one (unrelated children with a common name and the same birthday scored 0.6-0.9).
+M_FROM_PASS = {"dob": 1}
 # Where too few records carry a national ID, the first pass falls back to this one.
 EM_FALLBACK_PASS = "l.dob_full = r.dob_full"
 MIN_EM_PAIRS = 500
@@ -220,11 +226,39 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e
     linker = Linker(api.register(table), base_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    by_pass: list[dict[tuple[int, int], float]] = []
     for rule in EM_PASSES:
         if rule == EM_PASSES[0] and _pair_count(con, table, rule) < MIN_EM_PAIRS:
             rule = EM_FALLBACK_PASS
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        by_pass.append(_latest_m(linker))
+    _take_m_from_pass(linker, by_pass)
     return _model_from_linker(linker, con, table)
+
+
+def _latest_m(linker: Any) -> dict[tuple[int, int], float]:
+    """{(comparison, level): m} as estimated by the EM pass that just ran (numbers only)."""
+    out = {}
+    for ci, comparison in enumerate(linker._settings_obj.comparisons):
+        for li, level in enumerate(comparison.comparison_levels):
+            trained = getattr(level, "_trained_m_probabilities", [])
+            if not level.is_null_level and trained and isinstance(trained[-1]["probability"], (int, float)):
+                out[(ci, li)] = float(trained[-1]["probability"])
+    return out
+
+
+def _take_m_from_pass(linker: Any, by_pass: list[dict[tuple[int, int], float]]) -> None:
+    """Comparisons in M_FROM_PASS keep the m-probabilities of that pass only (not the mean over passes)."""
+    names = [c.output_column_name for c in linker._settings_obj.comparisons]
+    for name, pass_index in M_FROM_PASS.items():
+        ci = names.index(name)
+        estimates = by_pass[pass_index] if pass_index < len(by_pass) else {}
+        levels = linker._settings_obj.comparisons[ci].comparison_levels
+        if not any(key[0] == ci for key in estimates):
+            continue
+        for li, level in enumerate(levels):
+            if not level.is_null_level:
+                level.m_probability = estimates.get((ci, li), MIN_M_PROBABILITY)
 
 
 def _pair_count(con: duckdb.DuckDBPyConnection, table: str, rule: str) -> int:
