@@ -30,8 +30,8 @@ def child(home: Path) -> None:
     logging.disable(logging.WARNING)
     from _common import reopen
 
-    from registry.matching.dedupe import registry_clusters, run_dedupe
     from registry.matching.evaluate import evaluate, read_truth
+    from registry.services.dedupe import registry_clusters, run_dedupe
 
     reg = reopen(home)
     started = time.perf_counter()

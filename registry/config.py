@@ -21,8 +21,10 @@ class Settings:
     lookup_quota_per_user_per_hour: int = 200
     lookup_quota_per_agency_per_hour: int = 2000
     # Every lookup answer takes at least this long, match or not, so timing does not tell (0 disables;
-    # None: registry.consent.lookup.MIN_SECONDS).
+    # None: registry.services.lookups.MIN_SECONDS).
     lookup_min_seconds: float | None = None
+    # The audit log's origin line in every signed checkpoint (one per deployment).
+    audit_origin: str = "registry.local/audit-log"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -44,6 +46,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         key_dir=key_dir,
         lookup_quota_per_user_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_USER", "200")),
         lookup_quota_per_agency_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_AGENCY", "2000")),
+        audit_origin=os.environ.get("REGISTRY_AUDIT_ORIGIN") or "registry.local/audit-log",
         lookup_min_seconds=(float(os.environ["REGISTRY_LOOKUP_MIN_SECONDS"])
                             if os.environ.get("REGISTRY_LOOKUP_MIN_SECONDS") else None),
     )

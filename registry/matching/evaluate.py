@@ -211,8 +211,8 @@ def run_pairs(session, run_id: str | None = None) -> list[tuple[Key, Key, float]
     named by (institution, source_ref) like the truth."""
     from sqlalchemy import select
 
-    from registry.matching.tables import DedupeRun, SuspectedDuplicate
     from registry.store.models import CaseRecord
+    from registry.store.tables.matching import DedupeRun, SuspectedDuplicate
 
     if run_id is None:
         run_id = session.scalar(select(DedupeRun.run_id).where(DedupeRun.finished_at.is_not(None))

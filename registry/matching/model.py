@@ -20,6 +20,10 @@ import duckdb
 from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
+# The decision bands on a pair's probability: the model's own, used alike by batch runs and lookups.
+MATCH_THRESHOLD = 0.95  # same child: clustered together, and "likely match" in a lookup
+REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
+
 # Version 2: the family comparison has a level "one part agrees, one differs"; a version-1 file is retrained.
 FORMAT = "registry-linkage-model/2"
 TF_COLUMNS = ("given_key",)

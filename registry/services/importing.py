@@ -18,6 +18,7 @@ from sqlalchemy import select, tuple_
 from registry.errors import Conflict, InvalidInput
 from registry.identity.model import validate_identity
 from registry.names.text import clean_text
+from registry.services.access import record_admin
 from registry.services.context import Registry
 from registry.services.registration import erased_reference, register_records
 from registry.store.models import CaseRecord
@@ -189,7 +190,7 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
         # One audit event per batch, naming the children it registered or changed, committed with them.
         touched = tuple(r.child_id for r in results if r.outcome != "unchanged")
         if touched:
-            reg.record_admin("import", touched, session=session)
+            record_admin(reg, "import", touched, session=session)
 
 
 def _existing_records(reg: Registry, session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRecord]:

@@ -13,7 +13,7 @@ from registry.matching.encoding import LinkageRow
 from registry.matching.evaluate import Truth, calibration, run_pairs
 from registry.matching.index import from_entry
 from registry.matching.model import BLOCKING_RULES, POSSIBLE_THRESHOLD, SAME_THRESHOLD, decision_band
-from registry.matching.tables import LinkageEntry
+from registry.store.tables.matching import LinkageEntry
 
 ROW_FIELDS = set(LinkageRow.__dataclass_fields__)
 

@@ -1,59 +1,30 @@
 """`registry audit ...`: verify, export, checkpoint, events, flags. Thin: each command calls a service function.
 
-The database and keys come from the settings (REGISTRY_HOME etc.), except `verify --bundle`, which needs
-only the bundle and the public key file.
+Reading the log (events, flags, export) is the DPO's: those commands act as a signed-in user (`--as`, see
+`registry.cli.common`) and the policy decides. `verify` and `checkpoint` are the administrator's; `verify
+--bundle` needs only the bundle and the public key file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from registry.audit.checkpoint import DEFAULT_ORIGIN
-from registry.audit.log import AuditLog
-from registry.audit.review import (
-    EventFilter,
-    Reader,
-    Thresholds,
-    export_events,
-    export_log,
-    flag_anomalies,
-    query_events,
-)
+from registry.audit.review import Thresholds, event_filter
 from registry.audit.verify import Report, read_trusted_checkpoint, verify_bundle
 from registry.audit.witness import FileWitness, HttpWitness, Witness
+from registry.cli.common import AsUser, PasswordStdin, console, err, run, signed_in
+from registry.services import audit_review
+from registry.services.context import open_registry
 
 audit_app = typer.Typer(
     help="The tamper-evident access log: verify, export, checkpoint, review.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
-
-
-def _open_log(witnesses: tuple[Witness, ...] = ()) -> AuditLog:
-    from registry.config import load_settings
-    from registry.keys import load_keys
-    from registry.store.db import Database
-
-    settings = load_settings()
-    origin = os.environ.get("REGISTRY_AUDIT_ORIGIN", DEFAULT_ORIGIN)
-    return AuditLog(
-        Database(settings.database_url), load_keys(settings.key_dir), origin=origin, witnesses=witnesses
-    )
-
-
-def _reader(reader: str | None) -> Reader:
-    name = reader or os.environ.get("REGISTRY_USER") or f"cli-{getpass.getuser()}"
-    return Reader(user_id=re.sub(r"[^A-Za-z0-9._:@/+=-]", "-", name)[:128])
 
 
 def _time(text: str | None) -> dt.datetime | None:
@@ -76,7 +47,6 @@ def _show_report(report: Report) -> None:
         err.print("(more problems not shown)")
 
 
-ReaderOpt = Annotated[str | None, typer.Option("--reader", help="Your user id, recorded as the reader.")]
 
 
 @audit_app.command()
@@ -103,21 +73,20 @@ def verify(
 
         report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note)
     else:
-        from registry.audit.log import verify_log
         from registry.keys import load_audit_public_key
 
-        log = _open_log()
-        key = load_audit_public_key(public_key) if public_key else log.keys.audit_verify_key()
-        report = verify_log(log.db, key, origin=log.origin, trusted_checkpoint=trusted_note)
+        key = load_audit_public_key(public_key) if public_key else None
+        report = audit_review.verify_stored_log(open_registry(), key, trusted_note)
     _show_report(report)
     if not report.ok:
         raise typer.Exit(1)
 
 
 @audit_app.command()
-def export(file: Path, reader: ReaderOpt = None) -> None:
+def export(file: Path, user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Write the whole log, its checkpoints and the public key to one bundle file (JSON lines)."""
-    size = export_log(_open_log(), _reader(reader), file)
+    reg = open_registry()
+    size = run(audit_review.export_log, reg, signed_in(reg, user, password_stdin), file)
     console.print(
         f"Exported {size} entries to {file}. Verify with: registry audit verify --bundle {file} "
         "--public-key audit-signing.pub"
@@ -136,7 +105,7 @@ def checkpoint(
     """Sign a checkpoint of the log now and publish it to witnesses."""
     witnesses: list[Witness] = [FileWitness(p) for p in witness or []]
     witnesses += [HttpWitness(u) for u in witness_url or []]
-    cp = _open_log(tuple(witnesses)).checkpoint()
+    cp = audit_review.make_checkpoint(open_registry(), witnesses)
     console.print(f"Checkpoint at size {cp.size}, published to {len(witnesses)} witness(es):")
     console.print(cp.note, markup=False, highlight=False)
 
@@ -157,29 +126,23 @@ def events(
     output: Annotated[
         Path | None, typer.Option(help="Write csv/json here instead of standard output")
     ] = None,
-    reader: ReaderOpt = None,
+    user_name: AsUser = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """List events by user, agency, child, action, purpose, outcome and time (the reading is logged)."""
-    filters = EventFilter(
-        user_id=user,
-        agency=agency,
-        child=child,
-        action=action,
-        purpose=purpose,
-        outcome=outcome,
-        since=_time(since),
-        until=_time(until),
-    )
-    log = _open_log()
+    filters = run(event_filter, user, agency, child, action, purpose, outcome, _time(since),
+                  _time(until))
+    reg = open_registry()
+    actor = signed_in(reg, user_name, password_stdin)
     if format != "table":
         if output is None:
-            export_events(log, _reader(reader), filters, sys.stdout, format)
+            run(audit_review.export_events, reg, actor, filters, sys.stdout, format)
         else:
             with output.open("w", encoding="utf-8", newline="") as f:
-                n = export_events(log, _reader(reader), filters, f, format)
+                n = run(audit_review.export_events, reg, actor, filters, f, format)
             console.print(f"Wrote {n} events to {output}")
         return
-    page = query_events(log, _reader(reader), filters, after=after, limit=limit)
+    page = run(audit_review.query_events, reg, actor, filters, after=after, limit=limit)
     table = Table("#", "at (UTC)", "user", "agency", "action", "outcome", "purpose", "decision", "children")
     for e in page.events:
         ev = e.event
@@ -206,18 +169,21 @@ def flags(
     timezone: Annotated[str, typer.Option(help="Working hours are in this time zone")] = "Asia/Damascus",
     start: Annotated[str, typer.Option(help="Working day starts (HH:MM)")] = "07:00",
     end: Annotated[str, typer.Option(help="Working day ends (HH:MM)")] = "19:00",
-    reader: ReaderOpt = None,
+    user: AsUser = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Anomalies for the DPO: bulk and near-miss lookups, after hours, outside caseload, break-glass, many agencies."""
     thresholds = Thresholds(
         timezone=timezone, working_start=dt.time.fromisoformat(start), working_end=dt.time.fromisoformat(end)
     )
-    found = flag_anomalies(_open_log(), _reader(reader), _time(since), _time(until), thresholds)
+    reg = open_registry()
+    found = run(audit_review.anomaly_flags, reg, signed_in(reg, user, password_stdin), _time(since), _time(until),
+                thresholds)
     if not found:
         console.print("[green]No anomalies.[/green]")
         return
     table = Table("rule", "reason", "events (leaf indexes)")
     for flag in found:
-        shown = ", ".join(map(str, flag.indexes[:12])) + (" ..." if len(flag.indexes) > 12 else "")
-        table.add_row(flag.rule, flag.reason, shown)
+        shown = ", ".join(map(str, flag["events"][:12])) + (" ..." if len(flag["events"]) > 12 else "")
+        table.add_row(flag["rule"], flag["reason"], shown)
     console.print(table)
