@@ -117,11 +117,16 @@ def synth(
     seed: int = typer.Option(0, help="Same seed, same data"),
     truth: Path = typer.Option(None, help="Where to write the known truth (person, family, twin)"),
     bad_row_rate: float = typer.Option(0.0, help="Share of rows made invalid on purpose"),
+    mix: str = typer.Option("default", help="default, hard (harder noise) or held-out (for reporting only)"),
 ) -> None:
     """Generate realistic multi-institution records of fictional children, with known truth."""
-    from registry.synth import write_csv
+    from registry.synth import SynthConfig, write_csv
 
-    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate)
+    try:
+        config = SynthConfig.mix(mix)
+    except ValueError as e:
+        fail(str(e))
+    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate, config=config)
     console.print(f"{written} generated records in {file}" + (f", truth in {truth}" if truth else ""))
 
 
@@ -177,6 +182,14 @@ def evaluate(
                   f"{e.cluster.f1:.3f}", f"{e.cross_script_recall:.3f}", f"{e.sibling_merge_rate:.4f}",
                   f"{e.twin_merge_rate:.3f}")
     console.print(t)
+    from registry.matching.evaluate import reliability_lines
+
+    cal = measured[0].calibration
+    if cal is not None and cal.pairs:
+        console.print("calibration of the latest run's scored pairs (said: mean probability; true: share that "
+                      "are the same child)")
+        for line in reliability_lines(cal):
+            console.print(line, highlight=False)
 
 
 @app.command()
