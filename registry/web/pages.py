@@ -178,7 +178,9 @@ def failure_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, MatchingUnavailable):
         return error_page(request, 503, _("Matching unavailable"), _(
             "Lookups are not possible until the matcher is ready."))
-    log.exception("page %s failed", request.url.path, exc_info=exc)
+    # The route's template, never the path itself: a path may hold a pseudonym, and logs hold none.
+    log.error("page %s failed: %s", getattr(request.scope.get("route"), "path", "?"), type(exc).__name__,
+              exc_info=exc)
     return error_page(request, 500, _("Something went wrong"), _(
         "The request could not be completed. Nothing was changed. If it happens again, tell the system "
         "administrator the time it happened."))
