@@ -240,21 +240,29 @@ def _count_rows(file: Path) -> int | None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = typer.Option(8000, min=1, max=65535),
-          workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL for more than one)"),
-          keep_alive: int = typer.Option(75, min=1, max=3600,
-                                         help="Seconds an idle connection stays open (above the proxy's)"),
-          json_logs: bool = typer.Option(True, help="One JSON object a log line (structlog)")) -> None:
-    """Serve the HTTP API (OpenAPI at /docs), /health, /ready and /metrics."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL for more than one)"),
+    keep_alive: int = typer.Option(75, "--keep-alive", min=1, max=3600,
+                                   help="Seconds an idle keep-alive connection stays open (above the proxy's)"),
+    backlog: int = typer.Option(2048, min=64, max=65535, help="Connections waiting to be accepted"),
+    json_logs: bool = typer.Option(True, help="One JSON object a log line (structlog)"),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs), /health, /ready and /metrics.
+
+    No access log of raw request lines (paths and query strings could hold a pseudonym or what a client typed):
+    the API logs one line per request itself, with the route template, status, time and request id."""
     import os
 
     import uvicorn
 
     if json_logs:
         os.environ["REGISTRY_JSON_LOGS"] = "1"  # each worker configures its log when it builds the app
-    # By import path: the command line face does not import the HTTP face (and workers need a path).
+    # By import path: the command line face does not import the HTTP face (and workers import it themselves).
     uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_keep_alive=keep_alive, log_config=None, access_log=False, log_level="info")
+                timeout_keep_alive=keep_alive, backlog=backlog, log_config=None, access_log=False,
+                log_level="info")
 
 
 @app.command()
