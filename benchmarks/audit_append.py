@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from registry.audit.event import AuditEvent  # noqa: E402
 from registry.audit.log import AuditLog  # noqa: E402
-from registry.audit.tables import AUDIT_TABLES  # noqa: E402
 from registry.keys import create_key_dir  # noqa: E402
 from registry.store.db import Base, Database  # noqa: E402
+from registry.store.tables.audit import AUDIT_TABLES  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -29,8 +29,8 @@ def child(home: Path) -> None:
     logging.disable(logging.WARNING)
     from _common import reopen
 
-    from registry.matching.dedupe import registry_clusters, run_dedupe
     from registry.matching.evaluate import evaluate, read_truth
+    from registry.services.dedupe import registry_clusters, run_dedupe
 
     reg = reopen(home)
     started = time.perf_counter()
@@ -54,8 +54,8 @@ def _sweep(reg, truth, run_id: str) -> dict:
     from sqlalchemy import select
 
     from registry.matching.evaluate import threshold_sweep
-    from registry.matching.tables import SuspectedDuplicate
     from registry.store.models import CaseRecord
+    from registry.store.tables.matching import SuspectedDuplicate
 
     with reg.db.sessions() as s:
         key = {r: (i, ref) for r, i, ref in s.execute(

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/dedupe_scale.py --records 1000000      # once: builds and trains the registry
     .venv/bin/python benchmarks/lookup_latency.py --records 1000000 --queries 500
 
-In process: `registry.matching.lookup.find_matches` (candidates from indexed blocking keys, scored with the
+In process: `registry.services.lookups.find_matches` (candidates from indexed blocking keys, scored with the
 trained model). Through HTTP: `POST /v1/lookups` on uvicorn over loopback, with a caseworker's token, auth,
 policy, quota, audit and disclosure included, and the anti-timing floor (REGISTRY_LOOKUP_MIN_SECONDS) set to
 0 so the figure is the work itself. Queries are generated records, half of them duplicates of registered
@@ -41,12 +41,12 @@ def main() -> None:
     home = args.work / f"home-{args.records}"
     data = args.work / f"children-{args.records}.csv"
     reg = reopen(home)
-    from registry.matching.tables import LinkageEntry
+    from registry.store.tables.matching import LinkageEntry
 
     for index in LinkageEntry.__table__.indexes:  # a registry built before the current candidate keys
         index.create(reg.db.engine, checkfirst=True)
     from registry.identity import validate_identity
-    from registry.matching.lookup import find_matches
+    from registry.services.lookups import find_matches
 
     rows = []
     with open(data, newline="", encoding="utf-8") as f:
@@ -63,12 +63,12 @@ def main() -> None:
         except Exception:
             continue
     queries = queries[: args.queries]
-    find_matches(reg, queries[0][1])  # warm: model and dictionary loaded
+    find_matches(reg, queries[0][1], set())  # warm: model and dictionary loaded
     inproc = []
     found = 0
     for _, identity in queries:
         t = time.perf_counter()
-        found += bool(find_matches(reg, identity))
+        found += bool(find_matches(reg, identity, set()))
         inproc.append((time.perf_counter() - t) * 1000)
     print(f"in process: {len(inproc)} lookups, p50 {statistics.median(inproc):.1f} ms, "
           f"p95 {percentile(inproc, 95):.1f} ms, max {max(inproc):.1f} ms ({found} with a match)", flush=True)
@@ -84,8 +84,8 @@ def http_latencies(reg, queries) -> list[float]:
     import httpx
     import uvicorn
 
-    from registry.accounts import service as accounts
     from registry.api import create_app
+    from registry.services import accounts
 
     reg.settings = dataclasses.replace(reg.settings, lookup_min_seconds=0.0,
                                        lookup_quota_per_user_per_hour=10**9,

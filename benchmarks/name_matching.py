@@ -37,8 +37,7 @@ from pathlib import Path
 
 import jellyfish
 
-from registry.names import NAME_MATCH_THRESHOLD, name_similarity
-from registry.names import normalize, similarity, transliteration, units
+from registry.names import NAME_MATCH_THRESHOLD, name_similarity, normalize, similarity, transliteration, units
 from registry.names.build import (
     NON_ARAB_COUNTRIES,
     build_dictionary,

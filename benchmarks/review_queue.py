@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import reopen  # noqa: E402
 
-from registry.review.queue import _CLUSTER_KEY, _cluster_page, _clusters_by_key, _key_new_pairs, _pair_rows  # noqa: E402
+from registry.services.review.queue import _CLUSTER_KEY, _cluster_page, _clusters_by_key, _key_new_pairs, _pair_rows  # noqa: E402
 
 
 def main() -> None:

@@ -21,8 +21,10 @@ class Settings:
     lookup_quota_per_user_per_hour: int = 200
     lookup_quota_per_agency_per_hour: int = 2000
     # Every lookup answer takes at least this long, match or not, so timing does not tell (0 disables;
-    # None: registry.consent.lookup.MIN_SECONDS).
+    # None: registry.services.lookups.MIN_SECONDS).
     lookup_min_seconds: float | None = None
+    # The audit log's origin line in every signed checkpoint (one per deployment).
+    audit_origin: str = "registry.local/audit-log"
     # The audit log signs a checkpoint once this many entries, or entries this old, are not covered by one
     # (0 turns either off), and publishes each to these witnesses (files and/or HTTP witness URLs).
     audit_checkpoint_every: int = 1000
@@ -52,6 +54,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         key_dir=key_dir,
         lookup_quota_per_user_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_USER", "200")),
         lookup_quota_per_agency_per_hour=int(os.environ.get("REGISTRY_LOOKUP_QUOTA_AGENCY", "2000")),
+        audit_origin=os.environ.get("REGISTRY_AUDIT_ORIGIN") or "registry.local/audit-log",
         lookup_min_seconds=(float(os.environ["REGISTRY_LOOKUP_MIN_SECONDS"])
                             if os.environ.get("REGISTRY_LOOKUP_MIN_SECONDS") else None),
         audit_checkpoint_every=_number("REGISTRY_AUDIT_CHECKPOINT_EVERY", 1000, int),

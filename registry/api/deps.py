@@ -10,11 +10,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from registry.accounts.service import Actor, Unauthenticated, actor_for_token
 from registry.api.problems import PROBLEM
-from registry.consent.access import AccessDenied, QuotaExceeded
-from registry.consent.lookup import MatchingUnavailable
+from registry.services.access import AccessDenied, QuotaExceeded
+from registry.services.accounts import actor_for_token
+from registry.services.actor import Actor, Unauthenticated
 from registry.services.context import Registry
+from registry.services.lookups import MatchingUnavailable
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `registry tokens create USERNAME`")
 

@@ -35,11 +35,11 @@ from registry.audit.checkpoint import (
 )
 from registry.audit.event import AUDIT_CHECKPOINT, FIRST_PREV, AuditEvent, LogEntry, entry_bytes, parse_entry
 from registry.audit.merkle import Frontier, consistency_proof, hash_leaf, inclusion_proof, root
-from registry.audit.tables import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 from registry.audit.verify import Problem, Report, StoredEntry, verify_entries, write_bundle
 from registry.audit.witness import Witness, WitnessError
 from registry.keys import KeyRing
 from registry.store.db import Database, utcnow
+from registry.store.tables.audit import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 
 MAX_ATTEMPTS = 200
 READ_CHUNK = 2000

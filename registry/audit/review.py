@@ -38,7 +38,8 @@ from registry.audit.event import (
 )
 from registry.audit.fhir import to_fhir_audit_event
 from registry.audit.log import AuditLog
-from registry.audit.tables import AuditEventChildRow, AuditEventRow
+from registry.errors import InvalidInput
+from registry.store.tables.audit import AuditEventChildRow, AuditEventRow
 
 LOOKUP_ACTIONS = frozenset({LOOKUP, "search"})
 NEAR_MISS_OUTCOMES = frozenset({"no-match", "possible-match"})
@@ -75,6 +76,15 @@ class EventFilter:
             sort_keys=True,
         )
         return "filter-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def event_filter(user: str | None = None, agency: str | None = None, child: str | None = None,
+                 action: str | None = None, purpose: str | None = None, outcome: str | None = None,
+                 since: dt.datetime | None = None, until: dt.datetime | None = None) -> EventFilter:
+    if since and until and since >= until:
+        raise InvalidInput.one("until", "must be after since")
+    return EventFilter(user_id=user, agency=agency, child=child, action=action, purpose=purpose,
+                              outcome=outcome, since=since, until=until)
 
 
 @dataclass(frozen=True)

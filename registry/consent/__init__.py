@@ -1,14 +1,11 @@
-"""Consent, access and minimum disclosure (issue 5).
+"""Consent and minimum disclosure: the pure rules, no database and no other wing.
 
-Public face, one concept a module:
-- `policy.decide(request, facts) -> Decision`: the one, pure policy decision point;
-- `access.authorize(reg, session, actor, action, purpose=..., child_id=...)`: gathers the facts, decides,
-  logs every decision to the audit log, raises `AccessDenied` on deny; `excluded_from_matching(session)` and
-  `child_may_be_matched(session, child_id)` for the matcher;
-- `records`: consent and legal-basis records (record, list, withdraw); `fhir.to_fhir_consent`;
-- `children`: register and read a child on a user's behalf;
-- `lookup` + `disclosure` + `quota`: "is this child already known?";
-- `breakglass`: emergency overrides, flagged for the DPO.
+- `policy.decide(request, facts) -> Decision`: the one policy decision point, on plain facts;
+- `roles`: the five roles the policy speaks of;
+- `records`: what a consent or legal-basis record is, and its validation; `fhir`: a consent as FHIR R5;
+- `disclosure`: what a lookup's answer may say (match class, whom to contact);
+- `quota`: the lookup quota's sliding window.
 
-This module imports nothing itself: the store imports `consent.tables` while it is being set up.
+Enforcement (gathering the facts, logging each decision, raising on deny) is a use case:
+`registry.services.access`.
 """

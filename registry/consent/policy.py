@@ -3,7 +3,7 @@
 `decide(request, facts) -> Decision` takes who asks for what (user, role, agency, action, purpose, child) and
 the facts about the child (which agencies hold a case for it, its consent records, any break-glass grant) and
 answers permit or deny with a reason code and the legal basis. No database, no clock, no side effects: the
-caller (`registry.consent.access`) gathers the facts, records the decision in the audit log and enforces it.
+caller (`registry.services.access`) gathers the facts, records the decision in the audit log and enforces it.
 The full permission table is in docs/access-control.md; a test walks every row of it.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from registry.accounts.roles import AGENCY_ADMIN, CASELOAD_ROLES, CASEWORKER, DPO, NATIONAL_REVIEWER, SYSTEM_ADMIN
+from registry.consent.roles import AGENCY_ADMIN, CASELOAD_ROLES, CASEWORKER, DPO, NATIONAL_REVIEWER, SYSTEM_ADMIN
 
 # ---- actions ------------------------------------------------------------------------------------------------
 READ = "read"  # a child's identity and case pointers

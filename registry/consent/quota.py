@@ -13,8 +13,7 @@ import math
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from registry.accounts.service import Actor
-from registry.consent.tables import LookupQuotaHit
+from registry.store.tables.consent import LookupQuotaHit
 
 WINDOW = dt.timedelta(hours=1)
 
@@ -25,19 +24,20 @@ def _retry_after(session: Session, column, value: str, since: dt.datetime, now: 
     return max(1, math.ceil(seconds))
 
 
-def take_lookup_slot(session: Session, actor: Actor, per_user: int, per_agency: int, now: dt.datetime) -> int | None:
+def take_lookup_slot(session: Session, user_id: str, agency: str, per_user: int, per_agency: int,
+                     now: dt.datetime) -> int | None:
     """Count one lookup if both quotas allow it and return None; otherwise the seconds until one frees up."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "lookup-quota:" + actor.agency})
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "lookup-quota:" + agency})
     since = now - WINDOW
-    session.execute(delete(LookupQuotaHit).where(LookupQuotaHit.agency == actor.agency, LookupQuotaHit.at <= since))
+    session.execute(delete(LookupQuotaHit).where(LookupQuotaHit.agency == agency, LookupQuotaHit.at <= since))
     by_user = session.scalar(select(func.count()).where(
-        LookupQuotaHit.user_id == actor.user_id, LookupQuotaHit.at > since)) or 0
+        LookupQuotaHit.user_id == user_id, LookupQuotaHit.at > since)) or 0
     if by_user >= per_user:
-        return _retry_after(session, LookupQuotaHit.user_id, actor.user_id, since, now)
+        return _retry_after(session, LookupQuotaHit.user_id, user_id, since, now)
     by_agency = session.scalar(select(func.count()).where(
-        LookupQuotaHit.agency == actor.agency, LookupQuotaHit.at > since)) or 0
+        LookupQuotaHit.agency == agency, LookupQuotaHit.at > since)) or 0
     if by_agency >= per_agency:
-        return _retry_after(session, LookupQuotaHit.agency, actor.agency, since, now)
-    session.add(LookupQuotaHit(user_id=actor.user_id, agency=actor.agency, at=now))
+        return _retry_after(session, LookupQuotaHit.agency, agency, since, now)
+    session.add(LookupQuotaHit(user_id=user_id, agency=agency, at=now))
     return None

@@ -1,4 +1,4 @@
-"""Consent and legal-basis records: record, list, withdraw. Every call passes the policy decision point.
+"""What a consent or legal-basis record is: its view and its validation. Pure: no database, no other wing.
 
 A consent is purpose-bound (registration, deduplication, share, referral), given by a caregiver, a guardian or
 the child, with the child's assent and age when asked, a date, an optional expiry and a reference to the
@@ -11,24 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select
-
-from registry.accounts.service import Actor
-from registry.accounts.tables import Agency
 from registry.consent import policy
-from registry.consent.access import AccessDenied, authorize, canonical_child, child_family
 from registry.consent.policy import ANY_AGENCY, BASES, CONSENT_PURPOSES
-from registry.consent.tables import ConsentRecord
-from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+from registry.errors import FieldError, InvalidInput
 from registry.store.db import utcnow
-
-if TYPE_CHECKING:
-    from registry.services.context import Registry
+from registry.store.tables.consent import ConsentRecord
 
 GRANTORS = ("caregiver", "guardian", "child")
 MIN_JUSTIFICATION = 20
@@ -137,57 +128,3 @@ def validate_consent(raw: Mapping[str, Any], known_agencies: set[str], today: dt
     return dict(purpose=purpose, recipient=recipient, basis=basis, grantor=grantor, child_assent=assent,
                 child_age_at_assent=age, given_on=given_on, expires_on=expires_on, evidence_ref=evidence,
                 justification=justification)
-
-
-def record_consent(reg: Registry, actor: Actor, child_id: str, raw: Mapping[str, Any],
-                   purpose: str = policy.CASE_MANAGEMENT) -> ConsentView:
-    with reg.db.unit_of_work() as s:
-        authorize(reg, s, actor, policy.CONSENT_RECORD, purpose=purpose, child_id=child_id)
-        known = set(s.scalars(select(Agency.code)))
-        values = validate_consent(raw, known, utcnow().date())
-        row = ConsentRecord(consent_id="C" + secrets.token_hex(8), child_id=canonical_child(s, child_id),
-                            recorded_by=actor.user_id, recorded_agency=actor.agency, **values)
-        s.add(row)
-        s.flush()
-        return ConsentView.of(row)
-
-
-def list_consents(reg: Registry, actor: Actor, child_id: str,
-                  purpose: str = policy.CASE_MANAGEMENT) -> list[ConsentView]:
-    with reg.db.unit_of_work() as s:
-        authorize(reg, s, actor, policy.CONSENT_READ, purpose=purpose, child_id=child_id)
-        family = child_family(s, canonical_child(s, child_id) or child_id)
-        rows = s.scalars(select(ConsentRecord).where(ConsentRecord.child_id.in_(family))
-                         .order_by(ConsentRecord.recorded_at))
-        return [ConsentView.of(r) for r in rows]
-
-
-def withdraw_consent(reg: Registry, actor: Actor, consent_id: str, withdrawn_by: str,
-                     purpose: str = policy.CASE_MANAGEMENT) -> ConsentView:
-    """Withdraw a consent now. From this moment the policy no longer counts it."""
-    if withdrawn_by not in GRANTORS:
-        raise InvalidInput.one("withdrawn_by", f"must be one of {', '.join(GRANTORS)}")
-    with reg.db.unit_of_work() as s:
-        row = s.get(ConsentRecord, consent_id)
-        if row is None:
-            raise NotFound("consent", consent_id)
-        authorize(reg, s, actor, policy.CONSENT_WITHDRAW, purpose=purpose, child_id=row.child_id)
-        if row.withdrawn_at is not None:
-            raise Conflict("this consent was withdrawn already", field="consent_id")
-        row.withdrawn_at = utcnow()
-        row.withdrawn_by = withdrawn_by
-        row.withdrawal_recorded_by = actor.user_id
-        return ConsentView.of(row)
-
-
-def get_consent_record(reg: Registry, consent_id: str) -> ConsentRecord:
-    """For exports run by an operator (CLI): the stored record as is."""
-    with reg.db.unit_of_work() as s:
-        row = s.get(ConsentRecord, consent_id)
-        if row is None:
-            raise NotFound("consent", consent_id)
-        return row
-
-
-__all__ = ["AccessDenied", "ConsentView", "GRANTORS", "get_consent_record", "list_consents", "record_consent",
-           "validate_consent", "withdraw_consent"]

@@ -1,4 +1,4 @@
-"""Identity: what a child's record holds, validated; the vault that keeps it sealed; registry pseudonyms."""
+"""Identity: what a child's record holds, validated; the vault that keeps it sealed; the golden identity."""
 
 from registry.identity.dates import PartialDate, parse_date_of_birth
 from registry.identity.governorates import GOVERNORATES, Governorate, find_governorate

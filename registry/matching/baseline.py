@@ -1,32 +1,26 @@
 """The yardstick: plain Splink with its standard name and date comparisons on the RAW plain-text names.
 
 Used only by `registry evaluate` on generated data, to show what the registry's encodings, name matching and
-family comparison add. It reads the generated CSV itself (plain text never leaves this process).
+family comparison add. It is handed the generated records, validated (plain text never leaves this process).
 """
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from registry.errors import InvalidInput
-from registry.identity.model import validate_identity
-
 MATCH_THRESHOLD = 0.95
 
 
-def _rows(data_csv: Path) -> list[dict]:
+def _rows(identities: Iterable[Any]) -> list[dict]:
+    """Each record: an identity with its institution and source_ref (registry.identity.Identity)."""
     rows = []
-    with open(data_csv, newline="", encoding="utf-8") as f:
-        for raw in csv.DictReader(f):
-            try:
-                i = validate_identity(raw)
-            except (InvalidInput, ValueError):
-                continue
-            rows.append({
+    for i in identities:
+        rows.append({
                 "unique_id": f"{i.institution}\t{i.source_ref}",
                 "given_name": (i.given_name or "").lower() or None,
                 "father_name": (i.father_name or "").lower() or None,
@@ -40,13 +34,13 @@ def _rows(data_csv: Path) -> list[dict]:
     return rows
 
 
-def baseline_clusters(data_csv: Path, work_dir: Path) -> dict[tuple[str, str], str]:
+def baseline_clusters(identities: Iterable[Any], work_dir: Path) -> dict[tuple[str, str], str]:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, block_on
 
     work_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(work_dir / "baseline.duckdb"))
-    con.register("_rows", pa.Table.from_pylist(_rows(data_csv)))
+    con.register("_rows", pa.Table.from_pylist(_rows(identities)))
     con.execute("CREATE OR REPLACE TABLE baseline_input AS SELECT * FROM _rows")
     api = DuckDBAPI(con)
     settings = {

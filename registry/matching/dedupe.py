@@ -1,29 +1,20 @@
-"""Batch deduplication over the whole registry: encodings to DuckDB, train or reuse the model, predict,
-cluster, and fill the review queue. Only keyed encodings and coarse values ever reach DuckDB.
+"""Batch deduplication's engine: encodings to DuckDB, train or reuse the model, predict, cluster.
+Only keyed encodings and coarse values ever reach DuckDB. The use case around it (the run's record, the review
+queue, the audit event) is `registry.services.dedupe`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import os
-import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import delete, select, text, update
 
-from registry.matching.model import SPLINK_LOG_LEVEL, LinkageModel, train
-from registry.matching.tables import ClusterAssignment, DedupeRun, LinkageEntry, SuspectedDuplicate
-from registry.services.context import Registry
-from registry.store.db import utcnow
-from registry.store.models import CaseRecord
+from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD, SPLINK_LOG_LEVEL, LinkageModel, train
+from registry.store.tables.matching import LinkageEntry
 
-MATCH_THRESHOLD = 0.95  # same child: clustered together, and "likely match" in a lookup
-REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
 TRAINING_SAMPLE = 200_000  # records the model is trained on; EM on more adds time, not accuracy
 
 _COLUMNS = [c.name for c in LinkageEntry.__table__.columns if c.name != "encoding_version"]
@@ -60,19 +51,7 @@ def load_into_duckdb(con: duckdb.DuckDBPyConnection, batches: Iterable[list[dict
     return n
 
 
-@dataclass
-class DedupeResult:
-    run_id: str
-    records: int
-    pairs_scored: int
-    suspected: int
-    clusters: int
-    trained: bool
-    marked_failed: int = 0  # earlier runs found unfinished (they died) and marked failed by this one
-
-
-def duckdb_connection(reg: Registry) -> duckdb.DuckDBPyConnection:
-    work = reg.settings.work_dir
+def duckdb_connection(work: Path) -> duckdb.DuckDBPyConnection:
     work.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(work / "dedupe.duckdb"))
     # Bounded memory: DuckDB spills to its temp folder beyond this.
@@ -82,7 +61,7 @@ def duckdb_connection(reg: Registry) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def train_model(reg: Registry, con: duckdb.DuckDBPyConnection, table: str = "linkage") -> LinkageModel:
+def train_model(con: duckdb.DuckDBPyConnection, table: str = "linkage") -> LinkageModel:
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     source = table
     if n > TRAINING_SAMPLE:
@@ -155,204 +134,38 @@ def cluster(con: duckdb.DuckDBPyConnection, edges: list[tuple[str, str]], table:
     return [(r, find(r)) for r in records]
 
 
-class DedupeBusy(RuntimeError):
-    """Another dedupe run is in progress (it holds the dedupe lock)."""
+@dataclass
+class BatchScores:
+    """What one batch run found: every pair at or above the review threshold, and each record's cluster."""
+
+    records: int
+    pairs: list[tuple[str, str, float, float]]  # (record_l, record_r, probability, match_weight)
+    assignments: list[tuple[str, str]]  # (record_id, cluster_id)
+    trained: bool
+
+    @property
+    def clusters(self) -> int:
+        return len({c for _, c in self.assignments})
 
 
-# The advisory lock of dedupe runs on PostgreSQL: one per schema, i.e. per registry sharing a server.
-_PG_LOCK = "hashtext('registry-dedupe'), hashtext(current_schema())"
-
-
-@contextlib.contextmanager
-def dedupe_lock(reg: Registry) -> Iterator[None]:
-    """Held for a whole run, so that one run at a time writes clusters, and so that a run that finds a
-    "running" row while holding it knows that run died. Released by the operating system or the database
-    server when the holder dies, even by kill -9: a file lock (SQLite: the database is on this machine) or a
-    session advisory lock (PostgreSQL: any machine)."""
-    if reg.db.dialect == "postgresql":
-        with reg.db.engine.connect() as conn:
-            if not conn.execute(text(f"SELECT pg_try_advisory_lock({_PG_LOCK})")).scalar():
-                raise DedupeBusy("another dedupe run is in progress")
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK})"))
-                conn.commit()
-        return
-    import fcntl
-
-    from registry.files import private_dir
-
-    path = private_dir(reg.settings.work_dir) / "dedupe.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DedupeBusy("another dedupe run is in progress") from None
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def mark_dead_runs(reg: Registry) -> int:
-    """Mark failed every run still "running". Only call while holding `dedupe_lock`: then none is alive."""
-    with reg.db.unit_of_work() as s:
-        return s.execute(update(DedupeRun).where(DedupeRun.status == "running")
-                         .values(status="failed", finished_at=utcnow())).rowcount or 0
-
-
-def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
-               excluded_children: set[str] | None = None) -> DedupeResult:
-    """One batch run, under the dedupe lock (DedupeBusy if another is in progress). Runs that died before are
-    marked failed first; this run is marked failed if it stops on an error."""
+def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[list[dict]], model_path: Path,
+                retrain: bool = False, progress: Progress | None = None) -> BatchScores:
+    """Load the entries (batches of stored linkage rows), train (or reuse) the model at `model_path`, score
+    the candidate pairs and cluster those at or above the match threshold."""
     say = progress or (lambda _msg: None)
-    with dedupe_lock(reg):
-        dead = mark_dead_runs(reg)
-        if dead:
-            say(f"marked {dead} earlier run(s) that did not finish as failed")
-        run_id = "run-" + secrets.token_hex(6)
-        with reg.db.unit_of_work() as s:
-            s.add(DedupeRun(run_id=run_id, status="running"))
-        try:
-            result = _run(reg, run_id, retrain, say, excluded_children)
-        except BaseException:
-            with reg.db.unit_of_work() as s:
-                s.execute(update(DedupeRun).where(DedupeRun.run_id == run_id)
-                          .values(status="failed", finished_at=utcnow()))
-            raise
-        return dataclasses.replace(result, marked_failed=dead)
-
-
-def _run(reg: Registry, run_id: str, retrain: bool, say: Progress,
-         excluded_children: set[str] | None) -> DedupeResult:
-    con = duckdb_connection(reg)
-    try:
-        say("loading encodings")
-        with reg.db.sessions() as s:
-            if excluded_children is None:  # consent to deduplication withdrawn: left out of matching
-                excluded_children = reg.excluded_from_matching(s)
-            batches = (
-                [r for r in batch if not excluded_children or r["child_id"] not in excluded_children]
-                for batch in reg.index.all_entries(s)
-            )
-            n = load_into_duckdb(con, batches)
-        model_path: Path = reg.settings.model_path
-        trained = False
-        if retrain or not model_path.exists():
-            say(f"training the model on {min(n, TRAINING_SAMPLE)} records")
-            model = train_model(reg, con)
-            model.save(model_path)
-            trained = True
-        else:
-            model = LinkageModel.load(model_path)
-        say("scoring candidate pairs")
-        _, predictions = predict_pairs(con, model)
-        pairs = guarded_pairs(con, model, predictions)
-        say("clustering")
-        assignments = cluster(con, [(a, b) for a, b, p, _ in pairs if p >= MATCH_THRESHOLD])
-        say("filling the review queue")
-        suspected = _store(reg, run_id, pairs, assignments)
-        result = DedupeResult(run_id, n, len(pairs), suspected, len({c for _, c in assignments}), trained)
-        with reg.db.unit_of_work() as s:
-            run = s.get(DedupeRun, run_id)
-            assert run is not None  # written at the start of this run
-            run.finished_at, run.records, run.pairs_scored = utcnow(), n, len(pairs)
-            run.suspected, run.clusters, run.status = suspected, result.clusters, "finished"
-        return result
-    finally:
-        con.close()
-
-
-def _store(reg: Registry, run_id: str, pairs: list, assignments: list) -> int:
-    """Cluster assignments replaced; new suspected pairs queued (rejected pairs stay rejected while their
-    records are unchanged; pairs whose records already belong to one child are not queued); batch pairs this
-    run did not find again become stale."""
-    with reg.db.unit_of_work() as s:
-        s.execute(delete(ClusterAssignment))
-        s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
-                               [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
-        records = {r.record_id: (r.child_id, r.content_digest) for r in
-                   s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
-        known = {(p.record_a, p.record_b): p for p in s.scalars(select(SuspectedDuplicate))}
-        added = 0
-        for left, right, prob, weight in pairs:
-            a, b = sorted((left, right))
-            if a not in records or b not in records or records[a][0] == records[b][0]:
-                continue
-            digests = (records[a][1], records[b][1])
-            existing = known.get((a, b))
-            if existing is not None:
-                if existing.status == "rejected" and (existing.digest_a, existing.digest_b) == digests:
-                    continue  # sticky: a reviewer said no, and neither record has changed
-                if existing.status == "open":
-                    existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
-                    continue
-                if existing.status in ("rejected", "stale"):
-                    existing.status = "open"
-                    existing.digest_a, existing.digest_b = digests
-                    existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
-                    added += 1
-                continue
-            pair = SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight, status="open",
-                                      source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id)
-            s.add(pair)
-            known[(a, b)] = pair
-            added += 1
-        # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
-        # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
-        for pair in known.values():
-            if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
-                pair.status = "stale"
-        _store_queue_clusters([p for p in known.values() if p.status == "open"], records)
-        return added
-
-
-def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tuple[str, str]]) -> None:
-    """Each open pair's queue cluster: pairs connected through a child share a key (the smallest child id)."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
-    ends = []
-    for pair in pairs:
-        if pair.record_a in records and pair.record_b in records:
-            a, b = records[pair.record_a][0], records[pair.record_b][0]
-            ra, rb = root(a), root(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-            ends.append((pair, a))
-    for pair, a in ends:
-        key = "K" + root(a)
-        if pair.cluster_key != key:
-            pair.cluster_key = key
-
-
-def registry_clusters(reg: Registry) -> dict[tuple[str, str], str]:
-    """{(institution, source_ref): cluster_id} from the latest batch run."""
-    with reg.db.sessions() as s:
-        return {(i, ref): c for i, ref, c in s.execute(
-            select(CaseRecord.institution, CaseRecord.source_ref, ClusterAssignment.cluster_id)
-            .join(ClusterAssignment, ClusterAssignment.record_id == CaseRecord.record_id))}
-
-
-def export_clusters(reg: Registry, path: Path) -> int:
-    """institution, source_ref, cluster_id, child_id for every record (erased ones excluded)."""
-    import csv
-
-    with reg.db.sessions() as s, open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["institution", "source_ref", "cluster_id", "child_id"])
-        n = 0
-        for row in s.execute(
-                select(CaseRecord.institution, CaseRecord.source_ref, ClusterAssignment.cluster_id,
-                       CaseRecord.child_id)
-                .outerjoin(ClusterAssignment, ClusterAssignment.record_id == CaseRecord.record_id)
-                .where(CaseRecord.status == "active").order_by(CaseRecord.institution, CaseRecord.source_ref)):
-            w.writerow(row)
-            n += 1
-    return n
+    say("loading encodings")
+    n = load_into_duckdb(con, entries)
+    trained = False
+    if retrain or not model_path.exists():
+        say(f"training the model on {min(n, TRAINING_SAMPLE)} records")
+        model = train_model(con)
+        model.save(model_path)
+        trained = True
+    else:
+        model = LinkageModel.load(model_path)
+    say("scoring candidate pairs")
+    _, predictions = predict_pairs(con, model)
+    pairs = guarded_pairs(con, model, predictions)
+    say("clustering")
+    assignments = cluster(con, [(a, b) for a, b, p, _ in pairs if p >= MATCH_THRESHOLD])
+    return BatchScores(n, pairs, assignments, trained)

@@ -19,9 +19,8 @@ import hashlib
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from registry.identity.dates import PartialDate
-from registry.identity.model import Identity
 from registry.keys import KeyRing
+from registry.matching.record import BirthDate, RecordFields
 from registry.names.features import comparable_form, unit_keys, unit_ngrams
 from registry.names.similarity import analyse_unit
 from registry.names.units import NameUnit, split_units
@@ -117,7 +116,7 @@ class LinkageEncoder:
             ids.add(key)
         return tuple(sorted(ids))
 
-    def encode(self, record_id: str, child_id: str, identity: Identity) -> LinkageRow:
+    def encode(self, record_id: str, child_id: str, identity: RecordFields) -> LinkageRow:
         given_key, given_skel, given_known, given_grams = self._primary(identity.given_name)
         chain_keys, chain_skels = set(), set()
         for text in (identity.father_name, identity.grandfather_name, identity.family_name):
@@ -160,7 +159,7 @@ class LinkageEncoder:
             nid=self._token("nid", identity.national_id) if identity.national_id else None,
         )
 
-    def _dates(self, dob: PartialDate | None) -> tuple[str | None, str | None, str | None, str | None]:
+    def _dates(self, dob: BirthDate | None) -> tuple[str | None, str | None, str | None, str | None]:
         if dob is None or dob.month is None:
             return None, None, None, None
         ym = self.token("dob.ym", f"{dob.year:04d}-{dob.month:02d}")
@@ -178,7 +177,7 @@ class LinkageEncoder:
         return full, ym, swap, md
 
 
-def query_fingerprint(keys: KeyRing, identity: Identity) -> str:
+def query_fingerprint(keys: KeyRing, identity: RecordFields) -> str:
     """A keyed fingerprint of a lookup's query for the audit log: equal queries give equal fingerprints,
     and nothing of the query can be read back from it."""
     canonical = "|".join(str(v or "") for k, v in sorted(identity.to_dict().items())

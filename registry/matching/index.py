@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from registry.identity.model import Identity
 from registry.keys import KeyRing
 from registry.matching.encoding import LinkageEncoder, LinkageRow
-from registry.matching.tables import LinkageEntry
+from registry.matching.record import RecordFields
+from registry.store.tables.matching import LinkageEntry
 
 ENCODING_VERSION = 1
 _TEXT_LISTS = ("given_ids", "chain_keys", "chain_skels")
@@ -45,11 +45,11 @@ class LinkageIndex:
     def __init__(self, keys: KeyRing):
         self.encoder = LinkageEncoder(keys)
 
-    def entry_values(self, record_id: str, child_id: str, identity: Identity) -> dict:
+    def entry_values(self, record_id: str, child_id: str, identity: RecordFields) -> dict:
         """The index row for a record, encoded: column values, ready to insert."""
         return to_entry(self.encoder.encode(record_id, child_id, identity))
 
-    def update(self, session: Session, record_id: str, child_id: str, identity: Identity) -> None:
+    def update(self, session: Session, record_id: str, child_id: str, identity: RecordFields) -> None:
         values = self.entry_values(record_id, child_id, identity)
         entry = session.get(LinkageEntry, record_id)
         if entry is None:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.identity.model import Identity
-from registry.matching.dedupe import REVIEW_THRESHOLD
-from registry.matching.model import PairScore
-from registry.services.context import Registry
+from registry.matching.index import LinkageIndex
+from registry.matching.model import REVIEW_THRESHOLD, LinkageModel, PairScore
+from registry.matching.record import RecordFields
 from registry.store.models import CaseRecord
 
 
@@ -33,41 +32,34 @@ class Match:
     score: PairScore  # internal: for explanations and the review queue, never returned to agencies
 
 
-def find_matches(reg: Registry, identity: Identity, *, session: Session | None = None,
-                 threshold: float = REVIEW_THRESHOLD, exclude_records: set[str] | None = None,
-                 excluded_children: set[str] | None = None) -> list[Match]:
-    """Registered children that may be this identity, best first. The identity is not stored."""
-    model = reg.model()
+def find_matches(session: Session, index: LinkageIndex, model: LinkageModel | None, identity: RecordFields, *,
+                 excluded_children: set[str], threshold: float = REVIEW_THRESHOLD,
+                 exclude_records: set[str] | None = None) -> list[Match]:
+    """Registered children that may be this identity, best first. The identity is not stored.
+
+    `excluded_children` are never matched (consent to deduplication withdrawn): the caller decides who they are.
+    """
     if model is None:
         raise ModelNotTrained("the matching model has not been trained yet: run `registry dedupe`")
-    own = session is None
-    s = session or reg.db.sessions()
-    try:
-        if excluded_children is None:  # consent to deduplication withdrawn: never matched for others
-            excluded_children = reg.excluded_from_matching(s)
-        encoded = reg.index.encoder.encode("query", "", identity)
-        query = encoded.as_dict()  # lists as tuples: the form the model scores (stored rows via from_entry)
-        best: dict[str, tuple[float, str, PairScore]] = {}
-        for cand in reg.index.candidates(s, encoded):
-            if exclude_records and cand["record_id"] in exclude_records:
-                continue
-            if excluded_children and cand["child_id"] in excluded_children:
-                continue
-            score = model.score(query, cand)
-            if score.probability < threshold:
-                continue
-            prev = best.get(cand["child_id"])
-            if prev is None or score.probability > prev[0]:
-                best[cand["child_id"]] = (score.probability, cand["record_id"], score)
-        if not best:
-            return []
-        institutions: dict[str, set[str]] = defaultdict(set)
-        for child_id, inst in s.execute(select(CaseRecord.child_id, CaseRecord.institution).where(
-                CaseRecord.child_id.in_(list(best)), CaseRecord.status == "active")):
-            institutions[child_id].add(inst)
-        matches = [Match(c, p, sorted(institutions[c]), r, sc) for c, (p, r, sc) in best.items()]
-        return sorted(matches, key=lambda m: -m.probability)
-    finally:
-        if own:
-            s.close()
-
+    encoded = index.encoder.encode("query", "", identity)
+    query = encoded.as_dict()  # lists as tuples: the form the model scores (stored rows via from_entry)
+    best: dict[str, tuple[float, str, PairScore]] = {}
+    for cand in index.candidates(session, encoded):
+        if exclude_records and cand["record_id"] in exclude_records:
+            continue
+        if excluded_children and cand["child_id"] in excluded_children:
+            continue
+        score = model.score(query, cand)
+        if score.probability < threshold:
+            continue
+        prev = best.get(cand["child_id"])
+        if prev is None or score.probability > prev[0]:
+            best[cand["child_id"]] = (score.probability, cand["record_id"], score)
+    if not best:
+        return []
+    institutions: dict[str, set[str]] = defaultdict(set)
+    for child_id, inst in session.execute(select(CaseRecord.child_id, CaseRecord.institution).where(
+            CaseRecord.child_id.in_(list(best)), CaseRecord.status == "active")):
+        institutions[child_id].add(inst)
+    matches = [Match(c, p, sorted(institutions[c]), r, sc) for c, (p, r, sc) in best.items()]
+    return sorted(matches, key=lambda m: -m.probability)

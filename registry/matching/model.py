@@ -19,6 +19,10 @@ import duckdb
 
 from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
+# The decision bands on a pair's probability: the model's own, used alike by batch runs and lookups.
+MATCH_THRESHOLD = 0.95  # same child: clustered together, and "likely match" in a lookup
+REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
+
 FORMAT = "registry-linkage-model/1"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp

@@ -1,4 +1,7 @@
-"""The open registry: settings, database, keys and the components built on them, created once per process."""
+"""The composition root: settings, database, keys and the components built on them, created once per process.
+
+Only the use cases (`registry.services`) and the faces know `Registry`; the wings are handed the narrow parts
+they need (a session, the vault, the index, the model, a set of excluded children)."""
 
 from __future__ import annotations
 
@@ -6,14 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from registry.audit import AuditLog
 from registry.config import Settings, load_settings
 from registry.files import secure_home
 from registry.identity.vault import Vault
 from registry.keys import KeyRing, create_key_dir, load_keys
 from registry.matching.index import LinkageIndex
+from registry.matching.model import LinkageModel
 from registry.store.db import Database
 from registry.store.migrate import upgrade
 
@@ -29,11 +31,8 @@ class Registry:
     index: LinkageIndex
     _model: tuple[float, Any] | None = None
 
-    def model(self) -> Any:
-        """The trained linkage model (registry.matching.model.LinkageModel), reloaded when its file changes;
-        None before the first training."""
-        from registry.matching.model import LinkageModel
-
+    def model(self) -> LinkageModel | None:
+        """The trained linkage model, reloaded when its file changes; None before the first training."""
         path = self.settings.model_path
         if not path.exists():
             return None
@@ -41,23 +40,6 @@ class Registry:
         if self._model is None or self._model[0] != mtime:
             self._model = (mtime, LinkageModel.load(path))
         return self._model[1]
-
-    def excluded_from_matching(self, session: Session) -> set[str]:
-        """Children whose consent to deduplication was withdrawn: never matched for others."""
-        from registry.consent import access
-
-        return set(access.excluded_from_matching(session))
-
-    def record_admin(self, action: str, children: tuple[str, ...] = (), session: Session | None = None,
-                     by: str = "system-admin-cli") -> None:
-        """Audit an administrator's action from the command line (import, erasure, key rotation, batch run):
-        pseudonyms only, like every other event."""
-        from registry.audit import AuditEvent
-
-        self.audit.record(AuditEvent(action=action, outcome="success", user_id=by, role="system_admin",
-                                     agency="registry", purpose="administration", legal_basis="legal-obligation",
-                                     decision="permit", reason_code="permit.system-admin", children=children),
-                          session=session)
 
     def close(self) -> None:
         self.db.dispose()
@@ -74,14 +56,11 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
 
 def audit_log_for(settings: Settings, db: Database, keys: KeyRing) -> AuditLog:
     """The audit log as configured: automatic checkpoints and the witnesses they are published to."""
-    import os
-
-    from registry.audit.checkpoint import DEFAULT_ORIGIN
     from registry.audit.witness import FileWitness, HttpWitness, Witness
 
     witnesses: list[Witness] = [FileWitness(p) for p in settings.audit_witness_files]
     witnesses += [HttpWitness(u) for u in settings.audit_witness_urls]
-    return AuditLog(db, keys, origin=os.environ.get("REGISTRY_AUDIT_ORIGIN", DEFAULT_ORIGIN),
+    return AuditLog(db, keys, origin=settings.audit_origin,
                     checkpoint_every=settings.audit_checkpoint_every or None,
                     checkpoint_seconds=settings.audit_checkpoint_seconds or None, witnesses=tuple(witnesses))
 

@@ -30,6 +30,7 @@ from registry.errors import Conflict, InvalidInput
 from registry.files import write_private
 from registry.identity.model import validate_identity
 from registry.names.text import clean_text
+from registry.services.access import record_admin
 from registry.services.context import Registry
 from registry.services.registration import erased_reference, register_records
 from registry.store.models import CaseRecord
@@ -381,16 +382,27 @@ def import_file(
     institution: str | None,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
-    report: ImportReport | None = None,
     sheet: str | None = None,
 ) -> ImportReport:
     """Import one file. `institution` is the importing agency; None takes each row's institution column
     (a system administrator loading several agencies' lists at once).
 
     FileRejected when the file (or the file from some row on) cannot be read; rows before that row are
-    committed. Pass `report` to keep what was done even when this raises (the command line writes it)."""
-    path = Path(path)
-    report = report if report is not None else ImportReport()
+    committed. Whatever stops the import (FileRejected, an interruption, an internal error) carries what was
+    done so far as its `import_report` attribute, so that the report can be written all the same."""
+    report = ImportReport()
+    try:
+        return _import(reg, Path(path), institution, batch_size, progress, sheet, report)
+    except BaseException as e:
+        if report.failure is None:
+            interrupted = isinstance(e, KeyboardInterrupt)
+            report.failure = "interrupted" if interrupted else f"internal error ({type(e).__name__})"
+        e.import_report = report  # type: ignore[attr-defined]
+        raise
+
+
+def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
+            progress: Callable[[int], None] | None, sheet: str | None, report: ImportReport) -> ImportReport:
     try:
         table, rows = read_rows(path, sheet)
     except FileRejected as e:
@@ -481,7 +493,7 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
         # One audit event per batch, naming the children it registered or changed, committed with them.
         touched = tuple(r.child_id for r in results if r.outcome != "unchanged")
         if touched:
-            reg.record_admin("import", touched, session=session)
+            record_admin(reg, "import", touched, session=session)
     # Counted once the batch is committed: the report never claims rows that a failed commit lost.
     for outcome, n in counted.items():
         setattr(report, outcome, getattr(report, outcome) + n)

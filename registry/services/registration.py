@@ -10,13 +10,17 @@ from typing import cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from registry.errors import Conflict, NotFound
+from registry.errors import Conflict
 from registry.identity.model import Identity
-from registry.identity.pseudonym import new_pseudonym, parse_pseudonym
-from registry.matching.tables import LinkageEntry
+from registry.matching.lookup import find_matches
+from registry.services.access import excluded_from_matching, record_admin
+from registry.services.actor import SYSTEM, Actor
 from registry.services.context import Registry
+from registry.services.review.queue import queue_registration_matches
 from registry.store.db import utcnow
-from registry.store.models import CaseRecord, Child, VaultEntry
+from registry.store.models import CaseRecord, Child, VaultEntry, resolve_child
+from registry.store.pseudonym import new_pseudonym
+from registry.store.tables.matching import LinkageEntry
 
 
 @dataclass(frozen=True)
@@ -69,34 +73,12 @@ def queue_possible_duplicates(reg: Registry, session: Session, result: Registere
     """Registration runs the real-time lookup and stores its result: every registered child this record may
     be goes into the review queue (source "registration"). Nothing is queued before a model is trained;
     the next batch run catches those records."""
-    from registry.matching.lookup import find_matches
-    from registry.matching.tables import SuspectedDuplicate
-
     if reg.model() is None:
         return 0
-    excluded = reg.excluded_from_matching(session)
-    matches = [m for m in find_matches(reg, identity, session=session, exclude_records={result.record_id},
-                                       excluded_children=excluded) if m.child_id != result.child_id]
-    if not matches:
-        return 0
-    digests = dict(session.execute(select(CaseRecord.record_id, CaseRecord.content_digest).where(
-        CaseRecord.record_id.in_([result.record_id] + [m.record_id for m in matches]))).all())
-    queued = 0
-    for m in matches:
-        a, b = sorted((result.record_id, m.record_id))
-        pair = session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
-                                                                SuspectedDuplicate.record_b == b)).one_or_none()
-        if pair is None:
-            session.add(SuspectedDuplicate(record_a=a, record_b=b, probability=m.probability,
-                                           match_weight=m.score.match_weight, source="registration",
-                                           digest_a=digests[a], digest_b=digests[b]))
-            queued += 1
-        elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
-            # A rejected pair comes back only when one record's identity changed.
-            pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
-            pair.probability, pair.match_weight = m.probability, m.score.match_weight
-            queued += 1
-    return queued
+    matches = [m for m in find_matches(session, reg.index, reg.model(), identity,
+                                       excluded_children=excluded_from_matching(session),
+                                       exclude_records={result.record_id}) if m.child_id != result.child_id]
+    return queue_registration_matches(session, result.record_id, matches)
 
 
 def register_records(reg: Registry, session: Session,
@@ -153,22 +135,6 @@ class ChildView:
     records: list[dict]  # institution, source_ref, since, identity (or None when erased)
 
 
-def resolve_child(session: Session, child_id: str) -> Child:
-    """The child behind a pseudonym, following merges to the current one."""
-    try:
-        child_id = parse_pseudonym(child_id)
-    except ValueError:
-        raise NotFound("child", child_id) from None
-    child = session.get(Child, child_id)
-    seen = set()
-    while child is not None and child.status == "merged" and child.merged_into and child.child_id not in seen:
-        seen.add(child.child_id)
-        child = session.get(Child, child.merged_into)
-    if child is None:
-        raise NotFound("child", child_id)
-    return child
-
-
 def get_child(reg: Registry, child_id: str, with_identity: bool = True) -> ChildView:
     from registry.identity.vault import Erased
 
@@ -193,7 +159,7 @@ def get_child(reg: Registry, child_id: str, with_identity: bool = True) -> Child
         return ChildView(child.child_id, child.status, child.merged_into, records)
 
 
-def erase_child(reg: Registry, child_id: str, requested_by: str = "system-admin-cli") -> int:
+def erase_child(reg: Registry, child_id: str, actor: Actor = SYSTEM) -> int:
     """Crypto-shred every record of a child: data keys and ciphertexts destroyed, encodings removed.
 
     The pseudonym, the case pointers' institutions and the audit trail remain, so statistics and the log
@@ -212,5 +178,5 @@ def erase_child(reg: Registry, child_id: str, requested_by: str = "system-admin-
                 n += 1
         child.status = "erased"
         # The erasure itself is logged (pseudonym only), in the same transaction: no erasure goes unrecorded.
-        reg.record_admin("erase", (child.child_id,), session=session, by=requested_by)
+        record_admin(reg, "erase", (child.child_id,), session=session, actor=actor)
         return n

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from registry.matching.index import to_entry
-from registry.matching.tables import LinkageEntry
 from registry.services.context import Registry
 from registry.store.models import CaseRecord
+from registry.store.tables.matching import LinkageEntry
 
 BATCH = 1000
 

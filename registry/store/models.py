@@ -1,6 +1,7 @@
-"""The registry's core tables: children (by pseudonym), case records (pointers), the vault.
+"""The registry's core tables: children (by pseudonym), case records (pointers), the vault; and
+`resolve_child`, which follows a pseudonym through merges.
 
-Other subpackages keep their own tables beside their code (registry.audit.tables, ...); they are imported
+The other tables are in `registry.store.tables` (one module per wing that writes them); they are imported
 at the bottom so that `Base.metadata` -- and with it Alembic -- sees every table.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from registry.errors import NotFound
 from registry.store.db import Base, utcnow
+from registry.store.pseudonym import parse_pseudonym
 
 
 class Child(Base):
@@ -66,5 +69,22 @@ class VaultEntry(Base):
 
 Index("ix_vault_entries_master_key_version", VaultEntry.master_key_version)
 
+
+def resolve_child(session: Session, child_id: str) -> Child:
+    """The child behind a pseudonym, following merges to the current one."""
+    try:
+        child_id = parse_pseudonym(child_id)
+    except ValueError:
+        raise NotFound("child", child_id) from None
+    child = session.get(Child, child_id)
+    seen = set()
+    while child is not None and child.status == "merged" and child.merged_into and child.child_id not in seen:
+        seen.add(child.child_id)
+        child = session.get(Child, child.merged_into)
+    if child is None:
+        raise NotFound("child", child_id)
+    return child
+
+
 # Tables owned by other subpackages, imported so that Base.metadata is complete.
-from registry.store import _all_tables  # noqa: E402,F401
+from registry.store import tables  # noqa: E402,F401  (every table, for Base.metadata)

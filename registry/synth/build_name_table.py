@@ -74,7 +74,7 @@ def build(source: Path | None = None, out: Path = OUT) -> int:
                 counts[(country, role, row["arabic_key"])][row["latin"].strip()] += int(row["count"])
             elif country in FALLBACK_COUNTRIES and row["arabic_key"] in curated and role == "given":
                 counts[("ZZ", role, row["arabic_key"])][row["latin"].strip()] += int(row["count"])
-    rows = []
+    rows: list[tuple[str, str, str, str, str, int]] = []
     for (country, role, key), spellings in sorted(counts.items()):
         if " " in key and not key.startswith(("عبد ", "ابو ", "بن ")) and not key.endswith((" الله", " الدين")):
             continue  # multi-word keys other than compound units are mostly whole names

@@ -9,8 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, text
 
-from registry.accounts import (
-    Unauthenticated,
+from registry.errors import Conflict, InvalidInput
+from registry.services.accounts import (
     actor_for_token,
     create_agency,
     create_token,
@@ -19,9 +19,9 @@ from registry.accounts import (
     revoke_token,
     set_active,
 )
-from registry.accounts.tables import ApiToken, User
-from registry.errors import Conflict, InvalidInput
+from registry.services.actor import Unauthenticated
 from registry.store.db import Base
+from registry.store.tables.accounts import ApiToken, User
 
 PASSWORD = "نجمة الصبح 2026 generated"
 

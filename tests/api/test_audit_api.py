@@ -4,10 +4,10 @@ import base64
 
 import nacl.signing
 
-from registry.accounts import service as accounts
 from registry.audit.checkpoint import open_checkpoint
 from registry.audit.event import entry_bytes
 from registry.audit.merkle import hash_leaf, verify_inclusion
+from registry.services import accounts
 from registry.store.db import Base
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.accounts import create_agency, create_token, create_user
+from registry.services.accounts import create_agency, create_token, create_user
 from registry.store.db import Base
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from registry.audit.event import AuditEvent
 from registry.audit.log import AuditLog
-from registry.audit.tables import AUDIT_TABLES
 from registry.keys import KeyRing, create_key_dir
 from registry.store.db import Base, Database
+from registry.store.tables.audit import AUDIT_TABLES
 
 PG_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from registry.audit.checkpoint import Checkpoint, sign_checkpoint
 from registry.audit.log import AuditLog
 from registry.audit.scheduler import Checkpointer
-from registry.audit.tables import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 from registry.audit.witness import FileWitness, HttpWitness, read_witness_file, witness_app
 from registry.store.db import utcnow
+from registry.store.tables.audit import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 
 
 def _cut(log: AuditLog, keep: int) -> None:
@@ -227,11 +227,11 @@ def test_a_witness_that_is_down_does_not_stop_recording_and_is_caught_up_later(d
 
 
 def test_cli_verify_reports_exposure_and_fails_when_shorter_than_a_witness(tmp_path, monkeypatch, make_event):
-    from registry.audit.cli import audit_app
-    from registry.audit.tables import AUDIT_TABLES
+    from registry.cli.audit import audit_app
     from registry.config import load_settings
     from registry.keys import create_key_dir
     from registry.store.db import Base, Database
+    from registry.store.tables.audit import AUDIT_TABLES
 
     witness = tmp_path / "w.jsonl"
     monkeypatch.setenv("REGISTRY_HOME", str(tmp_path / "home"))
@@ -265,7 +265,7 @@ def test_cli_verify_reports_exposure_and_fails_when_shorter_than_a_witness(tmp_p
 
 
 def test_the_verifier_of_a_bundle_consults_witnesses_too(wlog, make_event, tmp_path, keys, witness_file):
-    from registry.audit.cli import audit_app
+    from registry.cli.audit import audit_app
     from registry.keys import AUDIT_PUBLIC_FILE
 
     _fill(wlog, make_event, 12)

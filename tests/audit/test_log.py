@@ -13,8 +13,8 @@ from registry.audit.checkpoint import open_checkpoint
 from registry.audit.event import parse_entry
 from registry.audit.log import AuditLog
 from registry.audit.merkle import root, verify_consistency, verify_inclusion
-from registry.audit.tables import AuditEventChildRow, AuditEventRow
 from registry.store.db import Database
+from registry.store.tables.audit import AuditEventChildRow, AuditEventRow
 
 
 def test_record_returns_consecutive_indexes_and_stores_the_event(log, make_event):

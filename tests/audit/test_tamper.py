@@ -13,10 +13,10 @@ from registry.audit.checkpoint import Checkpoint, sign_checkpoint
 from registry.audit.event import entry_bytes, parse_entry
 from registry.audit.log import AuditLog
 from registry.audit.merkle import hash_leaf
-from registry.audit.tables import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 from registry.audit.verify import read_trusted_checkpoint, verify_bundle
 from registry.audit.witness import FileWitness, read_witness_file
 from registry.keys import AUDIT_PUBLIC_FILE, load_audit_public_key
+from registry.store.tables.audit import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 
 REPO = Path(__file__).resolve().parents[2]
 

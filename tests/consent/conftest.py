@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from registry.accounts import create_token
 from registry.accounts.secrets_ import hash_password
-from registry.accounts.tables import Agency, User
 from registry.audit.event import AuditEvent
+from registry.services.accounts import create_token
 from registry.store.db import Base
+from registry.store.tables.accounts import Agency, User
 from registry.synth import generate
 
 PASSWORD = "a generated test password"
@@ -123,8 +123,8 @@ def world(live_app, monkeypatch) -> World:
             s.add(User(user_id=f"U{i:04d}{username.replace('_', '')}"[:32], username=username, agency=agency,
                        role=role, password_hash=_HASH))
     w = World(client, reg)
-    monkeypatch.setattr("registry.consent.lookup.find_matches", lambda _reg, _identity, _excluded=(): list(w.matches))
-    monkeypatch.setattr("registry.consent.lookup.MIN_SECONDS", 0.02)
+    monkeypatch.setattr("registry.services.lookups.find_matches", lambda _reg, _identity, _excluded=(): list(w.matches))
+    monkeypatch.setattr("registry.services.lookups.MIN_SECONDS", 0.02)
     return w
 
 

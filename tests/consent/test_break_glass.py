@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from registry.consent.tables import BreakGlassGrant
+from registry.store.tables.consent import BreakGlassGrant
 
 REASON = "Child reported missing from the shelter in Aleppo tonight"
 

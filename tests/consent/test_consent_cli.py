@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from registry.accounts import create_agency, create_user
 from registry.cli import app
 from registry.config import load_settings
-from registry.consent.children import register_child_as
+from registry.services.accounts import create_agency, create_user
+from registry.services.children import register_child_as
 from registry.services.context import init_registry
 from registry.store.db import Base
 from registry.synth import generate
@@ -42,7 +42,7 @@ def run(*args: str):
 
 def test_a_caseworker_records_lists_exports_and_withdraws_consent_from_the_command_line(setup):
     _, (child, _) = setup
-    as_maya = ("--user", "maya.khoury", "--password-stdin")
+    as_maya = ("--as", "maya.khoury", "--password-stdin")
     r = run("consents", "record", child, "--purpose", "share", "--recipient", "eg-aswan-ngo", "--grantor",
             "guardian", "--given-on", "2025-04-01", "--evidence-ref", "form/DR/9", *as_maya)
     assert r.exit_code == 0, r.output
@@ -54,8 +54,8 @@ def test_a_caseworker_records_lists_exports_and_withdraws_consent_from_the_comma
 
 def test_the_policy_applies_to_the_command_line_user(setup):
     _, (child, _) = setup
-    r = run("consents", "list", child, "--user", "karim.adel", "--password-stdin")
-    assert r.exit_code == 1 and "deny.not-in-caseload" in r.output
-    r = CliRunner().invoke(app, ["consents", "list", child, "--user", "karim.adel", "--password-stdin"],
+    r = run("consents", "list", child, "--as", "karim.adel", "--password-stdin")
+    assert r.exit_code == 3 and "deny.not-in-caseload" in r.output  # 3: denied by the policy
+    r = CliRunner().invoke(app, ["consents", "list", child, "--as", "karim.adel", "--password-stdin"],
                            input="wrong\n")
-    assert r.exit_code == 1 and "wrong username or password" in r.output
+    assert r.exit_code == 6 and "wrong username, password or token" in r.output  # 6: not signed in

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from registry.consent.access import child_may_be_matched, excluded_from_matching
 from registry.consent.fhir import from_fhir_consent, to_fhir_consent
-from registry.consent.records import ConsentView
+from registry.services.access import child_may_be_matched, excluded_from_matching
+from registry.services.consents import ConsentView
 
 
 @pytest.fixture

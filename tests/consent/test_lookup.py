@@ -118,7 +118,7 @@ def test_lookup_answers_have_identical_keys_for_no_match_possible_and_likely(kno
 
 def test_lookup_time_does_not_tell_match_from_no_match(known, monkeypatch):
     world, a, _ = known
-    monkeypatch.setattr("registry.consent.lookup.MIN_SECONDS", 0.4)
+    monkeypatch.setattr("registry.services.lookups.MIN_SECONDS", 0.4)
 
     def timed(matches) -> float:
         world.matches = matches
@@ -232,18 +232,18 @@ def test_the_matcher_is_told_to_leave_out_children_without_deduplication_consent
         told[len(told)] = set(excluded)
         return []
 
-    monkeypatch.setattr("registry.consent.lookup.find_matches", matcher)
+    monkeypatch.setattr("registry.services.lookups.find_matches", matcher)
     world.post("cw_b", "/v1/lookups", json=query(world.arabic[0]))
     world.post("cw_a", "/v1/lookups", json=query(world.arabic[0]))
     assert told == {0: {a}, 1: set()}
 
 
 def test_without_a_matcher_the_lookup_says_so_instead_of_no_match(world, monkeypatch):
-    from registry.consent import lookup
+    from registry.services import lookups as lookup
 
     def missing(_reg, _identity, _excluded=()):
         raise lookup.MatchingUnavailable("not trained")
 
-    monkeypatch.setattr("registry.consent.lookup.find_matches", missing)
+    monkeypatch.setattr("registry.services.lookups.find_matches", missing)
     r = world.post("cw_a", "/v1/lookups", json=query(world.latin[0]))
     assert r.status_code == 503 and "no-match" not in r.text

@@ -5,7 +5,7 @@ takes seconds, so it is done once per module)."""
 import pytest
 
 from registry.identity import validate_identity
-from registry.matching.dedupe import run_dedupe
+from registry.services.dedupe import run_dedupe
 from registry.synth import generate
 
 

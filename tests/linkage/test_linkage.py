@@ -8,12 +8,13 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from registry.identity import validate_identity
-from registry.matching.dedupe import MATCH_THRESHOLD, load_into_duckdb, predict_pairs, registry_clusters
+from registry.matching.dedupe import load_into_duckdb, predict_pairs
 from registry.matching.index import from_entry
 from registry.matching.lookup import find_matches
-from registry.matching.model import LinkageModel
-from registry.matching.tables import LinkageEntry
+from registry.matching.model import MATCH_THRESHOLD, LinkageModel
+from registry.services.dedupe import registry_clusters
 from registry.store.models import CaseRecord
+from registry.store.tables.matching import LinkageEntry
 
 
 def _entries(reg):
@@ -156,7 +157,9 @@ def test_real_time_lookup_finds_a_registered_child_from_another_script(trained):
                 continue
             own_record, _ = ids[(a.institution, a.source_ref)]
             _, other_child = ids[(b.institution, b.source_ref)]
-            matches = find_matches(reg, a, exclude_records={own_record})
+            with reg.db.sessions() as s:
+                matches = find_matches(s, reg.index, reg.model(), a, excluded_children=set(),
+                                       exclude_records={own_record})
             tried += 1
             hits += any(m.child_id == other_child for m in matches)
     assert tried >= 100
@@ -164,7 +167,7 @@ def test_real_time_lookup_finds_a_registered_child_from_another_script(trained):
 
 
 def test_explanation_names_each_field_in_words_and_the_twin_rule(trained):
-    from registry.review.explain import explain_rows
+    from registry.matching.explain import explain_rows
 
     reg, _, _ = trained
     base = dict(father_name="Khaled", grandfather_name="Mahmoud", family_name="Al-Shami", sex="M",
@@ -184,8 +187,8 @@ def test_explanation_names_each_field_in_words_and_the_twin_rule(trained):
 
 
 def test_a_batch_pair_the_next_run_does_not_find_leaves_the_queue(trained):
-    from registry.matching.dedupe import run_dedupe
-    from registry.matching.tables import SuspectedDuplicate
+    from registry.services.dedupe import run_dedupe
+    from registry.store.tables.matching import SuspectedDuplicate
 
     reg, _, _ = trained
     with reg.db.unit_of_work() as s:

@@ -6,9 +6,9 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from registry.accounts import service as accounts
 from registry.api import create_app
 from registry.names.text import script_of
+from registry.services import accounts
 
 KEYS = {"outcome", "contacts", "contact_national_unit", "message"}
 

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from registry.accounts.service import Actor
 from registry.config import Settings
 from registry.errors import InvalidInput
 from registry.identity import validate_identity
 from registry.keys import create_key_dir
-from registry.matching.dedupe import run_dedupe
-from registry.matching.tables import LinkageEntry, SuspectedDuplicate
+from registry.services.actor import Actor
 from registry.services.context import Registry, open_registry
+from registry.services.dedupe import run_dedupe
 from registry.services.registration import register_child
 from registry.store.db import Base
 from registry.store.migrate import upgrade
 from registry.store.models import CaseRecord, Child
+from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.synth import generate
 
 REVIEWER = Actor("Ureviewer0001", "national_reviewer", "national-unit", "reviewer")

@@ -8,12 +8,13 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from registry.consent.access import AccessDenied
 from registry.errors import Conflict
-from registry.review.decisions import merge_children, merge_pair, reject_pair, undo_merge
-from registry.review.lineage import lineage
-from registry.review.tables import Merge, ReviewLabel
-from registry.services.registration import get_child, resolve_child
+from registry.services.access import AccessDenied
+from registry.services.registration import get_child
+from registry.services.review.decisions import merge_children, merge_pair, reject_pair, undo_merge
+from registry.services.review.lineage import lineage
+from registry.store.models import resolve_child
+from registry.store.tables.review import Merge, ReviewLabel
 
 
 def test_merge_then_undo_restores_both_children_and_their_pointers_exactly(reg, kit):
@@ -142,9 +143,9 @@ def test_decisions_are_audited_with_pseudonyms_only(reg, kit):
 def test_withdrawn_consent_to_deduplication_closes_the_identities_and_the_merge(reg, kit):
     import datetime as dt
 
-    from registry.consent.tables import ConsentRecord
-    from registry.review.queue import get_pair
+    from registry.services.review.queue import get_pair
     from registry.store.db import utcnow
+    from registry.store.tables.consent import ConsentRecord
 
     (ca, ra), (_, rb) = kit.register(reg, kit.mohammed[0]), kit.register(reg, kit.mohammed[1])
     pair_id = kit.queue_pair(reg, ra, rb)

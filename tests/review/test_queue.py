@@ -9,15 +9,15 @@ import re
 import pytest
 from sqlalchemy import select
 
-from registry.consent.access import AccessDenied
-from registry.matching.dedupe import run_dedupe
-from registry.matching.tables import SuspectedDuplicate
 from registry.names.text import script_of
-from registry.review.decisions import auto_merge, merge_pair, reject_pair
-from registry.review.labels import evaluate_labels
-from registry.review.queue import get_pair, review_queue
-from registry.review.tables import Merge
+from registry.services.access import AccessDenied
+from registry.services.dedupe import run_dedupe
 from registry.services.registration import register_child
+from registry.services.review.decisions import auto_merge, merge_pair, reject_pair
+from registry.services.review.labels import evaluate_labels
+from registry.services.review.queue import get_pair, review_queue
+from registry.store.tables.matching import SuspectedDuplicate
+from registry.store.tables.review import Merge
 
 WORDS = re.compile(r"^[A-Za-z ]+: .+, [+-]\d+\.\d \((for|against|no evidence either way)\)$")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from registry.accounts import create_token
 from registry.accounts.secrets_ import hash_password
-from registry.accounts.tables import Agency, User
+from registry.services.accounts import create_token
+from registry.store.tables.accounts import Agency, User
 
 _HASH = hash_password("a generated test password")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from registry.identity import validate_identity
-from registry.review.survivorship import SourceRecord, golden_identity
+from registry.identity.survivorship import SourceRecord, golden_identity
 
 T0 = dt.datetime(2024, 1, 1)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from registry.matching.dedupe import DedupeBusy, dedupe_lock, mark_dead_runs
-from registry.matching.tables import DedupeRun
+from registry.services.dedupe import DedupeBusy, dedupe_lock, mark_dead_runs
+from registry.store.tables.matching import DedupeRun
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,13 +89,14 @@ def test_a_dedupe_killed_with_sigkill_is_marked_failed_by_the_next_run(tmp_path,
         from registry.config import Settings
         from registry.keys import load_keys
         from registry.services.context import open_registry
-        from registry.matching import dedupe
+        from registry.matching import dedupe as engine
+        from registry.services import dedupe
 
-        def slow_training(reg, con):
+        def slow_training(*args, **kwargs):
             print("training", flush=True)
             time.sleep(120)
 
-        dedupe.train_model = slow_training
+        engine.train_model = slow_training
         home = {str(tmp_path / "home")!r}
         settings = Settings(home=__import__("pathlib").Path(home), database_url={database_url!r},
                             key_dir=__import__("pathlib").Path(home) / "keys")

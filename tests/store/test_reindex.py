@@ -3,10 +3,10 @@
 from sqlalchemy import select
 
 from registry.identity import validate_identity
-from registry.matching.tables import LinkageEntry
 from registry.services.context import open_registry
 from registry.services.registration import erase_child, register_child
 from registry.services.reindex import rebuild_index
+from registry.store.tables.matching import LinkageEntry
 
 
 def _tokens(reg):

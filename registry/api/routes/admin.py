@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from registry.accounts.service import Actor
 from registry.api.deps import current_actor
+from registry.services.actor import Actor
 
 router = APIRouter(tags=["accounts"])
 

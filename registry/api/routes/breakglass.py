@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
-from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
-from registry.consent.breakglass import GrantView, break_glass, flagged_grants, review_grant
+from registry.services.actor import Actor
+from registry.services.breakglass import GrantView, break_glass, flagged_grants, review_grant
 from registry.services.context import Registry
 
 router = APIRouter(tags=["break-glass"])

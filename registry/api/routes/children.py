@@ -1,10 +1,10 @@
 from fastapi import APIRouter, Depends, Query, Response
 
-from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import ChildOut, IdentityIn, RegisteredOut
 from registry.consent import policy
-from registry.consent.children import read_child_as, register_child_as
+from registry.services.actor import Actor
+from registry.services.children import read_child_as, register_child_as
 from registry.services.context import Registry
 
 router = APIRouter(tags=["children"])

@@ -8,11 +8,10 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
 from registry.consent import policy
-from registry.consent.fhir import to_fhir_consent
-from registry.consent.records import ConsentView, list_consents, record_consent, withdraw_consent
+from registry.services.actor import Actor
+from registry.services.consents import ConsentView, consents_as_fhir, list_consents, record_consent, withdraw_consent
 from registry.services.context import Registry
 
 router = APIRouter(tags=["consent"])
@@ -59,8 +58,7 @@ def get_consents(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends
 def get_consents_fhir(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
                       actor: Actor = Depends(current_actor)) -> dict:
     """The child's consents as a FHIR R5 Bundle (collection) of Consent resources."""
-    entries = [{"resource": to_fhir_consent(v)} for v in list_consents(reg, actor, child_id, purpose)]
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return consents_as_fhir(reg, actor, child_id, purpose)
 
 
 @router.post("/consents/{consent_id}/withdraw", response_model=ConsentView)

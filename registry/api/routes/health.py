@@ -1,14 +1,13 @@
 from fastapi import APIRouter, Depends
-from sqlalchemy import text
 
 from registry.api.deps import get_registry
 from registry.services.context import Registry
+from registry.services.health import database_answers
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
 def health(reg: Registry = Depends(get_registry)) -> dict:
-    with reg.db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    database_answers(reg)
     return {"status": "ok"}

@@ -7,11 +7,11 @@ from typing import Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import IdentityFields
-from registry.consent.lookup import MINIMUM_FIELDS_RULE, lookup_child
+from registry.services.actor import Actor
 from registry.services.context import Registry
+from registry.services.lookups import MINIMUM_FIELDS_RULE, lookup_child
 
 router = APIRouter(tags=["lookups"])
 

@@ -8,12 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from registry.accounts.service import Actor
 from registry.api.deps import current_actor, get_registry
-from registry.review import decisions
-from registry.review.lineage import lineage
-from registry.review.queue import REVIEW_PURPOSE, get_pair, review_queue
+from registry.services.actor import Actor
 from registry.services.context import Registry
+from registry.services.review import decisions
+from registry.services.review.lineage import lineage
+from registry.services.review.queue import REVIEW_PURPOSE, get_pair, review_queue
 
 router = APIRouter(tags=["review"])
 
@@ -51,9 +51,7 @@ def pair(pair_id: int, purpose: str | None = Query(None, description=(
 def decide(pair_id: int, body: DecisionIn, reg: Registry = Depends(get_registry),
            actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     """Merge (reversibly) or not a duplicate (sticky). 409 when the pair was decided meanwhile."""
-    if body.decision == "merge":
-        return decisions.merge_pair(reg, actor, pair_id, body.overrides, survivor=body.survivor).as_dict()
-    return decisions.reject_pair(reg, actor, pair_id)
+    return decisions.decide_pair(reg, actor, pair_id, body.decision, body.overrides, survivor=body.survivor)
 
 
 @router.post("/review/merges/{merge_id}/undo")

@@ -16,23 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.accounts.roles import CASELOAD_ROLES
-from registry.accounts.service import Actor
 from registry.audit.event import TOKEN, AuditEvent
 from registry.consent import policy
 from registry.consent.policy import AccessRequest, ConsentFact, Decision, Facts
-from registry.consent.tables import BreakGlassGrant, ConsentRecord
+from registry.consent.roles import CASELOAD_ROLES
 from registry.errors import NotFound
+from registry.services.actor import SYSTEM, Actor
+from registry.services.context import Registry
 from registry.store.db import utcnow
-from registry.store.models import CaseRecord, Child
-
-if TYPE_CHECKING:
-    from registry.services.context import Registry
+from registry.store.models import CaseRecord, Child, resolve_child
+from registry.store.tables.consent import BreakGlassGrant, ConsentRecord
 
 
 class AccessDenied(Exception):
@@ -53,8 +50,6 @@ class QuotaExceeded(AccessDenied):
 
 def canonical_child(session: Session, child_id: str) -> str | None:
     """The current pseudonym behind `child_id` (following merges), or None when there is no such child."""
-    from registry.services.registration import resolve_child
-
     try:
         return resolve_child(session, child_id).child_id
     except NotFound:
@@ -202,3 +197,13 @@ def excluded_from_matching(session: Session) -> set[str]:
         if not child_may_be_matched(session, canonical):
             excluded |= child_family(session, canonical)
     return excluded
+
+
+def record_admin(reg: Registry, action: str, children: tuple[str, ...] = (), session: Session | None = None,
+                 actor: Actor = SYSTEM) -> None:
+    """Audit an administrator's action (import, erasure, key rotation, batch run): pseudonyms only, like every
+    other event. `actor` is the system administrator at the machine unless a signed-in user acted."""
+    reg.audit.record(AuditEvent(action=action, outcome="success", user_id=actor.user_id, role=actor.role,
+                                agency=actor.agency, purpose="administration", legal_basis="legal-obligation",
+                                decision="permit", reason_code="permit.system-admin", children=children),
+                     session=session)

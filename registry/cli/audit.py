@@ -1,59 +1,30 @@
 """`registry audit ...`: verify, export, checkpoint, events, flags. Thin: each command calls a service function.
 
-The database and keys come from the settings (REGISTRY_HOME etc.), except `verify --bundle`, which needs
-only the bundle and the public key file.
+Reading the log (events, flags, export) is the DPO's: those commands act as a signed-in user (`--as`, see
+`registry.cli.common`) and the policy decides. `verify` and `checkpoint` are the administrator's; `verify
+--bundle` needs only the bundle and the public key file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from registry.audit.log import AuditLog
-from registry.audit.review import (
-    EventFilter,
-    Reader,
-    Thresholds,
-    export_events,
-    export_log,
-    flag_anomalies,
-    query_events,
-)
+from registry.audit.review import Thresholds, event_filter
 from registry.audit.verify import Report, read_trusted_checkpoint, verify_bundle
 from registry.audit.witness import FileWitness, HttpWitness, Witness
+from registry.cli.common import AsUser, PasswordStdin, console, err, run, signed_in
+from registry.services import audit_review
+from registry.services.context import open_registry
 
 audit_app = typer.Typer(
     help="The tamper-evident access log: verify, export, checkpoint, review.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
-
-
-def _open_log(witnesses: tuple[Witness, ...] = ()) -> AuditLog:
-    """The log with the configured witnesses (REGISTRY_AUDIT_WITNESS_FILES / _URLS) and those given here."""
-    from registry.config import load_settings
-    from registry.keys import load_keys
-    from registry.services.context import audit_log_for
-    from registry.store.db import Database
-
-    settings = load_settings()
-    log = audit_log_for(settings, Database(settings.database_url), load_keys(settings.key_dir))
-    log.witnesses = tuple(log.witnesses) + tuple(w for w in witnesses if w not in log.witnesses)
-    return log
-
-
-def _reader(reader: str | None) -> Reader:
-    name = reader or os.environ.get("REGISTRY_USER") or f"cli-{getpass.getuser()}"
-    return Reader(user_id=re.sub(r"[^A-Za-z0-9._:@/+=-]", "-", name)[:128])
 
 
 def _time(text: str | None) -> dt.datetime | None:
@@ -78,7 +49,6 @@ def _show_report(report: Report) -> None:
         err.print("(more problems not shown)")
 
 
-ReaderOpt = Annotated[str | None, typer.Option("--reader", help="Your user id, recorded as the reader.")]
 
 
 WitnessOpt = Annotated[
@@ -108,6 +78,7 @@ def verify(
     """Check the log against its signed checkpoints and every witness (configured or given); exit 1 naming the
     first entry or checkpoint that does not fit. Says how many entries lie after the last witnessed checkpoint."""
     from registry.audit.log import read_witnesses
+    from registry.keys import load_audit_public_key
 
     trusted_note = read_trusted_checkpoint(trusted) if trusted else None
     given = _witnesses(witness, witness_url)
@@ -117,30 +88,24 @@ def verify(
                 "--bundle needs --public-key (the audit-signing.pub you trust, not one from the bundle)"
             )
             raise typer.Exit(2)
-        from registry.keys import load_audit_public_key
-
         held, unreadable = read_witnesses(given)
         report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note,
                                witnessed=held)
         for problem in unreadable:
             report.add(problem)
     else:
-        from registry.audit.log import verify_log
-        from registry.keys import load_audit_public_key
-
-        log = _open_log(given)
-        key = load_audit_public_key(public_key) if public_key else log.keys.audit_verify_key()
-        report = verify_log(log.db, key, origin=log.origin, trusted_checkpoint=trusted_note,
-                            witnesses=log.witnesses)
+        key = load_audit_public_key(public_key) if public_key else None
+        report = audit_review.verify_stored_log(open_registry(), key, trusted_note, given)
     _show_report(report)
     if not report.ok:
         raise typer.Exit(1)
 
 
 @audit_app.command()
-def export(file: Path, reader: ReaderOpt = None) -> None:
+def export(file: Path, user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Write the whole log, its checkpoints and the public key to one bundle file (JSON lines)."""
-    size = export_log(_open_log(), _reader(reader), file)
+    reg = open_registry()
+    size = run(audit_review.export_log, reg, signed_in(reg, user, password_stdin), file)
     console.print(
         f"Exported {size} entries to {file}. Verify with: registry audit verify --bundle {file} "
         "--public-key audit-signing.pub"
@@ -151,13 +116,13 @@ def export(file: Path, reader: ReaderOpt = None) -> None:
 def checkpoint(witness: WitnessOpt = None, witness_url: WitnessUrlOpt = None) -> None:
     """Sign a checkpoint of the log now and publish it to the configured and given witnesses.
     Exit 1 when a witness could not be reached (the checkpoint is stored all the same)."""
-    log = _open_log(_witnesses(witness, witness_url))
-    cp = log.checkpoint()
-    published = len(log.witnesses) - len(log.publish_failures)
-    console.print(f"Checkpoint at size {cp.size}, published to {published} of {len(log.witnesses)} witness(es):")
+    reg = open_registry()
+    cp, failures = audit_review.make_checkpoint(reg, _witnesses(witness, witness_url))
+    total = len(reg.audit.witnesses)
+    console.print(f"Checkpoint at size {cp.size}, published to {total - len(failures)} of {total} witness(es):")
     console.print(cp.note, markup=False, highlight=False)
-    if log.publish_failures:
-        for failure in log.publish_failures:
+    if failures:
+        for failure in failures:
             err.print(failure, markup=False, highlight=False)
         raise typer.Exit(1)
 
@@ -195,29 +160,23 @@ def events(
     output: Annotated[
         Path | None, typer.Option(help="Write csv/json here instead of standard output")
     ] = None,
-    reader: ReaderOpt = None,
+    user_name: AsUser = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """List events by user, agency, child, action, purpose, outcome and time (the reading is logged)."""
-    filters = EventFilter(
-        user_id=user,
-        agency=agency,
-        child=child,
-        action=action,
-        purpose=purpose,
-        outcome=outcome,
-        since=_time(since),
-        until=_time(until),
-    )
-    log = _open_log()
+    filters = run(event_filter, user, agency, child, action, purpose, outcome, _time(since),
+                  _time(until))
+    reg = open_registry()
+    actor = signed_in(reg, user_name, password_stdin)
     if format != "table":
         if output is None:
-            export_events(log, _reader(reader), filters, sys.stdout, format)
+            run(audit_review.export_events, reg, actor, filters, sys.stdout, format)
         else:
             with output.open("w", encoding="utf-8", newline="") as f:
-                n = export_events(log, _reader(reader), filters, f, format)
+                n = run(audit_review.export_events, reg, actor, filters, f, format)
             console.print(f"Wrote {n} events to {output}")
         return
-    page = query_events(log, _reader(reader), filters, after=after, limit=limit)
+    page = run(audit_review.query_events, reg, actor, filters, after=after, limit=limit)
     table = Table("#", "at (UTC)", "user", "agency", "action", "outcome", "purpose", "decision", "children")
     for e in page.events:
         ev = e.event
@@ -244,18 +203,21 @@ def flags(
     timezone: Annotated[str, typer.Option(help="Working hours are in this time zone")] = "Asia/Damascus",
     start: Annotated[str, typer.Option(help="Working day starts (HH:MM)")] = "07:00",
     end: Annotated[str, typer.Option(help="Working day ends (HH:MM)")] = "19:00",
-    reader: ReaderOpt = None,
+    user: AsUser = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Anomalies for the DPO: bulk and near-miss lookups, after hours, outside caseload, break-glass, many agencies."""
     thresholds = Thresholds(
         timezone=timezone, working_start=dt.time.fromisoformat(start), working_end=dt.time.fromisoformat(end)
     )
-    found = flag_anomalies(_open_log(), _reader(reader), _time(since), _time(until), thresholds)
+    reg = open_registry()
+    found = run(audit_review.anomaly_flags, reg, signed_in(reg, user, password_stdin), _time(since), _time(until),
+                thresholds)
     if not found:
         console.print("[green]No anomalies.[/green]")
         return
     table = Table("rule", "reason", "events (leaf indexes)")
     for flag in found:
-        shown = ", ".join(map(str, flag.indexes[:12])) + (" ..." if len(flag.indexes) > 12 else "")
-        table.add_row(flag.rule, flag.reason, shown)
+        shown = ", ".join(map(str, flag["events"][:12])) + (" ..." if len(flag["events"]) > 12 else "")
+        table.add_row(flag["rule"], flag["reason"], shown)
     console.print(table)

@@ -1,7 +1,7 @@
 """Review's tables: the decisions as labels, the merges with the records each one moved, the golden choices.
 
 No personal data here: pseudonyms, record ids, probabilities, field names. The golden identity itself is not
-stored: it is derived from the sealed records (registry.review.survivorship), so erasing a record also erases
+stored: it is derived from the sealed records (registry.identity.survivorship), so erasing a record also erases
 everything it contributed to its child's golden identity.
 """
 

@@ -1,4 +1,5 @@
-"""`registry agencies | users | tokens`: the administrators' commands for accounts. Thin: calls `service`.
+"""`registry agencies | users | tokens`: the administrators' commands for accounts. Thin: calls
+`registry.services.accounts`; acts as the system administrator at the machine.
 
 Passwords come from a hidden prompt or from standard input (`--password-stdin`), never from an argument
 (arguments end up in shell history and process lists). A new token is printed once and never again.
@@ -9,44 +10,21 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from registry.accounts import service
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.cli.common import console, err, run
+from registry.services import accounts as service
+from registry.services.context import open_registry as _open
 
 agencies_app = typer.Typer(help="Agencies (institutions) and their contact point.", no_args_is_help=True)
 users_app = typer.Typer(help="Users: one agency and one role each.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens: created (shown once), listed, revoked.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 
 def mount(app: typer.Typer) -> None:
     app.add_typer(agencies_app, name="agencies")
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
-
-
-def _open():  # type: ignore[no-untyped-def]
-    from registry.services.context import open_registry
-
-    return open_registry()
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
-
-def _explain(e: Exception) -> str:
-    if isinstance(e, InvalidInput):
-        return "; ".join(f"{x.field}: {x.reason}" for x in e.errors)
-    if isinstance(e, Conflict):
-        return e.reason
-    if isinstance(e, NotFound):
-        return f"no {e.what} {e.ident}"
-    return str(e)
 
 
 @agencies_app.command("add")
@@ -57,10 +35,7 @@ def agencies_add(
     focal_point_role: str = typer.Option("child protection focal point", help="Whom other agencies should ask for"),
 ) -> None:
     """Add an agency."""
-    try:
-        a = service.create_agency(_open(), code, name, governorate, focal_point_role)
-    except (InvalidInput, Conflict) as e:
-        _fail(_explain(e))
+    a = run(service.create_agency, _open(), code, name, governorate, focal_point_role)
     console.print(f"agency {a.code} added ({a.governorate})")
 
 
@@ -84,20 +59,14 @@ def users_add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    try:
-        actor = service.create_user(_open(), username, agency, role, password)
-    except (InvalidInput, Conflict) as e:
-        _fail(_explain(e))
+    actor = run(service.create_user, _open(), username, agency, role, password)
     console.print(f"user {username} ({actor.user_id}) added: {role} at {agency}")
 
 
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Disable a user: their tokens stop working at once."""
-    try:
-        service.set_active(_open(), username, False)
-    except NotFound as e:
-        _fail(_explain(e))
+    run(service.set_active, _open(), username, False)
     console.print(f"user {username} disabled")
 
 
@@ -105,10 +74,7 @@ def users_disable(username: str) -> None:
 def tokens_create(username: str,
                   days: int = typer.Option(service.DEFAULT_TOKEN_DAYS, help="Days until it expires")) -> None:
     """Create an API token for a user. It is shown once: only its hash is stored."""
-    try:
-        issued = service.create_token(_open(), username, days)
-    except (InvalidInput, NotFound) as e:
-        _fail(_explain(e))
+    issued = run(service.create_token, _open(), username, days)
     err.print(f"token {issued.token_id} for {username}, expires {issued.expires_at:%Y-%m-%d %H:%M} UTC; "
               "copy it now, it will not be shown again:")
     print(issued.token)  # alone on stdout, so it can be piped into a secret store
@@ -117,19 +83,13 @@ def tokens_create(username: str,
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: str) -> None:
     """Revoke a token by its id (T...): it stops working at once."""
-    try:
-        service.revoke_token(_open(), token_id)
-    except NotFound as e:
-        _fail(_explain(e))
+    run(service.revoke_token, _open(), token_id)
     console.print(f"token {token_id} revoked")
 
 
 @tokens_app.command("list")
 def tokens_list(username: str) -> None:
-    try:
-        tokens = service.list_tokens(_open(), username)
-    except NotFound as e:
-        _fail(_explain(e))
+    tokens = run(service.list_tokens, _open(), username)
     t = Table("token id", "created", "expires", "revoked")
     for tok in tokens:
         t.add_row(tok.token_id, f"{tok.created_at:%Y-%m-%d}", f"{tok.expires_at:%Y-%m-%d}",

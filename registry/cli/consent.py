@@ -1,32 +1,24 @@
 """`registry consents ...` and `registry break-glass ...`: the same services as the API, as a named user.
 
-The command line acts for a user (`--user`, password prompted or from standard input), so the policy decision
-point and the audit log see the same caller as over HTTP.
+The command line acts for a user (`--as USERNAME`, proven by REGISTRY_TOKEN or the password; see
+`registry.cli.common`), so the policy decision point and the audit log see the same caller as over HTTP.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from registry.accounts.service import Unauthenticated, login
-from registry.consent import breakglass, records
-from registry.consent.access import AccessDenied
+from registry.cli.common import AsUser, PasswordStdin, console, run, signed_in
 from registry.consent.fhir import to_fhir_consent
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.services import breakglass, consents
+from registry.services.context import open_registry
 
 consents_app = typer.Typer(help="Consent and legal-basis records of a child.", no_args_is_help=True)
 glass_app = typer.Typer(help="Break-glass overrides: open one; the DPO reviews them.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-_USER = typer.Option(..., "--user", "-u", help="Act as this user (the policy applies to them)")
-_STDIN = typer.Option(False, "--password-stdin", help="Read the password from standard input")
 
 
 def mount(app: typer.Typer) -> None:
@@ -34,28 +26,9 @@ def mount(app: typer.Typer) -> None:
     app.add_typer(glass_app, name="break-glass")
 
 
-def _session(user: str, password_stdin: bool):  # type: ignore[no-untyped-def]
-    from registry.services.context import open_registry
-
+def _session(user: str | None, password_stdin: bool):  # type: ignore[no-untyped-def]
     reg = open_registry()
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True)
-    try:
-        return reg, login(reg, user, password)
-    except Unauthenticated:
-        err.print("[red]error:[/red] wrong username or password")
-        raise typer.Exit(1) from None
-
-
-def _run(fn, *args):  # type: ignore[no-untyped-def]
-    try:
-        return fn(*args)
-    except AccessDenied as e:
-        err.print(f"[red]denied:[/red] {e.decision.reason_code}")
-    except InvalidInput as e:
-        err.print("[red]error:[/red] " + "; ".join(f"{x.field}: {x.reason}" for x in e.errors))
-    except (Conflict, NotFound) as e:
-        err.print(f"[red]error:[/red] {getattr(e, 'reason', None) or str(e)}")
-    raise typer.Exit(1)
+    return reg, signed_in(reg, user, password_stdin)
 
 
 @consents_app.command("record")
@@ -67,22 +40,22 @@ def consents_record(
     expires_on: str = typer.Option(None), evidence_ref: str = typer.Option(None),
     justification: str = typer.Option(None), child_assent: bool = typer.Option(None),
     child_age: int = typer.Option(None, help="The child's age when assent was asked"),
-    user: str = _USER, password_stdin: bool = _STDIN,
+    user: AsUser = None, password_stdin: PasswordStdin = False,
 ) -> None:
     """Record a consent (or another legal basis) for a child."""
     reg, actor = _session(user, password_stdin)
     raw = dict(purpose=purpose, given_on=given_on, grantor=grantor, recipient=recipient, basis=basis,
                expires_on=expires_on, evidence_ref=evidence_ref, justification=justification,
                child_assent=child_assent, child_age_at_assent=child_age)
-    view = _run(records.record_consent, reg, actor, child_id, raw)
+    view = run(consents.record_consent, reg, actor, child_id, raw)
     console.print(f"consent {view.consent_id} recorded ({view.purpose}, {view.status})")
 
 
 @consents_app.command("list")
 def consents_list(child_id: str, fhir: bool = typer.Option(False, help="As FHIR R5 Consent JSON"),
-                  user: str = _USER, password_stdin: bool = _STDIN) -> None:
+                  user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     reg, actor = _session(user, password_stdin)
-    views = _run(records.list_consents, reg, actor, child_id)
+    views = run(consents.list_consents, reg, actor, child_id)
     if fhir:
         print(json.dumps([to_fhir_consent(v) for v in views], ensure_ascii=False, indent=2))
         return
@@ -94,29 +67,29 @@ def consents_list(child_id: str, fhir: bool = typer.Option(False, help="As FHIR 
 
 @consents_app.command("withdraw")
 def consents_withdraw(consent_id: str, by: str = typer.Option(..., help="caregiver | guardian | child"),
-                      user: str = _USER, password_stdin: bool = _STDIN) -> None:
+                      user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Withdraw a consent: effective at once."""
     reg, actor = _session(user, password_stdin)
-    view = _run(records.withdraw_consent, reg, actor, consent_id, by)
+    view = run(consents.withdraw_consent, reg, actor, consent_id, by)
     console.print(f"consent {view.consent_id} withdrawn at {view.withdrawn_at}")
 
 
 @glass_app.command("open")
 def glass_open(child_id: str, reason_code: str = typer.Option(..., help=" | ".join(breakglass.REASON_CODES)),
                reason: str = typer.Option(..., help="The written reason (kept for the DPO, not logged)"),
-               user: str = _USER, password_stdin: bool = _STDIN) -> None:
+               user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Open a time-limited emergency override on one child."""
     reg, actor = _session(user, password_stdin)
-    g = _run(breakglass.break_glass, reg, actor, child_id, reason_code, reason)
+    g = run(breakglass.break_glass, reg, actor, child_id, reason_code, reason)
     console.print(f"break-glass {g.grant_id} on {g.child_id} until {g.expires_at} UTC; flagged for the DPO")
 
 
 @glass_app.command("flagged")
-def glass_flagged(user: str = _USER, password_stdin: bool = _STDIN,
+def glass_flagged(user: AsUser = None, password_stdin: PasswordStdin = False,
                   json_out: bool = typer.Option(False, "--json")) -> None:
     """The grants a DPO has not reviewed yet."""
     reg, actor = _session(user, password_stdin)
-    grants: list[breakglass.GrantView] = _run(breakglass.flagged_grants, reg, actor)
+    grants: list[breakglass.GrantView] = run(breakglass.flagged_grants, reg, actor)
     if json_out:
         print(json.dumps([asdict(g) for g in grants], ensure_ascii=False, indent=2))
         return
@@ -128,9 +101,9 @@ def glass_flagged(user: str = _USER, password_stdin: bool = _STDIN,
 
 
 @glass_app.command("review")
-def glass_review(grant_id: str, user: str = _USER, password_stdin: bool = _STDIN) -> None:
+def glass_review(grant_id: str, user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     reg, actor = _session(user, password_stdin)
-    g = _run(breakglass.review_grant, reg, actor, grant_id)
+    g = run(breakglass.review_grant, reg, actor, grant_id)
     console.print(f"break-glass {g.grant_id} reviewed")
 
 

@@ -9,20 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, or_, select, update
+from sqlalchemy import String, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from registry.accounts.service import Actor
 from registry.consent import policy
-from registry.consent.access import authorize, record_decision
 from registry.consent.policy import AccessRequest
 from registry.errors import NotFound
+from registry.identity.survivorship import Golden, SourceRecord, golden_identity
 from registry.identity.vault import Erased
-from registry.matching.tables import LinkageEntry, SuspectedDuplicate
-from registry.review.explain import explain_records
-from registry.review.survivorship import Golden, SourceRecord, golden_identity
+from registry.matching.explain import explain_records
+from registry.services.access import authorize, record_decision
+from registry.services.actor import Actor
 from registry.services.context import Registry
 from registry.store.models import CaseRecord
+from registry.store.tables.matching import ClusterAssignment, LinkageEntry, SuspectedDuplicate
 
 REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
 # A pair's queue cluster as the last batch run stored it; a pair queued by a registration since then is a
@@ -317,3 +317,94 @@ def get_pair(reg: Registry, actor: Actor, pair_id: int, purpose: str | None = No
                        [f.words for f in ex.fields] if ex else [])
         return PairView(qp, pair.status, ex.as_dict() if ex else None, identities,
                         golden.as_dict() if golden else None)
+
+
+def store_batch_pairs(s: Session, run_id: str, pairs: list, assignments: list) -> int:
+    """A batch run's findings, in the caller's unit of work: cluster assignments replaced; new suspected pairs
+    queued (rejected pairs stay rejected while their records are unchanged; pairs whose records already belong
+    to one child are not queued); batch pairs this run did not find again become stale. Returns how many
+    pairs were newly queued."""
+    s.execute(delete(ClusterAssignment))
+    s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
+                           [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
+    records = {r.record_id: (r.child_id, r.content_digest) for r in
+               s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
+    known = {(p.record_a, p.record_b): p for p in s.scalars(select(SuspectedDuplicate))}
+    added = 0
+    for left, right, prob, weight in pairs:
+        a, b = sorted((left, right))
+        if a not in records or b not in records or records[a][0] == records[b][0]:
+            continue
+        digests = (records[a][1], records[b][1])
+        existing = known.get((a, b))
+        if existing is not None:
+            if existing.status == "rejected" and (existing.digest_a, existing.digest_b) == digests:
+                continue  # sticky: a reviewer said no, and neither record has changed
+            if existing.status == "open":
+                existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                continue
+            if existing.status in ("rejected", "stale"):
+                existing.status = "open"
+                existing.digest_a, existing.digest_b = digests
+                existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                added += 1
+            continue
+        pair = SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight, status="open",
+                                  source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id)
+        s.add(pair)
+        known[(a, b)] = pair
+        added += 1
+    # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
+    # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
+    for pair in known.values():
+        if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
+            pair.status = "stale"
+    _store_queue_clusters([p for p in known.values() if p.status == "open"], records)
+    return added
+
+
+def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tuple[str, str]]) -> None:
+    """Each open pair's queue cluster: pairs connected through a child share a key (the smallest child id)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    ends = []
+    for pair in pairs:
+        if pair.record_a in records and pair.record_b in records:
+            a, b = records[pair.record_a][0], records[pair.record_b][0]
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+            ends.append((pair, a))
+    for pair, a in ends:
+        key = "K" + root(a)
+        if pair.cluster_key != key:
+            pair.cluster_key = key
+
+
+def queue_registration_matches(session: Session, record_id: str, matches: list) -> int:
+    """A registration's real-time matches (registry.matching.lookup.Match) queued for review, source
+    "registration". A rejected or stale pair comes back only when one record's identity changed."""
+    if not matches:
+        return 0
+    digests = dict(session.execute(select(CaseRecord.record_id, CaseRecord.content_digest).where(
+        CaseRecord.record_id.in_([record_id] + [m.record_id for m in matches]))).all())
+    queued = 0
+    for m in matches:
+        a, b = sorted((record_id, m.record_id))
+        pair = session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
+                                                                SuspectedDuplicate.record_b == b)).one_or_none()
+        if pair is None:
+            session.add(SuspectedDuplicate(record_a=a, record_b=b, probability=m.probability,
+                                           match_weight=m.score.match_weight, source="registration",
+                                           digest_a=digests[a], digest_b=digests[b]))
+            queued += 1
+        elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
+            pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
+            pair.probability, pair.match_weight = m.probability, m.score.match_weight
+            queued += 1
+    return queued

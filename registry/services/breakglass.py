@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from registry.accounts.service import Actor
 from registry.consent import policy
-from registry.consent.access import authorize, canonical_child, record_decision
 from registry.consent.policy import AccessRequest, Decision
-from registry.consent.tables import BreakGlassGrant
 from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+from registry.services.access import authorize, canonical_child, record_decision
+from registry.services.actor import Actor
 from registry.store.db import utcnow
+from registry.store.tables.consent import BreakGlassGrant
 
 if TYPE_CHECKING:
     from registry.services.context import Registry

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from registry.matching.dedupe import MATCH_THRESHOLD, REVIEW_THRESHOLD
-from registry.review.decisions import AUTO
-from registry.review.tables import ReviewLabel
+from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD
 from registry.services.context import Registry
+from registry.services.review.decisions import AUTO
+from registry.store.tables.review import ReviewLabel
 
 
 def latest_labels(reg: Registry) -> list[tuple[float, bool]]:

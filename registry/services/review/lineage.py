@@ -7,15 +7,14 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from registry.accounts.service import Actor
 from registry.consent import policy
-from registry.consent.access import authorize
-from registry.identity.pseudonym import parse_pseudonym
-from registry.review.queue import REVIEW_PURPOSE
-from registry.review.tables import Merge, MergeMove
+from registry.services.access import authorize
+from registry.services.actor import Actor
 from registry.services.context import Registry
-from registry.services.registration import resolve_child
-from registry.store.models import Child
+from registry.services.review.queue import REVIEW_PURPOSE
+from registry.store.models import Child, resolve_child
+from registry.store.pseudonym import parse_pseudonym
+from registry.store.tables.review import Merge, MergeMove
 
 
 @dataclass

@@ -9,12 +9,10 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.accounts.roles import ROLES
 from registry.accounts.secrets_ import (
     hash_password,
     new_token,
@@ -22,33 +20,19 @@ from registry.accounts.secrets_ import (
     token_hash,
     verify_password,
 )
-from registry.accounts.tables import Agency, ApiToken, User
+from registry.consent.roles import ROLES
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.identity.governorates import find_governorate
+from registry.services.actor import Actor, Unauthenticated
+from registry.services.context import Registry
 from registry.store.db import utcnow
-
-if TYPE_CHECKING:  # the registry context imports the tables: no import cycle at run time
-    from registry.services.context import Registry
+from registry.store.tables.accounts import Agency, ApiToken, User
 
 _CODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{1,39}$")  # the same rule as CaseRecord.institution
 _USERNAME_OK = re.compile(r"^[a-z0-9][a-z0-9_.\-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
 DEFAULT_TOKEN_DAYS = 30
 MAX_TOKEN_DAYS = 365
-
-
-class Unauthenticated(Exception):
-    """No valid credential: missing, unknown, expired or revoked token; wrong password; inactive user."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: what the policy decision point and the audit log need to know about the caller."""
-
-    user_id: str
-    role: str
-    agency: str
-    username: str = ""
 
 
 @dataclass(frozen=True)

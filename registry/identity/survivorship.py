@@ -60,6 +60,11 @@ def _dob_rank(rec: SourceRecord) -> tuple[int, int]:
     return ({"day": 3, "month": 2, "year": 1}[d.precision], 0 if d.estimated else 1)
 
 
+def _length_of(name: str) -> Callable[[SourceRecord], int]:
+    """Rank by how complete the value of `name` is (longer is more complete)."""
+    return lambda r: len(_value(r, name) or "")
+
+
 def golden_identity(records: Sequence[SourceRecord], choices: Mapping[str, str] | None = None) -> Golden:
     """One value per field from `records`; `choices` (field -> record id) override the rules."""
     choices = choices or {}
@@ -75,13 +80,13 @@ def golden_identity(records: Sequence[SourceRecord], choices: Mapping[str, str] 
             continue
         elif name in NAME_FIELDS:
             arabic = [r for r in have if script_of(_value(r, name) or "") == "arabic"]
-            pick = _best(arabic or have, lambda r, n=name: len(_value(r, n) or ""))
+            pick = _best(arabic or have, _length_of(name))
             rule = "Arabic script, most complete, most recent" if arabic else "most complete, most recent"
         elif name == "date_of_birth":
             pick, rule = _best(have, _dob_rank), "exact over partial, stated over estimated, most recent"
         elif name == "sex":
             counts = Counter(_value(r, name) for r in have)
-            pick, rule = _best(have, lambda r, n=name: counts[_value(r, n)]), "most records, most recent"  # noqa: B023 (called at once)
+            pick, rule = _best(have, lambda r: counts[_value(r, "sex")]), "most records, most recent"  # noqa: B023
             if len(counts) > 1:
                 g.conflicts.append(name)
         elif name == "national_id":
@@ -97,5 +102,5 @@ def golden_identity(records: Sequence[SourceRecord], choices: Mapping[str, str] 
         if name in NAME_FIELDS:
             latin = [r for r in have if script_of(_value(r, name) or "") == "latin" and r is not pick]
             if latin and script_of(_value(pick, name) or "") != "latin":
-                g.latin[name] = _value(_best(latin, lambda r, n=name: len(_value(r, n) or "")), name) or ""
+                g.latin[name] = _value(_best(latin, _length_of(name)), name) or ""
     return g

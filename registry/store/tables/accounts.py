@@ -30,7 +30,7 @@ class User(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # opaque, goes into the audit log
     username: Mapped[str] = mapped_column(String(64), unique=True)
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
-    role: Mapped[str] = mapped_column(String(32))  # one of registry.accounts.roles.ROLES
+    role: Mapped[str] = mapped_column(String(32))  # one of registry.consent.roles.ROLES
     password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id, PHC string
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

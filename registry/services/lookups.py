@@ -15,15 +15,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.accounts.service import Actor
-from registry.accounts.tables import Agency
 from registry.consent import disclosure, policy
-from registry.consent.access import (
+from registry.consent.disclosure import Contact, LookupAnswer
+from registry.consent.quota import take_lookup_slot
+from registry.errors import InvalidInput
+from registry.identity import Identity, validate_identity
+from registry.matching import lookup as matching
+from registry.services.access import (
     AccessDenied,
     QuotaExceeded,
     authorize,
@@ -33,15 +36,11 @@ from registry.consent.access import (
     record_checked,
     record_decision,
 )
-from registry.consent.disclosure import Contact, LookupAnswer
-from registry.consent.quota import take_lookup_slot
-from registry.errors import InvalidInput
-from registry.identity import Identity, validate_identity
+from registry.services.actor import Actor
+from registry.services.context import Registry
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord
-
-if TYPE_CHECKING:
-    from registry.services.context import Registry
+from registry.store.tables.accounts import Agency
 
 MIN_SECONDS = 0.25  # every lookup takes at least this long, match or not (settings may change it)
 LOOKUP_SOURCE_REF = "lookup"  # placeholder: a lookup has no local reference
@@ -56,12 +55,10 @@ class MatchingUnavailable(RuntimeError):
 def find_matches(reg: Registry, identity: Identity, excluded_children: set[str]) -> list[Any]:
     """The matcher's candidates: objects with child_id, probability and institutions."""
     try:
-        from registry.matching import lookup as matching
-    except ImportError as e:
-        raise MatchingUnavailable("the real-time matcher (registry.matching.lookup) is not available") from e
-    try:
-        return list(matching.find_matches(reg, identity, excluded_children=excluded_children))
-    except getattr(matching, "ModelNotTrained", ()) as e:
+        with reg.db.sessions() as s:
+            return list(matching.find_matches(s, reg.index, reg.model(), identity,
+                                              excluded_children=excluded_children))
+    except matching.ModelNotTrained as e:
         raise MatchingUnavailable(str(e)) from e
 
 
@@ -113,7 +110,7 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
 
     settings = reg.settings
     with reg.db.unit_of_work() as s:
-        retry_after = take_lookup_slot(s, actor, settings.lookup_quota_per_user_per_hour,
+        retry_after = take_lookup_slot(s, actor.user_id, actor.agency, settings.lookup_quota_per_user_per_hour,
                                        settings.lookup_quota_per_agency_per_hour, utcnow())
     if retry_after is not None:
         try:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from registry.accounts.service import Actor
 from registry.consent import policy
-from registry.consent.access import authorize, record_decision
 from registry.consent.policy import AccessRequest
 from registry.identity import validate_identity
 from registry.services import registration
+from registry.services.access import authorize, record_decision
+from registry.services.actor import Actor
 
 if TYPE_CHECKING:
     from registry.services.context import Registry

@@ -1,83 +1,55 @@
 """`registry review ...`: the national unit's review at a terminal, on the same services as the API.
 
-The command line acts as a named national-unit user (`--as USERNAME`, or REGISTRY_REVIEWER), looked up in the
-accounts tables: whoever runs it on the server already holds the registry's keys, so a password would add
-nothing there; the name makes the policy decision point and the audit log see the same caller as over HTTP.
+The command line acts as a national-unit user who proves who they are (`--as USERNAME` with REGISTRY_TOKEN or
+the password; see `registry.cli.common`), so the policy decision point and the audit log see the same caller as
+over HTTP. `--as` works before or after the subcommand.
 
 `registry review --as NAME` alone is an interactive loop: the next pair side by side with its explanation,
-m = merge, n = not a duplicate, s = skip, q = quit. Arabic values are right-aligned so they read right to left.
+m = merge, n = not a duplicate, u = undo the last decision, s = skip, q = quit. Arabic values are right-aligned
+so they read right to left.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
 
-from registry.accounts.service import Actor
-from registry.accounts.tables import User
-from registry.consent.access import AccessDenied
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.cli.common import AsUser, PasswordStdin, console, err, run, signed_in
+from registry.errors import Conflict
+from registry.identity.survivorship import GOLDEN_FIELDS
 from registry.names.text import script_of
-from registry.review import decisions
-from registry.review.labels import evaluate_labels
-from registry.review.lineage import lineage
-from registry.review.queue import REVIEW_PURPOSE, PairView, get_pair, review_queue
-from registry.review.survivorship import GOLDEN_FIELDS
+from registry.services.actor import Actor
 from registry.services.context import Registry, open_registry
+from registry.services.review import decisions
+from registry.services.review.labels import evaluate_labels
+from registry.services.review.lineage import lineage
+from registry.services.review.queue import REVIEW_PURPOSE, PairView, get_pair, review_queue
 
 review_app = typer.Typer(help="Review suspected duplicates (national unit): merge, not a duplicate, undo.",
                          invoke_without_command=True)
-console = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
 
 
 def mount(app: typer.Typer) -> None:
     app.add_typer(review_app, name="review")
 
 
-def actor_for_username(reg: Registry, username: str) -> Actor:
-    with reg.db.unit_of_work() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
-        if user is None or not user.active:
-            raise NotFound("user", username)
-        return Actor(user.user_id, user.role, user.agency, user.username)
-
-
-def _run(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-    try:
-        return fn(*args, **kw)
-    except AccessDenied as e:
-        err.print(f"[red]denied:[/red] {e.decision.reason_code}")
-    except InvalidInput as e:
-        err.print("[red]error:[/red] " + "; ".join(f"{x.field}: {x.reason}" for x in e.errors))
-    except Conflict as e:
-        err.print(f"[red]conflict:[/red] {e.reason}")
-    except NotFound as e:
-        err.print(f"[red]not found:[/red] {e.what} {e.ident}")
-    raise typer.Exit(1)
-
-
-def _ctx(ctx: typer.Context) -> tuple[Registry, Actor]:
-    if ctx.obj["actor"] is None:
-        err.print("[red]error:[/red] say who reviews: --as USERNAME (or REGISTRY_REVIEWER)")
-        raise typer.Exit(2)
-    return ctx.obj["reg"], ctx.obj["actor"]
+def _ctx(ctx: typer.Context, user: str | None = None, password_stdin: bool = False) -> tuple[Registry, Actor]:
+    """The registry and the signed-in reviewer: `--as` given after the subcommand, or before it."""
+    obj = ctx.find_root().obj if ctx.obj is None else ctx.obj
+    reg = obj["reg"]
+    if obj.get("actor") is None:
+        obj["actor"] = signed_in(reg, user or obj.get("user"), password_stdin or obj.get("password_stdin", False))
+    return reg, obj["actor"]
 
 
 @review_app.callback()
-def main(ctx: typer.Context, as_user: str = typer.Option(None, "--as", envvar="REGISTRY_REVIEWER",
-                                                         help="Act as this national-unit user")) -> None:
+def main(ctx: typer.Context, user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Without a command: review interactively, one pair at a time."""
-    reg = open_registry()
-    ctx.obj = {"reg": reg, "actor": _run(actor_for_username, reg, as_user) if as_user else None}
+    ctx.obj = {"reg": open_registry(), "actor": None, "user": user, "password_stdin": password_stdin}
     if ctx.invoked_subcommand is None:
         interactive(*_ctx(ctx))
 
@@ -113,37 +85,51 @@ def show_pair(view: PairView) -> None:
 
 def interactive(reg: Registry, actor: Actor) -> None:
     skipped: set[int] = set()
+    last: tuple[str, Any] | None = None  # the last decision, for u = undo
     while True:
-        page = _run(review_queue, reg, actor, limit=50)
+        page = run(review_queue, reg, actor, limit=50)
         pending = [p for c in page.clusters for p in c.pairs if p.pair_id not in skipped]
         if not pending:
             console.print("the queue is empty" + (f" ({len(skipped)} skipped)" if skipped else ""))
             return
-        view = _run(get_pair, reg, actor, pending[0].pair_id, REVIEW_PURPOSE)
+        view = run(get_pair, reg, actor, pending[0].pair_id, REVIEW_PURPOSE)
         show_pair(view)
-        key = typer.prompt("m = merge, n = not a duplicate, s = skip, q = quit", default="s").strip().lower()
+        undo = "u = undo the last decision, " if last else ""
+        prompt = f"m = merge, n = not a duplicate, {undo}s = skip, q = quit"
+        key = typer.prompt(prompt, default="s").strip().lower()
         try:
             if key == "m":
                 r = decisions.merge_pair(reg, actor, view.pair.pair_id)
-                console.print(f"merged into {r.survivor} (merge {r.merge_id}; undo with `registry review undo`)")
+                last = ("merge", r.merge_id)
+                console.print(f"merged into {r.survivor} (merge {r.merge_id}; u undoes it)")
             elif key == "n":
                 decisions.reject_pair(reg, actor, view.pair.pair_id)
+                last = ("not-duplicate", view.pair.pair_id)
                 console.print("not a duplicate: this pair will not be suggested again unless a record changes")
+            elif key == "u" and last is not None:
+                if last[0] == "merge":
+                    u = decisions.undo_merge(reg, actor, last[1])
+                    console.print(f"merge {last[1]} undone: {u.restored} restored")
+                else:
+                    decisions.undo_rejection(reg, actor, last[1])
+                    console.print(f"pair {last[1]} is open again")
+                last = None
             elif key == "q":
                 return
             else:
                 skipped.add(view.pair.pair_id)
         except Conflict as e:
-            err.print(f"[yellow]{e.reason}[/yellow]")  # someone else decided it: show the next one
+            err.print(f"[yellow]{e.reason}[/yellow]", markup=True)  # someone else decided it: show the next one
 
 
 @review_app.command("queue")
 def queue_cmd(ctx: typer.Context, governorate: str = typer.Option(None, help="ISO 3166-2 code, e.g. SY-HL"),
               institution: str = typer.Option(None), limit: int = typer.Option(20), offset: int = typer.Option(0),
-              as_json: bool = typer.Option(False, "--json")) -> None:
+              as_json: bool = typer.Option(False, "--json"),
+              user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """The open pairs, as clusters, most likely first (pseudonyms and reasons; no identities)."""
-    reg, actor = _ctx(ctx)
-    page = _run(review_queue, reg, actor, governorate=governorate, institution=institution, offset=offset,
+    reg, actor = _ctx(ctx, user, password_stdin)
+    page = run(review_queue, reg, actor, governorate=governorate, institution=institution, offset=offset,
                 limit=limit)
     if as_json:
         console.print_json(json.dumps({"total": page.total, "clusters": [c.as_dict() for c in page.clusters]},
@@ -161,10 +147,11 @@ def queue_cmd(ctx: typer.Context, governorate: str = typer.Option(None, help="IS
 
 
 @review_app.command("show")
-def show_cmd(ctx: typer.Context, pair_id: int) -> None:
+def show_cmd(ctx: typer.Context, pair_id: int,
+             user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """One pair side by side with its explanation (opens the identities: purpose deduplication-review)."""
-    reg, actor = _ctx(ctx)
-    show_pair(_run(get_pair, reg, actor, pair_id, REVIEW_PURPOSE))
+    reg, actor = _ctx(ctx, user, password_stdin)
+    show_pair(run(get_pair, reg, actor, pair_id, REVIEW_PURPOSE))
 
 
 @review_app.command("decide")
@@ -172,33 +159,37 @@ def decide_cmd(ctx: typer.Context, pair_id: int,
                merge: bool = typer.Option(False, "--merge", help="Same child: merge (reversible)"),
                reject: bool = typer.Option(False, "--reject", help="Not a duplicate (sticky)"),
                override: list[str] = typer.Option([], help="FIELD=RECORD_ID: take that field from that record"),
-               survivor: str = typer.Option(None, help="Pseudonym to keep (default: the older)")) -> None:
-    reg, actor = _ctx(ctx)
+               survivor: str = typer.Option(None, help="Pseudonym to keep (default: the older)"),
+               user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
+    reg, actor = _ctx(ctx, user, password_stdin)
     if merge == reject:
         err.print("[red]error:[/red] give exactly one of --merge or --reject")
         raise typer.Exit(2)
+    overrides = dict(o.split("=", 1) for o in override if "=" in o)
+    r = run(decisions.decide_pair, reg, actor, pair_id, "merge" if merge else "not-duplicate", overrides,
+            survivor=survivor)
     if merge:
-        overrides = dict(o.split("=", 1) for o in override if "=" in o)
-        r = _run(decisions.merge_pair, reg, actor, pair_id, overrides, survivor=survivor)
-        console.print(f"merged {r.absorbed} into {r.survivor}: {r.records_moved} record(s) moved; merge {r.merge_id}")
+        console.print(f"merged {r['absorbed']} into {r['survivor']}: {r['records_moved']} record(s) moved; "
+                      f"merge {r['merge_id']}")
     else:
-        _run(decisions.reject_pair, reg, actor, pair_id)
         console.print(f"pair {pair_id}: not a duplicate")
 
 
 @review_app.command("undo")
-def undo_cmd(ctx: typer.Context, merge_id: str) -> None:
+def undo_cmd(ctx: typer.Context, merge_id: str,
+             user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Undo a merge: both children restored exactly (later merges that moved its records first)."""
-    reg, actor = _ctx(ctx)
-    r = _run(decisions.undo_merge, reg, actor, merge_id)
+    reg, actor = _ctx(ctx, user, password_stdin)
+    r = run(decisions.undo_merge, reg, actor, merge_id)
     console.print(f"{r.restored} restored with {r.records_moved_back} record(s); "
                   f"pairs reopened: {', '.join(map(str, r.reopened_pairs)) or 'none'}")
 
 
 @review_app.command("lineage")
-def lineage_cmd(ctx: typer.Context, child_id: str) -> None:
-    reg, actor = _ctx(ctx)
-    lin = _run(lineage, reg, actor, child_id)
+def lineage_cmd(ctx: typer.Context, child_id: str,
+                user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
+    reg, actor = _ctx(ctx, user, password_stdin)
+    lin = run(lineage, reg, actor, child_id)
     if lin.redirected:
         console.print(f"{lin.child_id} now resolves to {lin.current}")
     console.print(f"lineage of {lin.current}: {len(lin.merges)} merge(s)")
@@ -210,10 +201,11 @@ def lineage_cmd(ctx: typer.Context, child_id: str) -> None:
 
 
 @review_app.command("auto-merge")
-def auto_merge_cmd(ctx: typer.Context, threshold: float = typer.Option(decisions.AUTO_MERGE_THRESHOLD)) -> None:
+def auto_merge_cmd(ctx: typer.Context, threshold: float = typer.Option(decisions.AUTO_MERGE_THRESHOLD),
+                   user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
     """Merge every open pair at or above THRESHOLD, recorded as automatic."""
-    reg, actor = _ctx(ctx)
-    done = _run(decisions.auto_merge, reg, actor, threshold)
+    reg, actor = _ctx(ctx, user, password_stdin)
+    done = run(decisions.auto_merge, reg, actor, threshold)
     console.print(f"{len(done)} pair(s) merged automatically at probability >= {threshold}")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.matching.index import from_entry
-from registry.matching.tables import LinkageEntry
+from registry.store.tables.matching import LinkageEntry
 
 
 @dataclass(frozen=True)

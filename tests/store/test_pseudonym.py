@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from registry.identity.pseudonym import ALPHABET, BODY_LENGTH, _check_symbol, new_pseudonym, parse_pseudonym
+from registry.store.pseudonym import ALPHABET, BODY_LENGTH, _check_symbol, new_pseudonym, parse_pseudonym
 
 FORMAT = re.compile(r"^CR-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{3}$")  # noqa: E501
 

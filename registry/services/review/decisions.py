@@ -3,7 +3,7 @@
 Each decision is one unit of work: the policy decision point first, then a conditional UPDATE that claims the
 pair (or the merge, or the child) only while it is still undecided, so of two reviewers deciding at once
 exactly one applies and the other gets a Conflict. Every decision is audited (pseudonyms only) and kept as a
-label (registry.review.labels).
+label (registry.services.review.labels).
 """
 
 from __future__ import annotations
@@ -16,23 +16,23 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from registry.accounts.service import Actor
 from registry.consent import policy
-from registry.consent.access import authorize, record_decision
 from registry.consent.policy import AccessRequest, Decision
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.matching.tables import SuspectedDuplicate
-from registry.review.queue import REVIEW_PURPOSE, load_pair, source_records
-from registry.review.survivorship import GOLDEN_FIELDS, Golden, golden_identity
-from registry.review.tables import GoldenChoice, Merge, MergeMove, ReviewLabel
+from registry.identity.survivorship import GOLDEN_FIELDS, Golden, golden_identity
+from registry.services.access import authorize, record_decision
+from registry.services.actor import Actor
 from registry.services.context import Registry
-from registry.services.registration import resolve_child
+from registry.services.review.queue import REVIEW_PURPOSE, load_pair, source_records
 from registry.store.db import utcnow
-from registry.store.models import CaseRecord, Child
+from registry.store.models import CaseRecord, Child, resolve_child
+from registry.store.tables.matching import SuspectedDuplicate
+from registry.store.tables.review import GoldenChoice, Merge, MergeMove, ReviewLabel
 
 AUTO = "auto"  # decided_by of automatic merges
 AUTO_MERGE_THRESHOLD = 0.999  # only pairs the model is all but certain of; the unit can raise it, never below 0.99
 MERGE_ACTION, REJECT_ACTION, UNDO_ACTION = "merge", "merge-reject", "merge-undo"  # audit actions
+UNDO_REJECT_ACTION = "merge-reject-undo"
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,22 @@ def reject_pair(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
         return {"pair_id": pair_id, "status": "rejected", "children": list(children)}
 
 
+def undo_rejection(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
+    """Take back a "not a duplicate": the pair is open in the queue again, and the label says "undone"."""
+    with reg.db.unit_of_work() as s:
+        pair, a, b = load_pair(s, pair_id)
+        children = tuple(c for c in (a.child_id, b.child_id) if c)
+        decision = _authorize_merge(reg, s, actor, children)
+        done = s.execute(update(SuspectedDuplicate)
+                         .where(SuspectedDuplicate.pair_id == pair_id, SuspectedDuplicate.status == "rejected")
+                         .values(status="open", updated_at=utcnow()).execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"pair {pair_id} is not rejected ({pair.status})", field="pair_id")
+        _label(s, pair, "undone", actor.user_id, None)
+        _audit(reg, s, actor, UNDO_REJECT_ACTION, decision, children)
+        return {"pair_id": pair_id, "status": "open", "children": list(children)}
+
+
 def _blocking_merge(s: Session, merge: Merge) -> Merge | None:
     """A later, still applied merge that moved this merge's survivor or records on: it must be undone first."""
     later = s.scalars(select(Merge).where(Merge.absorbed == merge.survivor, Merge.undone_at.is_(None),
@@ -295,3 +311,13 @@ def auto_merge(reg: Registry, actor: Actor, threshold: float = AUTO_MERGE_THRESH
         except Conflict:
             continue
     return done
+
+
+def decide_pair(reg: Registry, actor: Actor, pair_id: int, decision: str, overrides: dict[str, str] | None = None,
+                survivor: str | None = None) -> dict[str, Any]:
+    """A reviewer's decision on a pair: "merge" (reversible) or "not-duplicate" (sticky)."""
+    if decision == "merge":
+        return merge_pair(reg, actor, pair_id, overrides or {}, survivor=survivor).as_dict()
+    if decision == "not-duplicate":
+        return reject_pair(reg, actor, pair_id)
+    raise InvalidInput.one("decision", "must be merge or not-duplicate")
