@@ -225,12 +225,29 @@ def _count_rows(file: Path) -> int | None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
-    import uvicorn
+def serve(
+    host: str = "127.0.0.1",
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (each opens its own connections)"),
+    keep_alive: int = typer.Option(30, "--keep-alive", min=1, max=600,
+                                   help="Seconds an idle keep-alive connection stays open"),
+    backlog: int = typer.Option(2048, min=64, max=65535, help="Connections waiting to be accepted"),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs).
 
-    # By import path: the command line face does not import the HTTP face.
-    uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, log_level="info")
+    No access log of raw request lines (their query strings could hold what a client typed): the API logs one
+    line per request itself, with the route template, status, time and request id."""
+    import copy
+
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["registry"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # By import path: the command line face does not import the HTTP face (and workers import it themselves).
+    uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_keep_alive=keep_alive, backlog=backlog, access_log=False, log_config=log_config,
+                log_level="info")
 
 
 @app.command()

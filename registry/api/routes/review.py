@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.api.deps import current_actor, get_registry
@@ -16,6 +16,8 @@ from registry.services.review.lineage import lineage
 from registry.services.review.queue import REVIEW_PURPOSE, get_pair, review_queue
 
 router = APIRouter(tags=["review"])
+# A pair id is a positive database integer: larger values are a 422 before any lookup (never an overflow).
+PairId = Path(ge=1, le=2**63 - 1, description="The pair's id, as the queue shows it")
 
 
 class DecisionIn(BaseModel):
@@ -31,7 +33,7 @@ class DecisionIn(BaseModel):
 def queue(governorate: str | None = Query(None, description="ISO 3166-2 code of either record, e.g. SY-HL"),
           institution: str | None = Query(None, description="Institution code of either record"),
           source: Literal["batch", "registration"] | None = None,
-          offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200),
+          offset: int = Query(0, ge=0, le=10**9), limit: int = Query(20, ge=1, le=200),
           reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     """Open suspected duplicates as clusters, most likely first, each pair explained in words."""
     page = review_queue(reg, actor, governorate=governorate, institution=institution, source=source,
@@ -41,14 +43,14 @@ def queue(governorate: str | None = Query(None, description="ISO 3166-2 code of 
 
 
 @router.get("/review/pairs/{pair_id}")
-def pair(pair_id: int, purpose: str | None = Query(None, description=(
+def pair(pair_id: int = PairId, purpose: str | None = Query(None, description=(
              f"'{REVIEW_PURPOSE}' to see the two identities side by side")),
          reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     return get_pair(reg, actor, pair_id, purpose).as_dict()
 
 
 @router.post("/review/pairs/{pair_id}/decision")
-def decide(pair_id: int, body: DecisionIn, reg: Registry = Depends(get_registry),
+def decide(body: DecisionIn, pair_id: int = PairId, reg: Registry = Depends(get_registry),
            actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     """Merge (reversibly) or not a duplicate (sticky). 409 when the pair was decided meanwhile."""
     return decisions.decide_pair(reg, actor, pair_id, body.decision, body.overrides, survivor=body.survivor)
