@@ -94,6 +94,8 @@ def verify(
         for problem in unreadable:
             report.add(problem)
     else:
+        from registry.keys import load_audit_public_key
+
         key = load_audit_public_key(public_key) if public_key else None
         report = audit_review.verify_stored_log(open_registry(), key, trusted_note, given)
     _show_report(report)
@@ -116,13 +118,13 @@ def export(file: Path, user: AsUser = None, password_stdin: PasswordStdin = Fals
 def checkpoint(witness: WitnessOpt = None, witness_url: WitnessUrlOpt = None) -> None:
     """Sign a checkpoint of the log now and publish it to the configured and given witnesses.
     Exit 1 when a witness could not be reached (the checkpoint is stored all the same)."""
-    reg = open_registry()
-    cp, failures = audit_review.make_checkpoint(reg, _witnesses(witness, witness_url))
-    total = len(reg.audit.witnesses)
-    console.print(f"Checkpoint at size {cp.size}, published to {total - len(failures)} of {total} witness(es):")
+    done = audit_review.make_checkpoint(open_registry(), _witnesses(witness, witness_url))
+    cp = done.checkpoint
+    published = done.witnesses - len(done.failures)
+    console.print(f"Checkpoint at size {cp.size}, published to {published} of {done.witnesses} witness(es):")
     console.print(cp.note, markup=False, highlight=False)
-    if failures:
-        for failure in failures:
+    if done.failures:
+        for failure in done.failures:
             err.print(failure, markup=False, highlight=False)
         raise typer.Exit(1)
 

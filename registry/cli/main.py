@@ -29,6 +29,8 @@ export_app = typer.Typer(help="Exports for administrators.", no_args_is_help=Tru
 index_app = typer.Typer(help="The linkage index of keyed encodings.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(export_app, name="export")
+config_app = typer.Typer(help="The registry's settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 accounts_cli.mount(app)  # agencies, users, tokens
 consent_cli.mount(app)  # consents, break-glass
 review_cli.mount(app)  # review: queue, decide, undo, lineage, labels
@@ -304,6 +306,62 @@ def index_rebuild() -> None:
     console.print(f"{n} records re-encoded")
 
 
+@app.command()
+def backup(folder: Path = typer.Argument(..., help="A new, empty folder for this backup")) -> None:
+    """Back up the database (online: the registry keeps serving) and the saved model, with a manifest.
+    The keys are NOT in it: back them up apart with `registry keys backup`."""
+    from registry.services.backup import backup as make_backup
+
+    done = run(make_backup, open_registry(), folder)
+    console.print(f"backup in {done.folder}: {', '.join(done.files)}; audit log of {done.audit_entries} entries. "
+                  "Keys not included (`registry keys backup DIR`, kept apart).", markup=False)
+
+
+@app.command()
+def restore(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="A folder from `registry backup`"),
+            keys: Path = typer.Option(None, exists=True, file_okay=False,
+                                      help="A folder made by `registry keys backup`, restored first")) -> None:
+    """Restore a backup into a fresh home (REGISTRY_HOME / REGISTRY_DATABASE_URL), never over a registry; then
+    check it: the audit log verifies and a sample of the vault opens."""
+    from registry.config import load_settings
+    from registry.services.backup import restore_registry
+
+    manifest, check = run(restore_registry, load_settings(), folder, keys)
+    console.print(f"restored the backup of {manifest['made_at']} ({manifest['audit_entries']} audit entries)")
+    console.print(f"audit log: {check.audit_summary}; vault: {check.vault_opened} of {check.vault_sampled} "
+                  "sampled records open with these keys", markup=False)
+    if not check.audit_ok or check.vault_opened < check.vault_sampled:
+        fail("the restored registry does not check out (see above)")
+
+
+@keys_app.command("backup")
+def keys_backup(folder: Path = typer.Argument(..., help="A new, empty folder, apart from the data backups")) -> None:
+    """Copy the keys (vault master keys, linkage key, audit signing key) into their own backup folder."""
+    from registry.services.backup import backup_keys
+
+    names = run(backup_keys, open_registry(), folder)
+    console.print(f"keys backed up to {folder}: {', '.join(names)}. Keep this apart from the data backups.")
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Every setting, where it is read from, and its value now (passwords in URLs masked; keys are never
+    settings: they come from the key folder or REGISTRY_VAULT_MASTER_KEYS etc., shown only as set or not)."""
+    import os
+
+    from registry.config import config_file, describe, load_settings
+
+    settings = load_settings()
+    t = Table("variable", "value", "meaning", title="settings (environment over the file over defaults)")
+    for name, value, meaning in describe(settings):
+        t.add_row(name, value, meaning)
+    for name in ("REGISTRY_VAULT_MASTER_KEYS", "REGISTRY_LINKAGE_KEY", "REGISTRY_AUDIT_SIGNING_KEY"):
+        t.add_row(name, "set (hidden)" if os.environ.get(name) else f"not set: from {settings.key_dir}", "a key")
+    console.print(t)
+    console.print(f"configuration file: {config_file() or 'none (REGISTRY_CONFIG or HOME/registry.toml)'}",
+                  markup=False)
+
+
 @keys_app.command("status")
 def keys_status() -> None:
     """Which master key versions exist and how many records each wraps."""
@@ -320,8 +378,13 @@ def keys_status() -> None:
 def main() -> None:
     """The `registry` command. An unexpected failure is named by its type only: a traceback could show a
     plaintext identity or a key path, so none reaches the terminal (exit 1)."""
+    from registry.config import SettingsError
+
     try:
         app()
+    except SettingsError as e:  # a setting names itself and its problem
+        err.print(f"[red]error:[/red] settings: {e}", highlight=False)
+        raise SystemExit(EXIT_INPUT) from None
     except Exception as e:  # the expected ones are rendered by cli.common.run with their own exit codes
         err.print(f"[red]error:[/red] unexpected {type(e).__name__}; nothing was changed beyond the last "
                   "committed step. Run again, or report the command and this line.")

@@ -40,7 +40,7 @@ class EventsPage:
     """One page of events, in the format asked for: `body` is a dict (json, fhir) or CSV text."""
 
     format: str
-    body: Any
+    body: Any  # json: {"events", "next_after"}; csv: text; fhir: a list of AuditEvent resources
     next_after: int | None
 
 
@@ -60,10 +60,7 @@ def events_page(reg: Registry, actor: Actor, filters: review.EventFilter, *, aft
         review.write_csv(page.events, out)
         return EventsPage(format, out.getvalue(), page.next_after)
     if format == "fhir":
-        return EventsPage(format, {"resourceType": "Bundle", "type": "collection",
-                                   "entry": [{"resource": to_fhir_audit_event(e.event, e.index)}
-                                             for e in page.events],
-                                   "next_after": page.next_after}, page.next_after)
+        return EventsPage(format, [to_fhir_audit_event(e.event, e.index) for e in page.events], page.next_after)
     return EventsPage(format, {"events": [{"index": e.index, **e.event.to_dict()} for e in page.events],
                                "next_after": page.next_after}, page.next_after)
 
@@ -118,27 +115,33 @@ def consistency_proof(reg: Registry, actor: Actor, old_size: int, new_size: int 
     return {"old_size": old_size, "new_size": new_size, "proof": [base64.b64encode(h).decode() for h in proof]}
 
 
-def _with_witnesses(reg: Registry, witnesses: Sequence[Witness]) -> tuple[Witness, ...]:
-    """The configured witnesses (REGISTRY_AUDIT_WITNESS_FILES / _URLS) and the ones given."""
+def _with(reg: Registry, witnesses: Sequence[Witness]) -> tuple[Witness, ...]:
+    """The configured witnesses and those given for this call."""
     return tuple(reg.audit.witnesses) + tuple(w for w in witnesses if w not in reg.audit.witnesses)
 
 
-def make_checkpoint(reg: Registry, witnesses: Sequence[Witness] = ()) -> tuple[Any, list[str]]:
+@dataclass(frozen=True)
+class Published:
+    checkpoint: Any  # registry.audit.checkpoint.Checkpoint
+    witnesses: int
+    failures: list[str]  # one line per witness that could not be reached (the checkpoint is stored anyway)
+
+
+def make_checkpoint(reg: Registry, witnesses: Sequence[Witness] = ()) -> Published:
     """Sign a checkpoint of the log as it stands and publish it to the configured and given witnesses
-    (administrator's task). Returns the checkpoint and one line per witness that could not be reached."""
-    reg.audit.witnesses = _with_witnesses(reg, witnesses)
+    (administrator's task)."""
+    reg.audit.witnesses = _with(reg, witnesses)
     cp = reg.audit.checkpoint()
-    return cp, list(reg.audit.publish_failures)
+    return Published(cp, len(reg.audit.witnesses), list(reg.audit.publish_failures))
 
 
 def verify_stored_log(reg: Registry, public_key: Any = None, trusted_note: str | None = None,
                       witnesses: Sequence[Witness] = ()) -> Report:
-    """Check the stored log against its checkpoints, with the registry's audit public key or the one given,
-    against every checkpoint the witnesses (configured and given) hold, and against a checkpoint kept outside
-    when given."""
+    """Check the stored log against its checkpoints (with the registry's audit public key or the one given),
+    against the checkpoints every configured or given witness holds, and against a note kept outside."""
     key = public_key or reg.keys.audit_verify_key()
     return verify_log(reg.audit.db, key, origin=reg.audit.origin, trusted_checkpoint=trusted_note,
-                      witnesses=_with_witnesses(reg, witnesses))
+                      witnesses=_with(reg, witnesses))
 
 
 __all__ = ["FORMATS", "EventsPage", "anomaly_flags", "consistency_proof", "events_page",

@@ -50,8 +50,8 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
     secure_home(settings.home)  # 0700 / 0600: the database and work files hold children's encodings
     keys = keys or load_keys(settings.key_dir)
     db = Database(settings.database_url)
-    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys), audit=audit_log_for(settings, db, keys),
-                    index=LinkageIndex(keys))
+    return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys),
+                    audit=audit_log_for(settings, db, keys), index=LinkageIndex(keys))
 
 
 def audit_log_for(settings: Settings, db: Database, keys: KeyRing) -> AuditLog:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import os
 import secrets
 from collections.abc import Iterator
@@ -66,7 +67,8 @@ def dedupe_lock(reg: Registry) -> Iterator[None]:
 
     from registry.files import private_dir
 
-    fd = os.open(private_dir(reg.settings.work_dir) / "dedupe.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    path = private_dir(reg.settings.work_dir) / "dedupe.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -86,10 +88,9 @@ def mark_dead_runs(reg: Registry) -> int:
 
 def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
                excluded_children: set[str] | None = None, actor: Actor = SYSTEM) -> DedupeResult:
-    """One batch run over every record whose child may be matched; audited as `actor`'s 'dedupe'.
-
-    Under the dedupe lock (DedupeBusy if another run is in progress). Runs that died before are marked failed
-    first; this run is marked failed if it stops on an error."""
+    """One batch run over every record whose child may be matched, under the dedupe lock (DedupeBusy if
+    another is in progress); audited as `actor`'s 'dedupe'. Runs that died before are marked failed first;
+    this run is marked failed if it stops on an error."""
     say = progress or (lambda _msg: None)
     with dedupe_lock(reg):
         dead = mark_dead_runs(reg)
@@ -99,17 +100,16 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
         with reg.db.unit_of_work() as s:
             s.add(DedupeRun(run_id=run_id, status="running"))
         try:
-            result = _run(reg, run_id, say, retrain, excluded_children, actor)
+            result = _run(reg, run_id, retrain, say, excluded_children, actor)
         except BaseException:
             with reg.db.unit_of_work() as s:
                 s.execute(update(DedupeRun).where(DedupeRun.run_id == run_id)
                           .values(status="failed", finished_at=utcnow()))
             raise
-        result.marked_failed = dead
-        return result
+        return dataclasses.replace(result, marked_failed=dead)
 
 
-def _run(reg: Registry, run_id: str, say: Progress, retrain: bool, excluded_children: set[str] | None,
+def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_children: set[str] | None,
          actor: Actor) -> DedupeResult:
     con = duckdb_connection(reg.settings.work_dir)
     try:

@@ -92,7 +92,7 @@ def test_a_dedupe_killed_with_sigkill_is_marked_failed_by_the_next_run(tmp_path,
         from registry.matching import dedupe as engine
         from registry.services import dedupe
 
-        def slow_training(*args, **kwargs):
+        def slow_training(con):
             print("training", flush=True)
             time.sleep(120)
 
