@@ -115,11 +115,16 @@ def synth(
     seed: int = typer.Option(0, help="Same seed, same data"),
     truth: Path = typer.Option(None, help="Where to write the known truth (person, family, twin)"),
     bad_row_rate: float = typer.Option(0.0, help="Share of rows made invalid on purpose"),
+    mix: str = typer.Option("default", help="default, hard (harder noise) or held-out (for reporting only)"),
 ) -> None:
     """Generate realistic multi-institution records of fictional children, with known truth."""
-    from registry.synth import write_csv
+    from registry.synth import SynthConfig, write_csv
 
-    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate)
+    try:
+        config = SynthConfig.mix(mix)
+    except ValueError as e:
+        fail(str(e))
+    written = write_csv(file, n, seed, truth_path=truth, bad_row_rate=bad_row_rate, config=config)
     console.print(f"{written} generated records in {file}" + (f", truth in {truth}" if truth else ""))
 
 
@@ -175,6 +180,14 @@ def evaluate(
                   f"{e.cluster.f1:.3f}", f"{e.cross_script_recall:.3f}", f"{e.sibling_merge_rate:.4f}",
                   f"{e.twin_merge_rate:.3f}")
     console.print(t)
+    from registry.matching.evaluate import reliability_lines
+
+    cal = measured[0].calibration
+    if cal is not None and cal.pairs:
+        console.print("calibration of the latest run's scored pairs (said: mean probability; true: share that "
+                      "are the same child)")
+        for line in reliability_lines(cal):
+            console.print(line, highlight=False)
 
 
 @app.command()
@@ -227,29 +240,21 @@ def _count_rows(file: Path) -> int | None:
 
 
 @app.command()
-def serve(
-    host: str = "127.0.0.1",
-    port: int = typer.Option(8000, min=1, max=65535),
-    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (each opens its own connections)"),
-    keep_alive: int = typer.Option(30, "--keep-alive", min=1, max=600,
-                                   help="Seconds an idle keep-alive connection stays open"),
-    backlog: int = typer.Option(2048, min=64, max=65535, help="Connections waiting to be accepted"),
-) -> None:
-    """Serve the HTTP API (OpenAPI at /docs).
-
-    No access log of raw request lines (their query strings could hold what a client typed): the API logs one
-    line per request itself, with the route template, status, time and request id."""
-    import copy
+def serve(host: str = "127.0.0.1", port: int = typer.Option(8000, min=1, max=65535),
+          workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL for more than one)"),
+          keep_alive: int = typer.Option(75, min=1, max=3600,
+                                         help="Seconds an idle connection stays open (above the proxy's)"),
+          json_logs: bool = typer.Option(True, help="One JSON object a log line (structlog)")) -> None:
+    """Serve the HTTP API (OpenAPI at /docs), /health, /ready and /metrics."""
+    import os
 
     import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
 
-    log_config = copy.deepcopy(LOGGING_CONFIG)
-    log_config["loggers"]["registry"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    # By import path: the command line face does not import the HTTP face (and workers import it themselves).
+    if json_logs:
+        os.environ["REGISTRY_JSON_LOGS"] = "1"  # each worker configures its log when it builds the app
+    # By import path: the command line face does not import the HTTP face (and workers need a path).
     uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_keep_alive=keep_alive, backlog=backlog, access_log=False, log_config=log_config,
-                log_level="info")
+                timeout_keep_alive=keep_alive, log_config=None, access_log=False, log_level="info")
 
 
 @app.command()

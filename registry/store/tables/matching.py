@@ -50,6 +50,8 @@ Index("ix_linkage_given_father_year", LinkageEntry.given_skel, LinkageEntry.fath
 Index("ix_linkage_dob_family", LinkageEntry.dob_full, LinkageEntry.family_skel)
 Index("ix_linkage_dob_father", LinkageEntry.dob_full, LinkageEntry.father_skel)
 Index("ix_linkage_dob_given", LinkageEntry.dob_full, LinkageEntry.given_skel)
+Index("ix_linkage_md_given", LinkageEntry.dob_md, LinkageEntry.given_skel)
+Index("ix_linkage_given_mother", LinkageEntry.given_skel, LinkageEntry.mother_skel, LinkageEntry.mother_family_skel)
 
 class SuspectedDuplicate(Base):
     """A pair of records that deduplication or registration thinks may be the same child: the review queue.
