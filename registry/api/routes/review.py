@@ -3,7 +3,7 @@ undo, and a child's lineage. Thin: each route calls one service function of regi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ from registry.services.review.queue import REVIEW_PURPOSE, get_pair, review_queu
 
 router = APIRouter(tags=["review"])
 # A pair id is a positive database integer: larger values are a 422 before any lookup (never an overflow).
-PairId = Path(ge=1, le=2**63 - 1, description="The pair's id, as the queue shows it")
+PairId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The pair's id, as the queue shows it")]
 
 
 class DecisionIn(BaseModel):
@@ -44,14 +44,14 @@ def queue(governorate: str | None = Query(None, description="ISO 3166-2 code of 
 
 
 @router.get("/review/pairs/{pair_id}", responses=errors(404))
-def pair(pair_id: int = PairId, purpose: str | None = Query(None, description=(
+def pair(pair_id: PairId, purpose: str | None = Query(None, description=(
              f"'{REVIEW_PURPOSE}' to see the two identities side by side")),
          reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     return get_pair(reg, actor, pair_id, purpose).as_dict()
 
 
 @router.post("/review/pairs/{pair_id}/decision", responses=errors(404, 409))
-def decide(body: DecisionIn, request: Request, pair_id: int = PairId, reg: Registry = Depends(get_registry),
+def decide(pair_id: PairId, body: DecisionIn, request: Request, reg: Registry = Depends(get_registry),
            actor: Actor = Depends(current_actor)) -> Response:
     """Merge (reversibly) or not a duplicate (sticky). 409 when the pair was decided meanwhile.
     Idempotency-Key: a retry with the same key and body gets the first answer again."""
