@@ -25,6 +25,10 @@ class Settings:
     lookup_min_seconds: float | None = None
     # The audit log's origin line in every signed checkpoint (one per deployment).
     audit_origin: str = "registry.local/audit-log"
+    # Batch deduplication's engine: "duckdb" (embedded) or "spark" (docs/scale-out.md), and Spark's master URL
+    # (None: spark-submit's --master, else local[2]). Checked where they are used (registry.services.dedupe).
+    dedupe_engine: str = "duckdb"
+    spark_master: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -49,4 +53,6 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         audit_origin=os.environ.get("REGISTRY_AUDIT_ORIGIN") or "registry.local/audit-log",
         lookup_min_seconds=(float(os.environ["REGISTRY_LOOKUP_MIN_SECONDS"])
                             if os.environ.get("REGISTRY_LOOKUP_MIN_SECONDS") else None),
+        dedupe_engine=os.environ.get("REGISTRY_DEDUPE_ENGINE") or "duckdb",
+        spark_master=os.environ.get("REGISTRY_SPARK_MASTER") or None,
     )
