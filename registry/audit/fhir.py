@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import base64
 
+from registry import fhir
 from registry.audit.event import AuditEvent, format_time
 
-SYSTEM = "https://registry.local/fhir"
-CS = f"{SYSTEM}/CodeSystem"
+CS = fhir.CODE_SYSTEM
 OUTCOME_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-event-outcome"
 ACTION_SYSTEM = "http://hl7.org/fhir/audit-event-action"
 OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
@@ -48,7 +48,7 @@ def _coding(system: str, code: str, display: str | None = None) -> dict[str, obj
 
 def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str, object]:
     """The event as a FHIR R5 AuditEvent; `index` (the leaf index) becomes the resource id."""
-    at = format_time(event.at)
+    at = format_time(event.at)  # FHIR instant: UTC with "Z", to the microsecond
     code, display = _OUTCOME_CODE.get(event.outcome, ("0", "Success"))
     authorization = [
         {"coding": [_coding(f"{CS}/purpose-of-use", event.purpose)]},
@@ -77,26 +77,26 @@ def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str
         "authorization": authorization,
         "agent": [
             {
-                "who": {"identifier": {"system": f"{SYSTEM}/user", "value": event.user_id}},
+                "who": {"identifier": {"system": fhir.USER, "value": event.user_id}},
                 "role": [{"coding": [_coding(f"{CS}/role", event.role)]}],
                 "requestor": True,
             },
             {
                 "type": {"coding": [_coding(f"{CS}/agent-type", "organisation")]},
-                "who": {"identifier": {"system": f"{SYSTEM}/agency", "value": event.agency}},
+                "who": {"identifier": {"system": fhir.AGENCY, "value": event.agency}},
                 "requestor": False,
             },
         ],
         "source": {"observer": {"display": event.source}},
         "entity": [
             {
-                "what": {"identifier": {"system": f"{SYSTEM}/child-pseudonym", "value": child}},
-                "role": _coding(OBJECT_ROLE, "1", "Patient"),
+                "what": {"identifier": {"system": fhir.CHILD_PSEUDONYM, "value": child}},
+                "role": {"coding": [_coding(OBJECT_ROLE, "1", "Patient")]},
             }
             for child in event.children
         ],
         "extension": [
-            {"url": f"{SYSTEM}/StructureDefinition/outside-caseload", "valueBoolean": event.outside_caseload}
+            {"url": f"{fhir.STRUCTURE}/outside-caseload", "valueBoolean": event.outside_caseload}
         ],
     }
     if index is not None:
@@ -108,13 +108,13 @@ def to_fhir_audit_event(event: AuditEvent, index: int | None = None) -> dict[str
     if event.query_fingerprint is not None:
         entities.append(
             {
-                "role": _coding(OBJECT_ROLE, "24", "Query"),
+                "role": {"coding": [_coding(OBJECT_ROLE, "24", "Query")]},
                 "query": base64.b64encode(event.query_fingerprint.encode("ascii")).decode("ascii"),
             }
         )
     if event.request_id is not None:
         extensions.append(
-            {"url": f"{SYSTEM}/StructureDefinition/request-id", "valueString": event.request_id}
+            {"url": f"{fhir.STRUCTURE}/request-id", "valueString": event.request_id}
         )
     if not entities:
         del resource["entity"]

@@ -39,6 +39,7 @@ from registry.audit.event import (
 from registry.audit.fhir import to_fhir_audit_event
 from registry.audit.log import AuditLog
 from registry.errors import InvalidInput
+from registry.fhir import bundle as fhir_bundle
 from registry.store.tables.audit import AuditEventChildRow, AuditEventRow
 
 LOOKUP_ACTIONS = frozenset({LOOKUP, "search"})
@@ -207,11 +208,7 @@ def write_json(events: Iterable[StoredEvent], out: TextIO, fhir: bool = False) -
     """A JSON array of events (index + fields), or with `fhir` a FHIR Bundle (type collection) of AuditEvents."""
     items = list(events)
     if fhir:
-        doc: object = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": [{"resource": to_fhir_audit_event(e.event, e.index)} for e in items],
-        }
+        doc: object = fhir_bundle([to_fhir_audit_event(e.event, e.index) for e in items], kind="collection")
     else:
         doc = [{"index": e.index, **e.event.to_dict()} for e in items]
     json.dump(doc, out, indent=1, sort_keys=True)

@@ -17,22 +17,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry import fhir
 from registry.consent.records import ConsentView
 
-BASE = "https://child-registry.example/fhir"
-PSEUDONYM_SYSTEM = f"{BASE}/sid/registry-pseudonym"
-AGENCY_SYSTEM = f"{BASE}/sid/agency"
-EVIDENCE_SYSTEM = f"{BASE}/sid/consent-evidence"
-PURPOSE_SYSTEM = f"{BASE}/CodeSystem/consent-purpose"
-BASIS_SYSTEM = f"{BASE}/CodeSystem/legal-basis"
-GRANTOR_SYSTEM = f"{BASE}/CodeSystem/grantor-relationship"
-EXT_ASSENT = f"{BASE}/StructureDefinition/child-assent"
-EXT_WITHDRAWAL = f"{BASE}/StructureDefinition/consent-withdrawal"
-EXT_RECORDED = f"{BASE}/StructureDefinition/consent-recorded-at"
-EXT_STATE = f"{BASE}/StructureDefinition/consent-state"
+PSEUDONYM_SYSTEM = fhir.CHILD_PSEUDONYM
+AGENCY_SYSTEM = fhir.AGENCY
+EVIDENCE_SYSTEM = fhir.CONSENT_EVIDENCE
+PURPOSE_SYSTEM = f"{fhir.CODE_SYSTEM}/consent-purpose"
+BASIS_SYSTEM = f"{fhir.CODE_SYSTEM}/legal-basis"
+GRANTOR_SYSTEM = f"{fhir.CODE_SYSTEM}/grantor-relationship"
+EXT_ASSENT = f"{fhir.STRUCTURE}/child-assent"
+EXT_WITHDRAWAL = f"{fhir.STRUCTURE}/consent-withdrawal"
+EXT_RECORDED = f"{fhir.STRUCTURE}/consent-recorded-at"
+EXT_STATE = f"{fhir.STRUCTURE}/consent-state"
 LOINC_CONSENT = {"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}
 RECIPIENT_ROLE = {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP",
                   "display": "information recipient"}
+
+
+def _local(instant: str) -> str:
+    """The registry's own form of a FHIR instant it wrote: naive UTC, to the second."""
+    return instant.removesuffix("Z")
 
 
 def _agency_ref(code: str) -> dict[str, Any]:
@@ -46,7 +51,7 @@ def to_fhir_consent(consent: ConsentView) -> dict[str, Any]:
         provision["actor"] = [{"role": {"coding": [RECIPIENT_ROLE]}, "reference": _agency_ref(c.recipient)}]
     period = {"start": c.given_on, **({"end": c.expires_on} if c.expires_on else {})}
     provision["period"] = period
-    extensions: list[dict[str, Any]] = [{"url": EXT_RECORDED, "valueDateTime": c.recorded_at},
+    extensions: list[dict[str, Any]] = [{"url": EXT_RECORDED, "valueDateTime": fhir.instant(c.recorded_at)},
                                         {"url": EXT_STATE, "valueCode": c.status}]
     if c.child_assent is not None:
         extensions.append({"url": EXT_ASSENT, "extension": [
@@ -56,7 +61,7 @@ def to_fhir_consent(consent: ConsentView) -> dict[str, Any]:
         ]})
     if c.withdrawn_at:
         extensions.append({"url": EXT_WITHDRAWAL, "extension": [
-            {"url": "date", "valueDateTime": c.withdrawn_at},
+            {"url": "date", "valueDateTime": fhir.instant(c.withdrawn_at)},
             {"url": "by", "valueCode": c.withdrawn_by},
         ]})
     resource: dict[str, Any] = {
@@ -109,8 +114,8 @@ def from_fhir_consent(resource: dict[str, Any]) -> ConsentView:
         else None,
         justification=basis.get("text"),
         recorded_agency=resource["controller"][0]["identifier"]["value"],
-        recorded_at=ext[EXT_RECORDED]["valueDateTime"],
-        withdrawn_at=withdrawal["date"]["valueDateTime"] if withdrawal else None,
+        recorded_at=_local(ext[EXT_RECORDED]["valueDateTime"]),
+        withdrawn_at=_local(withdrawal["date"]["valueDateTime"]) if withdrawal else None,
         withdrawn_by=withdrawal["by"]["valueCode"] if withdrawal else None,
         status=ext[EXT_STATE]["valueCode"],
     )

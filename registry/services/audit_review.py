@@ -40,7 +40,7 @@ class EventsPage:
     """One page of events, in the format asked for: `body` is a dict (json, fhir) or CSV text."""
 
     format: str
-    body: Any
+    body: Any  # json: {"events", "next_after"}; csv: text; fhir: a list of AuditEvent resources
     next_after: int | None
 
 
@@ -60,10 +60,7 @@ def events_page(reg: Registry, actor: Actor, filters: review.EventFilter, *, aft
         review.write_csv(page.events, out)
         return EventsPage(format, out.getvalue(), page.next_after)
     if format == "fhir":
-        return EventsPage(format, {"resourceType": "Bundle", "type": "collection",
-                                   "entry": [{"resource": to_fhir_audit_event(e.event, e.index)}
-                                             for e in page.events],
-                                   "next_after": page.next_after}, page.next_after)
+        return EventsPage(format, [to_fhir_audit_event(e.event, e.index) for e in page.events], page.next_after)
     return EventsPage(format, {"events": [{"index": e.index, **e.event.to_dict()} for e in page.events],
                                "next_after": page.next_after}, page.next_after)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from registry import fhir
 from registry.consent import policy
 from registry.consent.fhir import to_fhir_consent
 from registry.consent.records import GRANTORS, ConsentView, validate_consent
@@ -50,8 +51,7 @@ def list_consents(reg: Registry, actor: Actor, child_id: str,
 def consents_as_fhir(reg: Registry, actor: Actor, child_id: str,
                      purpose: str = policy.CASE_MANAGEMENT) -> dict[str, Any]:
     """The child's consents as a FHIR R5 Bundle of Consent resources."""
-    entries = [{"resource": to_fhir_consent(v)} for v in list_consents(reg, actor, child_id, purpose)]
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return fhir.bundle([to_fhir_consent(v) for v in list_consents(reg, actor, child_id, purpose)])
 
 
 def withdraw_consent(reg: Registry, actor: Actor, consent_id: str, withdrawn_by: str,

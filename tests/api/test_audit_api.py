@@ -70,3 +70,38 @@ def test_bad_time_range_is_rejected_by_field(live_app):
     r = client.get("/v1/audit/events", headers=auth["dpo"],
                    params={"since": "2026-02-01T00:00:00", "until": "2026-01-01T00:00:00"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "until"
+
+
+def _valid_fhir(resource: dict) -> None:
+    """fhir.resources (R5) accepts the resource and, for a Bundle, every resource in it."""
+    from fhir.resources import get_fhir_model_class
+
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    for entry in resource.get("entry", []):
+        _valid_fhir(entry["resource"])
+
+
+def test_fhir_audit_events_are_valid_r5_paged_by_bundle_links(live_app):
+    client, reg = live_app
+    auth = _world(reg)
+    for i, name in enumerate(["ريم", "Reem", "سامر"]):
+        client.post("/v1/children", headers=auth["cw-hama"], json={"source_ref": f"F-{i}", "given_name": name})
+    first = client.get("/v1/audit/events", headers=auth["dpo"], params={"format": "fhir", "limit": 2})
+    assert first.status_code == 200 and first.headers["content-type"].startswith("application/fhir+json")
+    bundle = first.json()
+    _valid_fhir(bundle)
+    assert bundle["type"] == "searchset" and len(bundle["entry"]) == 2 and "next_after" not in bundle
+    nxt = next(link["url"] for link in bundle["link"] if link["relation"] == "next")
+    second = client.get(nxt.replace(str(client.base_url), ""), headers=auth["dpo"]).json()
+    _valid_fhir(second)
+    ids = [e["resource"]["id"] for e in bundle["entry"] + second["entry"]]
+    assert ids == [str(i) for i in range(len(ids))] and len(ids) >= 4  # no gap, no repeat across pages
+    assert "ريم" not in first.text + str(second) and "Reem" not in first.text
+
+
+def test_the_capability_statement_says_what_fhir_is_served(live_app):
+    client, _ = live_app
+    r = client.get("/v1/metadata")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")
+    _valid_fhir(r.json())
+    assert {x["type"] for x in r.json()["rest"][0]["resource"]} == {"AuditEvent", "Consent"}

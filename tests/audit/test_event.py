@@ -148,7 +148,7 @@ def test_fhir_audit_event_export(make_event):
     assert any(c["coding"][0]["code"] == "BTG" for c in r["authorization"])
     assert r["agent"][0]["who"]["identifier"]["value"] == "u-caseworker-1"
     assert r["entity"][0]["what"]["identifier"]["value"] == "CR-AAAA-2222-33C"
-    assert r["entity"][1]["role"]["code"] == "24"
+    assert r["entity"][1]["role"]["coding"][0]["code"] == "24"  # R5: a CodeableConcept
 
 
 def test_no_plaintext_identity_reaches_the_stored_log(sqlite_db, keys, tmp_path):

@@ -96,17 +96,38 @@ def test_fhir_consent_has_status_category_subject_date_grantor_decision_provisio
     _view(grantor="child", status="expired"),
 ])
 def test_fhir_export_loses_nothing(view):
+    from fhir.resources.consent import Consent
+
     resource = to_fhir_consent(view)
+    Consent.model_validate(resource)
     assert from_fhir_consent(resource) == view
     if view.status in ("withdrawn", "expired"):
         assert resource["status"] == "inactive"
 
 
 def test_consents_export_as_a_fhir_bundle_over_http(world, child):
+    from fhir.resources import get_fhir_model_class
+
+    from registry import fhir
+    from registry.audit.event import AuditEvent
+    from registry.audit.fhir import to_fhir_audit_event
+
     world.consent("cw_a", child, recipient="sy-aleppo-cp")
-    bundle = world.get("cw_a", f"/v1/children/{child}/consents/fhir").json()
-    assert bundle["resourceType"] == "Bundle"
-    assert bundle["entry"][0]["resource"]["subject"]["identifier"]["value"] == child
+    r = world.get("cw_a", f"/v1/children/{child}/consents/fhir")
+    assert r.headers["content-type"].startswith("application/fhir+json")
+    bundle = r.json()
+    get_fhir_model_class("Bundle").model_validate(bundle)
+    consent = bundle["entry"][0]["resource"]
+    get_fhir_model_class("Consent").model_validate(consent)  # R5, with its time zones
+    assert consent["subject"]["identifier"] == {"system": fhir.CHILD_PSEUDONYM, "value": child}
+    recorded = next(e["valueDateTime"] for e in consent["extension"] if e["url"].endswith("consent-recorded-at"))
+    assert recorded.endswith("Z")
+    # One identifier system per concept: an agency is named alike in a Consent and in an AuditEvent.
+    event = to_fhir_audit_event(AuditEvent(action="lookup", outcome="success", user_id="u1", role="caseworker",
+                                           agency="sy-aleppo-cp", purpose="registration", legal_basis="none",
+                                           decision="permit", reason_code="permit", children=(child,)))
+    agency_in_event = event["agent"][1]["who"]["identifier"]["system"]
+    assert consent["controller"][0]["identifier"]["system"] == agency_in_event == fhir.AGENCY
 
 
 def test_matcher_exclusion_follows_deduplication_consent(world, child):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from registry import fhir
 from registry.api.deps import current_actor, get_registry
 from registry.audit.review import MAX_PAGE, event_filter
 from registry.services import audit_review
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("/events")
 def events(
+    request: Request,
     user: str | None = None, agency: str | None = None, child: str | None = None, action: str | None = None,
     purpose: str | None = None, outcome: str | None = None,
     since: dt.datetime | None = Query(None, description="inclusive, UTC"),
@@ -35,6 +37,10 @@ def events(
     page = audit_review.events_page(reg, actor, filters, after=after, limit=limit, format=format)
     if page.format == "csv":
         return Response(page.body, media_type="text/csv")
+    if page.format == "fhir":  # a searchset Bundle, paged by its links
+        nxt = None if page.next_after is None else str(request.url.include_query_params(after=page.next_after))
+        return JSONResponse(fhir.bundle(page.body, self_url=str(request.url), next_url=nxt),
+                            media_type=fhir.MEDIA_TYPE)
     return page.body
 
 

@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry import fhir
 from registry.api.deps import current_actor, get_registry
 from registry.consent import policy
 from registry.services.actor import Actor
@@ -56,9 +58,9 @@ def get_consents(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends
 
 @router.get("/children/{child_id}/consents/fhir")
 def get_consents_fhir(child_id: str, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
-                      actor: Actor = Depends(current_actor)) -> dict:
-    """The child's consents as a FHIR R5 Bundle (collection) of Consent resources."""
-    return consents_as_fhir(reg, actor, child_id, purpose)
+                      actor: Actor = Depends(current_actor)) -> JSONResponse:
+    """The child's consents as a FHIR R5 Bundle (searchset) of Consent resources."""
+    return JSONResponse(consents_as_fhir(reg, actor, child_id, purpose), media_type=fhir.MEDIA_TYPE)
 
 
 @router.post("/consents/{consent_id}/withdraw", response_model=ConsentView)
