@@ -29,6 +29,9 @@ class Settings:
     # (None: spark-submit's --master, else local[2]). Checked where they are used (registry.services.dedupe).
     dedupe_engine: str = "duckdb"
     spark_master: str | None = None
+    # Where the Spark engine writes the Parquet export its executors read: on a cluster, a folder every worker
+    # mounts at the same path, apart from the home folder (which holds the keys). None: the work folder.
+    spark_exchange_dir: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -55,4 +58,6 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
                             if os.environ.get("REGISTRY_LOOKUP_MIN_SECONDS") else None),
         dedupe_engine=os.environ.get("REGISTRY_DEDUPE_ENGINE") or "duckdb",
         spark_master=os.environ.get("REGISTRY_SPARK_MASTER") or None,
+        spark_exchange_dir=(Path(os.environ["REGISTRY_SPARK_EXCHANGE_DIR"])
+                            if os.environ.get("REGISTRY_SPARK_EXCHANGE_DIR") else None),
     )

@@ -51,7 +51,7 @@ def choose_engine(reg: Registry, engine: str | None = None) -> SparkEngine | Non
         spark_session(reg.settings.spark_master)
     except SparkUnavailable as e:
         raise InvalidInput.one(e.field, e.reason) from None
-    return SparkEngine(reg.settings.work_dir, reg.settings.spark_master)
+    return SparkEngine(reg.settings.spark_exchange_dir or reg.settings.work_dir, reg.settings.spark_master)
 
 
 def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,

@@ -144,7 +144,8 @@ def test_spark_and_duckdb_give_the_same_pairs_probabilities_and_clusters(spark, 
     con = _linkage(reg, tmp_path / "work")
     model = LinkageModel.load(reg.settings.model_path)
     by_duckdb = predict_pairs(con, model)[1].as_duckdbpyrelation().to_arrow_table()
-    by_spark = SparkEngine(tmp_path / "work")(con, model).table
+    spark_predictions = SparkEngine(tmp_path / "work")(con, model)
+    by_spark = spark_predictions.table
 
     def splink(table: pa.Table) -> dict:
         rows = zip(*(table.column(c).to_pylist() for c in ("record_id_l", "record_id_r", "match_probability",
@@ -157,12 +158,13 @@ def test_spark_and_duckdb_give_the_same_pairs_probabilities_and_clusters(spark, 
     assert max(abs(d[k][1] - s[k][1]) for k in d) < 1e-6
     assert not list((tmp_path / "work").glob("spark-*")), "the Parquet export outlived the run"
 
-    # The whole batch path (the guard, the twin rule, clustering) on both engines.
+    # The whole batch path (the guard, the twin rule, clustering) on both engines' predictions (Spark's
+    # from above: one Spark predict per test is enough, and a cold one takes tens of seconds).
     def batch(predict):
         with reg.db.sessions() as session:
             return score_batch(con, reg.index.all_entries(session), reg.settings.model_path, predict=predict)
 
-    on_duckdb, on_spark = batch(None), batch(SparkEngine(tmp_path / "work"))
+    on_duckdb, on_spark = batch(None), batch(lambda _con, _model: spark_predictions)
     assert {(a, b): p for a, b, p, _ in on_duckdb.pairs}.keys() == {(a, b): p for a, b, p, _ in on_spark.pairs}.keys()
     assert max(abs(x[2] - y[2]) for x, y in zip(sorted(on_duckdb.pairs), sorted(on_spark.pairs))) < 1e-6
     assert sorted(on_duckdb.assignments) == sorted(on_spark.assignments)
