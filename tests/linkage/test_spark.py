@@ -29,10 +29,10 @@ from registry.matching.spark import (
     spark_sql,
     unavailable,
 )
-from registry.services.context import init_registry
+from registry.services.context import init_registry, open_registry
 from registry.services.dedupe import run_dedupe
 from registry.services.registration import register_records
-from registry.store.tables.matching import ClusterAssignment, SuspectedDuplicate
+from registry.store.tables.matching import ClusterAssignment, DedupeRun, SuspectedDuplicate
 from registry.synth import generate
 
 RECORDS = 1500
@@ -211,3 +211,17 @@ def test_an_unknown_engine_is_refused_with_the_field_and_reason(home, monkeypatc
     monkeypatch.setenv("REGISTRY_DEDUPE_ENGINE", "sparkle")
     out = CliRunner().invoke(app, ["dedupe"])
     assert out.exit_code == 2 and "REGISTRY_DEDUPE_ENGINE: unknown engine 'sparkle'" in out.output
+
+
+def test_spark_without_java_is_refused_before_anything_is_written(home, monkeypatch):
+    """No `java` on PATH and no JAVA_HOME: the run is refused with the field and the reason; no run is recorded."""
+    monkeypatch.setenv("PATH", str(home))  # a folder without java
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    out = CliRunner().invoke(app, ["dedupe", "--engine", "spark"])
+    assert out.exit_code == 2, out.output
+    assert "engine: spark needs" in out.output  # pyspark, where it is missing too; else Java 17
+    assert "Traceback" not in out.output
+    reg = open_registry(load_settings())
+    with reg.db.sessions() as s:
+        assert s.scalars(select(DedupeRun)).first() is None
+    reg.close()
