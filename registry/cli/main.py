@@ -129,20 +129,24 @@ def synth(
 
 
 @app.command()
-def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
+def dedupe(
+    retrain: bool = typer.Option(False, help="Train a new model even if one is saved"),
+    engine: str = typer.Option(None, help="duckdb (embedded) or spark (Splink's Spark backend, docs/scale-out.md);"
+                               " default REGISTRY_DEDUPE_ENGINE, else duckdb"),
+) -> None:
     """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
     from registry.services.dedupe import DedupeBusy, run_dedupe
 
     reg = open_registry()
     try:
         with err.status("deduplicating") as status:
-            result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+            result = run(run_dedupe, reg, retrain=retrain, progress=lambda msg: status.update(msg), engine=engine)
     except DedupeBusy as e:
         fail(f"{e}: wait for it to finish (a run that died releases its lock and is marked failed next time)")
     if result.marked_failed:
         console.print(f"{result.marked_failed} earlier run(s) that died were marked failed")
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
-                  f"{result.clusters} clusters; {result.suspected} new pairs for review"
+                  f"{result.clusters} clusters; {result.suspected} new pairs for review ({result.engine})"
                   + (" (model trained and saved)" if result.trained else ""))
 
 
