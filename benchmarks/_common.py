@@ -28,13 +28,25 @@ def reopen(home: Path) -> Registry:
     return open_registry(settings, load_keys(settings.key_dir))
 
 
-def synth_csv(path: Path, n: int, seed: int = 1) -> Path:
-    from registry.synth import write_csv
+def synth_csv(path: Path, n: int, seed: int = 1, mix: str = "default") -> Path:
+    from registry.synth import SynthConfig, write_csv
 
     truth = path.with_suffix(".truth.csv")
     if not path.exists() or not truth.exists():
-        write_csv(path, n, seed, truth_path=truth)
+        write_csv(path, n, seed, truth_path=truth, config=SynthConfig.mix(mix))
     return path
+
+
+def bench_name(records: int, mix: str = "default") -> str:
+    """The file-name stem of a benchmark registry: the record count, and the synth mix unless the default."""
+    return f"{records}" if mix == "default" else f"{records}-{mix}"
+
+
+def mix_seed(mix: str) -> int:
+    """The seed of a benchmark's generated data: 1, or the held-out mix's own seed."""
+    from registry.synth.generator import HELD_OUT_SEED
+
+    return HELD_OUT_SEED if mix == "held-out" else 1
 
 
 def median(values: list[float]) -> float:

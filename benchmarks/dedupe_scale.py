@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/dedupe_scale.py --records 100000
     .venv/bin/python benchmarks/dedupe_scale.py --records 1000000 --keep   # keeps the registry for lookups
+    .venv/bin/python benchmarks/dedupe_scale.py --records 100000 --mix held-out   # the held-out synth mix
 
 Import is set up first (not timed here: see import_rows.py); the timed part is `run_dedupe` (training on a
 sample of at most 200,000 records, scoring, clustering, review queue) in a child process, so that its peak
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import fresh_registry, synth_csv  # noqa: E402
+from _common import bench_name, fresh_registry, mix_seed, synth_csv  # noqa: E402
 
 
 def child(home: Path) -> None:
@@ -40,46 +41,56 @@ def child(home: Path) -> None:
     data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
     truth = read_truth(data.with_suffix(".truth.csv"), data)
     e = evaluate(registry_clusters(reg), truth)
-    sweep = _sweep(reg, truth, result.run_id)
+    from registry.matching.evaluate import calibration, run_pairs
+
+    with reg.db.sessions() as s:
+        pairs = run_pairs(s, result.run_id)
+        keys = list(run_keys(s))
+    cal = calibration(pairs, truth)
+    sweep = _sweep(pairs, keys, truth)
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
                       "pairs": result.pairs_scored, "clusters": result.clusters, **{
                           "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
                           "cluster_f1": e.cluster.f1, "cross_script_recall": e.cross_script_recall,
                           "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate},
-                      "thresholds": sweep}))
+                      "thresholds": sweep, "ece": round(cal.ece, 4),
+                      "reliability": [[b.low, b.high, b.pairs, round(b.mean_probability, 4), round(b.true_rate, 4)]
+                                      for b in cal.bands],
+                      "true_pairs_unscored": cal.true_pairs_unscored}))
 
 
-def _sweep(reg, truth, run_id: str) -> dict:
-    """Precision, recall, F1 and twin merges if the run's pairs were clustered at other thresholds."""
+def run_keys(s):
     from sqlalchemy import select
 
-    from registry.matching.evaluate import threshold_sweep
     from registry.store.models import CaseRecord
-    from registry.store.tables.matching import SuspectedDuplicate
 
-    with reg.db.sessions() as s:
-        key = {r: (i, ref) for r, i, ref in s.execute(
-            select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
-        pairs = [(key[a], key[b], p) for a, b, p in s.execute(
-            select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.probability)
-            .where(SuspectedDuplicate.run_id == run_id))]
+    return (tuple(k) for k in s.execute(select(CaseRecord.institution, CaseRecord.source_ref)))
+
+
+def _sweep(pairs, keys, truth) -> dict:
+    """Precision, recall, F1 and twin merges if the run's pairs were clustered at other thresholds."""
+    from registry.matching.evaluate import threshold_sweep
+
     return {str(t): {"precision": round(e.pairwise.precision, 4), "recall": round(e.pairwise.recall, 4),
                      "f1": round(e.pairwise.f1, 4), "twin_merge_rate": round(e.twin_merge_rate, 4)}
-            for t, e in threshold_sweep(pairs, list(key.values()), truth).items()}
+            for t, e in threshold_sweep(pairs, keys, truth).items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"),
+                    help="the synth mix (registry.synth.generator.MIXES); held-out uses its own seed")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child)
         return
     args.work.mkdir(parents=True, exist_ok=True)
-    data = synth_csv(args.work / f"children-{args.records}.csv", args.records)
-    home = args.work / f"home-{args.records}"
+    name = bench_name(args.records, args.mix)
+    data = synth_csv(args.work / f"children-{name}.csv", args.records, mix_seed(args.mix), args.mix)
+    home = args.work / f"home-{name}"
     if not (home / "registry.db").exists():
         from registry.services.importing import import_file
 

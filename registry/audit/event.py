@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 
 from registry.store.db import utcnow
@@ -36,7 +37,10 @@ BREAK_GLASS = "break-glass"
 CONSENT_OVERRIDE = "consent-override"
 AUDIT_READ = "audit-read"  # a DPO reading this log
 AUDIT_EXPORT = "audit-export"  # a DPO exporting events or the whole log
-AUDIT_ACTIONS = frozenset({AUDIT_READ, AUDIT_EXPORT})
+# The log recording its own signed checkpoint (size and root in query_fingerprint: "cp-<size>-<root hex>"),
+# so that a stored checkpoint deleted later is missed by the entries that follow it.
+AUDIT_CHECKPOINT = "audit-checkpoint"
+AUDIT_ACTIONS = frozenset({AUDIT_READ, AUDIT_EXPORT, AUDIT_CHECKPOINT})
 
 OUTCOMES = frozenset({"success", "failure", "denied", "no-match", "possible-match", "likely-match"})
 DECISIONS = frozenset({"permit", "deny"})
@@ -68,6 +72,11 @@ def format_time(at: dt.datetime) -> str:
 
 def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# The id of the request being served (set by the HTTP face): every event recorded while serving it carries it,
+# so the audit log and the server's log lines correlate without either holding what the other does.
+CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("registry_request_id", default=None)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD, SPLINK_LOG_LEVEL, LinkageModel, train
+from registry.matching.model import (
+    MATCH_THRESHOLD,
+    REVIEW_THRESHOLD,
+    SPLINK_LOG_LEVEL,
+    LinkageModel,
+    model_file_current,
+    train,
+)
 from registry.store.tables.matching import LinkageEntry
 
 TRAINING_SAMPLE = 200_000  # records the model is trained on; EM on more adds time, not accuracy
@@ -159,6 +166,8 @@ def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[list[dict]], m
     say("loading encodings")
     n = load_into_duckdb(con, entries)
     trained = False
+    if not retrain and model_path.exists() and not model_file_current(model_path):
+        retrain = True  # a model of an older format: its comparisons are not today's
     if retrain or not model_path.exists():
         say(f"training the model on {min(n, TRAINING_SAMPLE)} records")
         model = train_model(con)

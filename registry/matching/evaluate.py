@@ -126,7 +126,7 @@ def evaluate(clusters: Mapping[Key, str], truth: Truth) -> Evaluation:
 
 
 def threshold_sweep(pairs: list[tuple[Key, Key, float]], keys: list[Key], truth: Truth,
-                    thresholds: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)) -> dict[float, Evaluation]:
+                    thresholds: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)) -> dict[float, Evaluation]:
     """Clusters at several thresholds from one run's scored pairs (a, b, probability), each evaluated."""
     out = {}
     for t in thresholds:
@@ -144,3 +144,95 @@ def _root(parent: dict[Key, Key], x: Key) -> Key:
     while parent.get(x, x) != x:
         x = parent[x]
     return x
+
+
+# ---- calibration: is a pair scored p the same child about p of the time? ----------------------------------
+CALIBRATION_BANDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0)
+
+
+@dataclass
+class Band:
+    low: float
+    high: float
+    pairs: int
+    mean_probability: float  # what the model said, on average
+    true_rate: float  # what the truth says: the share of the band's pairs that are the same child
+
+
+@dataclass
+class Calibration:
+    bands: list[Band]
+    ece: float  # expected calibration error: sum over bands of (share of pairs) * |said - true|
+    pairs: int
+    true_pairs_scored: int
+    true_pairs_unscored: int  # true pairs the run did not score at or above the lowest band
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def calibration(pairs: list[tuple[Key, Key, float]], truth: Truth,
+                edges: tuple[float, ...] = CALIBRATION_BANDS) -> Calibration:
+    """Reliability table and expected calibration error of scored pairs (a, b, probability) against the truth.
+
+    Only pairs with both records in the truth and a probability at or above the first edge count; the last
+    band is closed ([0.999, 1.0]). ECE weighs each band's |mean probability - true rate| by its share of pairs.
+    """
+    sums: list[list[float]] = [[0, 0.0, 0] for _ in edges[:-1]]  # pairs, sum of p, true
+    scored_true: set[frozenset[Key]] = set()
+    for a, b, p in pairs:
+        if a not in truth.person or b not in truth.person or p < edges[0]:
+            continue
+        i = min(_band_of(p, edges), len(edges) - 2)
+        same = truth.person[a] == truth.person[b]
+        sums[i][0] += 1
+        sums[i][1] += p
+        sums[i][2] += same
+        if same:
+            scored_true.add(frozenset((a, b)))
+    total = sum(int(s[0]) for s in sums)
+    bands = [Band(edges[i], edges[i + 1], int(n), sp / n if n else 0.0, t / n if n else 0.0)
+             for i, (n, sp, t) in enumerate(sums)]
+    ece = sum(b.pairs / total * abs(b.mean_probability - b.true_rate) for b in bands) if total else 0.0
+    by_person: dict[str, int] = Counter(truth.person.values())
+    true_pairs = sum(n * (n - 1) // 2 for n in by_person.values())
+    return Calibration(bands, ece, total, len(scored_true), true_pairs - len(scored_true))
+
+
+def _band_of(p: float, edges: tuple[float, ...]) -> int:
+    for i in range(len(edges) - 1):
+        if p < edges[i + 1]:
+            return i
+    return len(edges) - 2
+
+
+def run_pairs(session, run_id: str | None = None) -> list[tuple[Key, Key, float]]:
+    """The pairs a batch run scored (the latest finished run by default), as (a, b, probability) with records
+    named by (institution, source_ref) like the truth."""
+    from sqlalchemy import select
+
+    from registry.store.models import CaseRecord
+    from registry.store.tables.matching import DedupeRun, SuspectedDuplicate
+
+    if run_id is None:
+        run_id = session.scalar(select(DedupeRun.run_id).where(DedupeRun.finished_at.is_not(None))
+                                .order_by(DedupeRun.finished_at.desc()).limit(1))
+        if run_id is None:
+            return []
+    key = {r: (i, ref) for r, i, ref in session.execute(
+        select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
+    return [(key[a], key[b], p) for a, b, p in session.execute(
+        select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.probability)
+        .where(SuspectedDuplicate.run_id == run_id)) if a in key and b in key]
+
+
+def reliability_lines(c: Calibration) -> list[str]:
+    """The reliability table as text lines (for the command line and the benchmarks)."""
+    lines = [f"{'band':>13s} {'pairs':>9s} {'said':>7s} {'true':>7s}"]
+    for b in c.bands:
+        if b.pairs:
+            lines.append(f"{b.low:.3f}-{b.high:.3f} {b.pairs:9d} {b.mean_probability:7.3f} {b.true_rate:7.3f}")
+    lines.append(f"expected calibration error {c.ece:.4f} over {c.pairs} pairs; true pairs never scored >= "
+                 f"{CALIBRATION_BANDS[0]}: {c.true_pairs_unscored} of "
+                 f"{c.true_pairs_scored + c.true_pairs_unscored}")
+    return lines

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from registry.keys import KeyRing
+from registry.matching.blocking import conditions
 from registry.matching.encoding import LinkageEncoder, LinkageRow
 from registry.matching.record import RecordFields
 from registry.store.tables.matching import LinkageEntry
@@ -67,30 +68,10 @@ class LinkageIndex:
 
     def candidates(self, session: Session, row: LinkageRow, limit: int = 2000) -> list[dict]:
         """Stored records sharing at least one blocking key with `row`."""
-        E = LinkageEntry
-        year = row.birth_year
-        # The batch blocking rules (model.BLOCKING_RULES), with a year of slack where a year is compared.
-        near_year = E.birth_year.between(year - 1, year + 1) if year is not None else None
-        rules = []
-        if row.nid:
-            rules.append(E.nid == row.nid)
-        if row.given_skel and row.family_skel and near_year is not None:
-            rules.append(and_(E.given_skel == row.given_skel, E.family_skel == row.family_skel, near_year))
-        if row.given_skel and row.father_skel and row.family_skel:
-            rules.append(and_(E.given_skel == row.given_skel, E.father_skel == row.father_skel,
-                              E.family_skel == row.family_skel))
-        if row.family_skel and row.father_skel and near_year is not None:
-            rules.append(and_(E.family_skel == row.family_skel, E.father_skel == row.father_skel, near_year))
-        if row.given_skel and row.father_skel and near_year is not None:
-            rules.append(and_(E.given_skel == row.given_skel, E.father_skel == row.father_skel, near_year))
-        if row.dob_full:
-            for col, value in ((E.family_skel, row.family_skel), (E.father_skel, row.father_skel),
-                               (E.given_skel, row.given_skel)):
-                if value:
-                    rules.append(and_(E.dob_full == row.dob_full, col == value))
+        rules = conditions(LinkageEntry, row.as_dict())  # the batch blocking rules (matching.blocking)
         if not rules:
             return []
-        result = session.execute(select(*E.__table__.columns).where(or_(*rules)).limit(limit))
+        result = session.execute(select(*LinkageEntry.__table__.columns).where(or_(*rules)).limit(limit))
         return [from_entry(dict(r._mapping)) for r in result]
 
     def all_entries(self, session: Session, batch: int = 50_000) -> Iterator[list[dict]]:

@@ -17,32 +17,23 @@ from typing import Any
 
 import duckdb
 
+from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
 # The decision bands on a pair's probability: the model's own, used alike by batch runs and lookups.
 MATCH_THRESHOLD = 0.95  # same child: clustered together, and "likely match" in a lookup
 REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
 
-FORMAT = "registry-linkage-model/1"
+# Version 2: the family comparison has a level "one part agrees, one differs"; a version-1 file is retrained.
+FORMAT = "registry-linkage-model/2"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
 MIN_M_PROBABILITY = 1e-3
 
-# Batch blocking rules, checked for their pair counts on 1,000,000 generated records (docs/matching.md):
-# skeletons are coarse (محمد/محمود/Mohamed share one), so a skeleton never blocks alone or with the year only
-# (given skeleton + birth year: 588 million pairs). Each is an indexed lookup in the real-time path too
-# (registry.matching.index.LinkageIndex.candidates).
-BLOCKING_RULES = (
-    "l.nid = r.nid",
-    "l.given_skel = r.given_skel AND l.family_skel = r.family_skel AND l.birth_year = r.birth_year",
-    "l.given_skel = r.given_skel AND l.father_skel = r.father_skel AND l.family_skel = r.family_skel",
-    "l.family_skel = r.family_skel AND l.father_skel = r.father_skel AND l.birth_year = r.birth_year",
-    "l.given_skel = r.given_skel AND l.father_skel = r.father_skel AND l.birth_year = r.birth_year",
-    "l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
-    "l.dob_full = r.dob_full AND l.father_skel = r.father_skel",
-    "l.dob_full = r.dob_full AND l.given_skel = r.given_skel",
-)
+# Batch blocking rules: registry.matching.blocking.RULES as Splink SQL (the real-time lookup uses the same
+# rules as indexed lookups: registry.matching.index.LinkageIndex.candidates).
+BLOCKING_RULES = sql_rules()
 # Each comparison gets its parameters from a pass whose blocking does not involve it (BRIEF section 5).
 # Pairs sharing a national ID are nearly all the same child, so they teach how true duplicates differ in name,
 # family and date without twins in the way: blocking on the date of birth instead puts every twin pair in
@@ -51,6 +42,12 @@ EM_PASSES = (
     "l.nid = r.nid",  # given name, family, date of birth, sex, governorate
     "l.given_key = r.given_key AND l.family_skel = r.family_skel",  # date of birth, sex, national ID
 )
+# The date of birth takes its m-probabilities from the second pass only. Pairs sharing a national ID are a
+# biased sample of true duplicates for the date: a clerk who copies the ID from papers copies the date too
+# (the generator carries an ID only on rows whose date is right), so the first pass teaches that a true
+# duplicate nearly always has the same date, and the mean of the two passes over-rewards a same date and
+# over-punishes a wrong one (unrelated children with a common name and the same birthday scored 0.6-0.9).
+M_FROM_PASS = {"dob": 1}
 # Where too few records carry a national ID, the first pass falls back to this one.
 EM_FALLBACK_PASS = "l.dob_full = r.dob_full"
 MIN_EM_PAIRS = 500
@@ -58,6 +55,28 @@ DETERMINISTIC_RULES = (
     "l.nid = r.nid",
     "l.given_key = r.given_key AND l.dob_full = r.dob_full AND l.family_skel = r.family_skel",
 )
+
+# ---- decisions: every scored pair ends as one of three (BRIEF section 7) ----------------------------------
+# "same": the same child; merged automatically where the deployment allows it (the merge is recorded as
+#   automatic, audited and reversible), "likely match" in a lookup. The threshold is chosen from measured
+#   precision on generated truth (docs/benchmarks.md: at least 0.999 at 20k, 100k and 1M at this threshold).
+# "possible": the review queue holds this band and only this one, "possible match" in a lookup.
+# "different": neither queued nor shown.
+SAME_THRESHOLD = 0.999
+POSSIBLE_THRESHOLD = 0.5
+DECISIONS = ("same", "possible", "different")
+
+
+def decision_band(probability: float, *, same: float = SAME_THRESHOLD, possible: float = POSSIBLE_THRESHOLD) -> str:
+    """"same", "possible" or "different" for a calibrated match probability."""
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"a probability is between 0 and 1, not {probability}")
+    if probability >= same:
+        return "same"
+    if probability >= possible:
+        return "possible"
+    return "different"
+
 
 log = logging.getLogger("registry.matching")
 SPLINK_LOG_LEVEL = logging.WARNING  # Splink narrates every EM iteration at INFO
@@ -98,10 +117,15 @@ def probability_from_weight(weight: float) -> float:
     return 2.0**weight / (1.0 + 2.0**weight) if weight < 1000 else 1.0
 
 
+class ModelFormatError(ValueError):
+    """A model file of another format (an older version, or not a model): train a new one."""
+
+
 class LinkageModel:
     def __init__(self, data: Mapping[str, Any]):
         if data.get("format") != FORMAT:
-            raise ValueError(f"not a linkage model file (format {data.get('format')!r}, expected {FORMAT})")
+            raise ModelFormatError(f"not a linkage model file of this version (format {data.get('format')!r}, "
+                                   f"expected {FORMAT}): run `registry dedupe --retrain`")
         self.data = dict(data)
         self.settings: dict = data["splink_settings"]
         self.tf: dict[str, dict[str, float]] = data.get("tf_tables", {})
@@ -175,6 +199,14 @@ class LinkageModel:
         return s
 
 
+def model_file_current(path: Path) -> bool:
+    """Is the saved model file of this version (else it must be retrained)?"""
+    try:
+        return json.loads(Path(path).read_text()).get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
+
+
 def base_settings() -> dict:
     return {
         "link_type": "dedupe_only",
@@ -198,11 +230,39 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e
     linker = Linker(api.register(table), base_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    by_pass: list[dict[tuple[int, int], float]] = []
     for rule in EM_PASSES:
         if rule == EM_PASSES[0] and _pair_count(con, table, rule) < MIN_EM_PAIRS:
             rule = EM_FALLBACK_PASS
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        by_pass.append(_latest_m(linker))
+    _take_m_from_pass(linker, by_pass)
     return _model_from_linker(linker, con, table)
+
+
+def _latest_m(linker: Any) -> dict[tuple[int, int], float]:
+    """{(comparison, level): m} as estimated by the EM pass that just ran (numbers only)."""
+    out = {}
+    for ci, comparison in enumerate(linker._settings_obj.comparisons):
+        for li, level in enumerate(comparison.comparison_levels):
+            trained = getattr(level, "_trained_m_probabilities", [])
+            if not level.is_null_level and trained and isinstance(trained[-1]["probability"], (int, float)):
+                out[(ci, li)] = float(trained[-1]["probability"])
+    return out
+
+
+def _take_m_from_pass(linker: Any, by_pass: list[dict[tuple[int, int], float]]) -> None:
+    """Comparisons in M_FROM_PASS keep the m-probabilities of that pass only (not the mean over passes)."""
+    names = [c.output_column_name for c in linker._settings_obj.comparisons]
+    for name, pass_index in M_FROM_PASS.items():
+        ci = names.index(name)
+        estimates = by_pass[pass_index] if pass_index < len(by_pass) else {}
+        levels = linker._settings_obj.comparisons[ci].comparison_levels
+        if not any(key[0] == ci for key in estimates):
+            continue
+        for li, level in enumerate(levels):
+            if not level.is_null_level:
+                level.m_probability = estimates.get((ci, li), MIN_M_PROBABILITY)
 
 
 def _pair_count(con: duckdb.DuckDBPyConnection, table: str, rule: str) -> int:

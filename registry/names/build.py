@@ -47,7 +47,7 @@ def default_data_dir() -> Path:
     env = os.environ.get("REGISTRY_NAMES_DATA")
     if env:
         return Path(env)
-    repo_root = Path(__file__).resolve().parents[3]
+    repo_root = Path(__file__).resolve().parents[2]
     return repo_root.parent / "shared" / "data" / "names"
 
 

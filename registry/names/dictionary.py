@@ -68,6 +68,50 @@ def latin_key(unit: NameUnit) -> str:
     return compose(unit.prefix, unit.head, unit.suffix)
 
 
+# Names the shared data barely knows, as Syrian, Lebanese and Egyptian clerks write them: Western and Christian
+# names in Arabic script (their Arabic follows the French or English sound: بيار is Pierre, انطوان Antoine),
+# and Turkish, Persian and Maghreb forms of Arabic names (Mehmet, Hatice, Reza, Moustapha). Arabic spelling
+# as a clerk writes it, folded to the dictionary id below; the count is a floor for the name's frequency.
+# Only spellings the shared data does not attest are listed (a curated spelling points to its id alone).
+REGIONAL_AND_FOREIGN: dict[str, tuple[int, tuple[str, ...]]] = {
+    "جورج": (60, ("george", "georges", "jorj", "jurj", "georg")),
+    "انطوان": (40, ("antoine", "antwan", "antuan", "antwane")),
+    "ايلي": (40, ("elie",)),
+    "بيار": (30, ("pierre", "piar", "biar", "bier")),
+    "ميشيل": (40, ("michel", "mishel", "michelle", "michele")),
+    "جوزيف": (40, ("joseph", "josef", "jozef", "jozeph")),
+    "شربل": (30, ("charbel", "sharbel", "charbil", "sharbil")),
+    "مارون": (20, ("maroun", "marun", "maron")),
+    "طوني": (30, ("tony", "toni")),
+    "كريستين": (20, ("christine", "kristine", "cristine", "kristin")),
+    "جان": (30, ("jean",)),
+    "جاك": (20, ("jacques", "jack", "jak")),
+    "فيليب": (20, ("philippe", "philip", "phillip", "filip")),
+    "شارل": (20, ("charles", "sharl")),
+    "نقولا": (20, ("nicolas", "nicola", "nikola", "nicholas", "nkoula")),
+    "جرجس": (40, ("girgis", "guirguis", "gerges", "jirjis", "guergues", "gerguis")),
+    "مينا": (40, ("mina", "meena")),
+    "كيرلس": (30, ("kirollos", "kerollos", "kyrillos", "kirolos", "kerolos")),
+    "ابانوب": (30, ("abanoub", "abanob", "abanub")),
+    "بيشوي": (30, ("bishoy", "bishoi", "beshoy", "bichoy")),
+    "مرقس": (30, ("morcos", "morkos", "markos", "marcos")),
+    "ماريان": (20, ("marianne", "mariane", "marian")),
+    "نانسي": (20, ("nancy", "nansi")),
+    "سوزان": (20, ("suzanne", "suzan", "souzan", "susan")),
+    "ناتالي": (20, ("nathalie", "natalie", "natali")),
+    "محمد": (10_000, CURATED["محمد"][1] + ("mehmet", "mehmed")),
+    "احمد": (5_000, ("ahmet",)),
+    "محمود": (3_000, ("mahmut",)),
+    "خديجة": (1_000, ("hatice", "khadidja")),
+    "عائشة": (1_000, ("ayse", "aicha", "aichatou")),
+    "مصطفى": (2_000, ("moustapha", "mostapha")),
+    "رضا": (500, ("reza",)),
+    "مهدي": (500, ("mehdi",)),
+    "زينب": (1_000, ("zeynep", "zineb")),
+    "ابراهيم": (2_000, ("brahim", "ebrahim")),
+}
+
+
 @dataclass(frozen=True)
 class NameEntry:
     """A known Arabic name: how often it occurs and the phonetic form of its most frequent Latin spelling."""
@@ -99,6 +143,16 @@ class NameDictionary:
         A usual spelling of a name is that name's spelling even when another name owns most of it:
         "Zaki" is 100 % of ذكي's spellings although 91 % of "Zaki"s are زكي."""
         return (self.spelling_shares or {}).get((key, name_id), 0.0)
+
+
+def _fold_regional() -> None:
+    """REGIONAL_AND_FOREIGN into CURATED, under dictionary ids and lookup keys (folded like any other name)."""
+    from registry.names.units import split_units
+
+    for raw, (count, spellings) in REGIONAL_AND_FOREIGN.items():
+        name_id = arabic_id(split_units(raw)[0])
+        keys = tuple(dict.fromkeys(latin_key(split_units(sp)[0]) for sp in spellings))
+        CURATED[name_id] = (count, keys)
 
 
 def _read_tsv(name: str) -> list[list[str]]:
@@ -137,6 +191,7 @@ def make_dictionary(id_rows: Iterable[tuple[str, int, str]], spelling_rows: Iter
     return NameDictionary(entries, spellings, sum(e.count for e in entries.values()), spelling_shares)
 
 
+_fold_regional()
 EMPTY_DICTIONARY = NameDictionary({}, {}, 0)
 
 

@@ -40,14 +40,17 @@ _LAT_ABD = re.compile(r"abd(?:[aeiou]{1,2}l)?")  # abd, abdel, abdul, abdoul, ab
 _LAT_ABU = re.compile(r"ab(?:u|ou|oo|o|i)l?")  # abu, abou, abo, abi, abul, aboul
 _LAT_IBN = re.compile(r"ibn[ui]?l?|bin|ben|ibin")
 _LAT_BINT = re.compile(r"binti?")
-_LAT_ARTICLE = re.compile(r"[aeiu]l")  # al, el, ul, il
-_LAT_SUN_ARTICLE = re.compile(r"[aeu](?:sh|th|dh|[tdrzsn])")  # ar-Rahman, ad-Din, as-Sayed, ash-Shami
+_LAT_ARTICLE = re.compile(r"[aeiuo]l")  # al, el, ul, il, ol
+# ar-Rahman, ad-Din, as-Sayed, ash-Shami, an-Nasser, az-Zein, at-Tahir (and with e/i/u/o: es-Sayed, ir-Rahman)
+_LAT_SUN_ARTICLE = re.compile(r"[aeiuo](?:sh|th|dh|[tdrzsn])")
 _LAT_DIN = frozenset(["din", "deen", "dine", "eddin", "eddine", "eddeen", "uddin", "uddeen", "addin", "iddin", "aldin", "eldin", "aldeen", "eldeen"])
 _LAT_ALLAH = frozenset(["allah", "alla", "ullah", "ulla", "ollah", "olla", "illah", "ellah", "lah", "llah"])
 _LAT_ALLAH_TAIL = re.compile(r"[aeiou]{0,2}ll?[aeiou]h?|[aeiou]?llah?")
 _LAT_DIN_TAIL = re.compile(r"(?P<head>[a-z]{2,}?)(?:[aeiou][ld]|[aeiou]{1,2}|(?<=[hr]))(?:d(?:i|ee|ea)ne?)")
 _ABD_ARTICLE = re.compile(r"[ae]l(?=[a-z]{3,}$)")
-_LAT_JOINED_ARTICLE = re.compile(r"(?:a|e)l(?=[b-df-hj-km-np-tv-z])|(?:a|e)(?P<c>[tdrzsn])(?=(?P=c))")
+# Alhassan, Elsayed; assimilated and joined: Ennaji, Errachidi, Ashsharif, Eththani (the doubled letter tells).
+_LAT_JOINED_ARTICLE = re.compile(r"(?:a|e)l(?=[b-df-hj-km-np-tv-z])|(?:a|e)(?P<d>sh|th|dh)(?=(?P=d))"
+                                 r"|(?:a|e)(?P<c>[tdrzsn])(?=(?P=c))")
 
 
 @dataclass(frozen=True)

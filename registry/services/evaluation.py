@@ -13,7 +13,7 @@ from typing import Any
 from registry.errors import InvalidInput
 from registry.identity.model import Identity, validate_identity
 from registry.matching.baseline import baseline_clusters
-from registry.matching.evaluate import Evaluation, evaluate, read_truth
+from registry.matching.evaluate import Calibration, Evaluation, calibration, evaluate, read_truth, run_pairs
 from registry.services.context import Registry
 from registry.services.dedupe import registry_clusters
 from registry.services.review.labels import evaluate_labels
@@ -23,6 +23,7 @@ from registry.services.review.labels import evaluate_labels
 class Measured:
     model: str
     evaluation: Evaluation
+    calibration: Calibration | None = None  # the registry's own scored pairs (the baseline has none)
 
 
 def _generated_identities(data_csv: Path) -> list[Identity]:
@@ -39,9 +40,13 @@ def _generated_identities(data_csv: Path) -> list[Identity]:
 
 def evaluate_against_truth(reg: Registry, truth: Path, data: Path | None = None, baseline: bool = True,
                            on_baseline: Any = None) -> list[Measured]:
-    """The registry's latest clusters scored against the truth; then, with the data file, the baseline."""
+    """The registry's latest clusters scored against the truth, with the calibration of the latest run's scored
+    pairs; then, with the data file, the baseline."""
     known = read_truth(truth, data)
-    rows = [Measured("registry (keyed encodings)", evaluate(registry_clusters(reg), known))]
+    with reg.db.sessions() as s:
+        pairs = run_pairs(s)
+    rows = [Measured("registry (keyed encodings)", evaluate(registry_clusters(reg), known),
+                     calibration(pairs, known))]
     if baseline and data is not None:
         if on_baseline is not None:
             on_baseline()

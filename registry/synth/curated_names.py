@@ -58,3 +58,36 @@ FALLBACK_LATIN: dict[str, tuple[str, ...]] = {
     "دميانة": ("Demiana", "Dimiana", "Damiana"),
     "مريانا": ("Mariana", "Maryana"),
 }
+
+# Western and Christian given names for the families the harder mixes draw them for (SynthConfig.foreign_families),
+# in Arabic script as Levantine and Egyptian clerks write them, with Latin spellings as written by French-,
+# English- and Arabic-schooled clerks. Deliberately wider than the matcher's curated list: some spellings here
+# (Antwān as Antwan, Bayar, Elly, Jurjus) are not in registry/names/dictionary.REGIONAL_AND_FOREIGN.
+FOREIGN_MALE: dict[str, tuple[str, ...]] = {
+    "جورج": ("George", "Georges", "Jorj", "Georg"),
+    "أنطوان": ("Antoine", "Antwan", "Antuan", "Anton"),
+    "إيلي": ("Elie", "Elly", "Eli", "Ellie"),
+    "بيار": ("Pierre", "Bayar", "Biar"),
+    "ميشيل": ("Michel", "Mishel", "Michael"),
+    "جوزيف": ("Joseph", "Josef", "Jozef", "Youssef"),
+    "شربل": ("Charbel", "Sharbel", "Charbil"),
+    "طوني": ("Tony", "Toni", "Tonny"),
+    "جرجس": ("Girgis", "Guirguis", "Gerges", "Jurjus"),
+    "كيرلس": ("Kirollos", "Kerollos", "Cyril", "Kirolos"),
+    "أبانوب": ("Abanoub", "Abanob", "Abanoup"),
+    "مرقس": ("Morcos", "Markos", "Marcus", "Morkos"),
+    "فيليب": ("Philippe", "Philip", "Filib"),
+    "نقولا": ("Nicolas", "Nicola", "Nqoula"),
+}
+FOREIGN_FEMALE: dict[str, tuple[str, ...]] = {
+    "ماري": ("Marie", "Mary", "Mari"),
+    "كريستين": ("Christine", "Kristine", "Kristin"),
+    "نانسي": ("Nancy", "Nansi", "Nanci"),
+    "ماريان": ("Marianne", "Mariane", "Maryan"),
+    "ريتا": ("Rita", "Reeta"),
+    "جوليا": ("Julia", "Giulia", "Jolia"),
+    "ناتالي": ("Nathalie", "Natalie", "Nataly"),
+    "كاترين": ("Catherine", "Katrin", "Katherine"),
+    "إيفون": ("Yvonne", "Ivon", "Evon"),
+    "مارلين": ("Marleen", "Marlene", "Marline"),
+}

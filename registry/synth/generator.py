@@ -57,6 +57,30 @@ class SynthConfig:
     nid_sy: float = 0.12
     nid_carried: float = 0.6  # a registration writes the ID the child has
     bad_row_rate: float = 0.0  # rows made invalid on purpose, for import tests
+    # Harder mixes (issue 14). The defaults keep the documented world (and its random stream) unchanged.
+    full_name_only: float = 0.04  # a row that gives only the full name, no separate name fields
+    chain_noise: float = 1.0  # multiplies the rates of a missing father or family name and of a shifted chain
+    year_typo_displaced: float = 0.0  # a registration away from home with its birth year a year out
+    other_country_spelling: float = 0.0  # a Latin name spelled by the other country's convention (Gamal/Jamal)
+    foreign_families: float = 0.0  # families whose children have Western or Christian given names
+
+    @classmethod
+    def mix(cls, name: str) -> SynthConfig:
+        """A named mix: "default", "hard" (what tuning may look at) or "held-out" (reported, never tuned on)."""
+        if name not in MIXES:
+            raise ValueError(f"unknown synth mix {name!r}: one of {', '.join(MIXES)}")
+        return MIXES[name]
+
+
+MIXES: dict[str, SynthConfig] = {
+    "default": SynthConfig(),
+    "hard": SynthConfig(full_name_only=0.08, chain_noise=2.0, year_typo_displaced=0.15,
+                        other_country_spelling=0.15, foreign_families=0.05),
+    # Reported only (docs/benchmarks.md), with its own seed: never used to choose a rule, a key or a threshold.
+    "held-out": SynthConfig(displaced=0.5, full_name_only=0.06, chain_noise=2.5, year_typo_displaced=0.2,
+                            other_country_spelling=0.25, foreign_families=0.08, nid_carried=0.5),
+}
+HELD_OUT_SEED = 2027
 
 
 @dataclass
@@ -227,6 +251,7 @@ class _World:
             mother_given=bank.given[(country, "F")].pick(rng),
             mother_family=bank.surname[country].pick(rng),
         )
+        foreign = bool(cfg.foreign_families) and rng.random() < cfg.foreign_families
         size = 1 + _pick_index(cfg.family_sizes, rng)
         span = (size - 1) * 700
         first = noise.OLDEST + dt.timedelta(days=rng.randrange(max(1, (noise.NEWEST - noise.OLDEST).days - span)))
@@ -235,16 +260,16 @@ class _World:
         born = first
         while len(children) < size and born <= noise.NEWEST:
             if rng.random() < cfg.twin_birth_rate and len(children) + 2 <= len(cfg.family_sizes):
-                a, b = self._twins(fam, born, used)
+                a, b = self._twins(fam, born, used, foreign)
                 children += [a, b]
             else:
                 sex = "M" if rng.random() < 0.51 else "F"
-                children.append(self._child(fam, self._given(country, sex, used), sex, born))
+                children.append(self._child(fam, self._given(country, sex, used, foreign), sex, born))
             born += dt.timedelta(days=rng.randrange(330, 1500))
         return children
 
-    def _given(self, country: str, sex: str, used: set[str]) -> str:
-        sampler = self.bank.given[(country, sex)]
+    def _given(self, country: str, sex: str, used: set[str], foreign: bool = False) -> str:
+        sampler = self.bank.foreign[sex] if foreign else self.bank.given[(country, sex)]
         for _ in range(20):
             name = sampler.pick(self.rng)
             if name not in used:
@@ -252,9 +277,11 @@ class _World:
         used.add(name)
         return name
 
-    def _twins(self, fam: Family, born: dt.date, used: set[str]) -> tuple[Child, Child]:
+    def _twins(self, fam: Family, born: dt.date, used: set[str], foreign: bool = False) -> tuple[Child, Child]:
         rng = self.rng
         pair = TWIN_PAIRS[rng.randrange(len(TWIN_PAIRS))] if rng.random() < self.cfg.twin_paired_names else None
+        if foreign:
+            pair = None
         if pair and not (set(pair) & used):
             names = list(pair)
             sexes = ["M" if n in MALE else "F" for n in names]
@@ -263,7 +290,7 @@ class _World:
             s1 = "M" if rng.random() < 0.5 else "F"
             s2 = s1 if rng.random() < self.cfg.twin_same_sex else ("F" if s1 == "M" else "M")
             sexes = [s1, s2]
-            names = [self._given(fam.country, s1, used), self._given(fam.country, s2, used)]
+            names = [self._given(fam.country, s1, used, foreign), self._given(fam.country, s2, used, foreign)]
         a = self._child(fam, names[0], sexes[0], born)
         b = self._child(fam, names[1], sexes[1], born)
         a.twin_of, b.twin_of = b.person_id, a.person_id

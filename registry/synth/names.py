@@ -20,7 +20,7 @@ from random import Random
 
 from registry.synth.build_name_table import OUT as TABLE_PATH
 from registry.synth.build_name_table import fold
-from registry.synth.curated_names import FALLBACK_LATIN, FEMALE, MALE
+from registry.synth.curated_names import FALLBACK_LATIN, FEMALE, FOREIGN_FEMALE, FOREIGN_MALE, MALE
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,9 @@ class NameBank:
                 if c == country and role == "surname":
                     surnames[self.display[key]] = sum(spellings.values()) ** 0.5  # flatten the notable families
             self.surname[country] = Sampler.of(surnames)
+        # Western and Christian given names (the harder mixes), flat weights.
+        self.foreign = {"M": Sampler.of(dict.fromkeys(FOREIGN_MALE, 1)),
+                        "F": Sampler.of(dict.fromkeys(FOREIGN_FEMALE, 1))}
 
     def latin(self, arabic: str, country: str, role: str, rng: Random) -> str:
         """A Latin spelling of one Arabic name unit as an institution of `country` would write it."""
@@ -84,7 +87,7 @@ class NameBank:
             found = self._spell.get((c, r, key))
             if found:
                 return Sampler.of(found)
-        for name, spellings in FALLBACK_LATIN.items():
+        for name, spellings in {**FALLBACK_LATIN, **FOREIGN_MALE, **FOREIGN_FEMALE}.items():
             if fold(name) == key:
                 return Sampler.of({s: 1 for s in spellings})
         raise KeyError(f"no Latin spelling for {key!r}")

@@ -40,12 +40,13 @@ def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord,
     if r() < 0.30 * q:
         parts[2] = None
         tags.append("no_grandfather")
-    if r() < 0.03 * q:
+    chain = q * cfg.chain_noise
+    if r() < 0.03 * chain:
         parts[1] = None
         if r() < 0.7:
             parts[2] = None  # a clerk who skips the father mostly stops the chain there
         tags.append("no_father")
-    if r() < 0.03 * q:
+    if r() < 0.03 * chain:
         parts[3] = None
         tags.append("no_family_name")
     if r() < 0.25 * q:
@@ -54,7 +55,7 @@ def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord,
     elif r() < 0.20 * q:
         parts[5] = None
         tags.append("no_mother_family")
-    if r() < 0.03 * q:
+    if r() < 0.03 * chain:
         # Shifted chain: the child known as "given + father" gets the father's name as family name.
         if r() < 0.5:
             parts[1], parts[2], parts[3] = None, None, fam.father
@@ -68,7 +69,12 @@ def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord,
         if name is None:
             written.append(None)
         elif latin:
-            text = bank.latin(name, inst.country, _GIVEN_ROLE[i], rng)
+            country = inst.country
+            if cfg.other_country_spelling and r() < cfg.other_country_spelling:
+                country = "SY" if country == "EG" else "EG"  # a clerk schooled in the other country's habits
+                if "other_country_spelling" not in tags:
+                    tags.append("other_country_spelling")
+            text = bank.latin(name, country, _GIVEN_ROLE[i], rng)
             if name == "محمد" and inst.country == "SY" and r() < 0.08:
                 text = "Mhd" if r() < 0.7 else "Mohd"  # Syrian clerks' abbreviation
             written.append(text.upper() if upper else text)
@@ -79,7 +85,7 @@ def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord,
         i = present[rng.randrange(len(present))]
         written[i] = noise.typo(written[i], rng)  # type: ignore[arg-type]
         tags.append(f"typo_{_NAME_FIELDS[i]}")
-    if r() < 0.04:
+    if r() < cfg.full_name_only:
         row["full_name"] = " ".join(w for w in written[:4] if w)
         written[:4] = [None] * 4
         tags.append("full_name_only")
@@ -117,6 +123,11 @@ def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord,
         tags.append("dob_year_month")
     else:
         dob_text = noise.format_date(born, inst.date_style)
+    away = inst.governorate != fam.home_gov
+    if dob_text and away and cfg.year_typo_displaced and r() < cfg.year_typo_displaced:
+        dob_text = _year_typo(dob_text, born.year, rng)  # displaced, and the year misremembered
+        dob_wrong = True
+        tags.append("dob_year_typo_displaced")
     if dob_text and not latin and r() < 0.10:
         dob_text = noise.indic_digits(dob_text)
         tags.append("indic_digits_dob")
@@ -155,6 +166,17 @@ def render(child: Child, inst: Institution, world: _World) -> tuple[SynthRecord,
     rec = SynthRecord(row, child.person_id, fam.family_id, child.twin_of, fam.country, child.sex,
                       born.isoformat(), bad, tuple(tags))
     return rec, keep_ref
+
+
+def _year_typo(dob_text: str, year: int, rng: Random) -> str:
+    """The same date text with the birth year one out (never after the generator's last date)."""
+    other = year + rng.choice((-1, 1))
+    if other > noise.NEWEST.year:
+        other = year - 1
+    text = dob_text.replace(str(year), str(other), 1)
+    if "-02-29" in text or "29/02/" in text or "29-02-" in text or "29/2/" in text:
+        return dob_text  # no 29 February in the other year
+    return text
 
 
 _BAD_KINDS = ("bad_date", "bad_date", "unknown_governorate", "digits_in_name", "id_contradicts_dob",

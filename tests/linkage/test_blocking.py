@@ -1,0 +1,155 @@
+"""Blocking and decisions: batch and real time find the same candidates; the keys that survive a year typo, a
+swapped day and month, a missing or shifted chain part, across scripts; calibration measured on generated
+truth; the three decision bands."""
+
+import duckdb
+import pytest
+from sqlalchemy import select
+
+from registry.identity import validate_identity
+from registry.matching.blocking import RULES, blocked
+from registry.matching.dedupe import load_into_duckdb
+from registry.matching.encoding import LinkageRow
+from registry.matching.evaluate import Truth, calibration, run_pairs
+from registry.matching.index import from_entry
+from registry.matching.model import BLOCKING_RULES, POSSIBLE_THRESHOLD, SAME_THRESHOLD, decision_band
+from registry.store.tables.matching import LinkageEntry
+
+ROW_FIELDS = set(LinkageRow.__dataclass_fields__)
+
+
+def _row(entry: dict) -> LinkageRow:
+    return LinkageRow(**{k: v for k, v in entry.items() if k in ROW_FIELDS})
+
+
+def _batch_pairs(reg) -> set[frozenset[str]]:
+    con = duckdb.connect()
+    with reg.db.sessions() as s:
+        load_into_duckdb(con, reg.index.all_entries(s))
+    where = " OR ".join(f"({r})" for r in BLOCKING_RULES)
+    rows = con.execute(f"SELECT l.record_id, r.record_id FROM linkage l JOIN linkage r "
+                       f"ON l.record_id < r.record_id AND ({where})").fetchall()
+    return {frozenset(p) for p in rows}
+
+
+def test_batch_blocking_and_real_time_candidates_are_the_same_pairs(trained):
+    reg, _, _ = trained
+    batch = _batch_pairs(reg)
+    real_time: set[frozenset[str]] = set()
+    with reg.db.sessions() as s:
+        entries = [from_entry(e) for e in s.scalars(select(LinkageEntry))]
+        for entry in entries:
+            for cand in reg.index.candidates(s, _row(entry), limit=100_000):
+                if cand["record_id"] != entry["record_id"]:
+                    real_time.add(frozenset((entry["record_id"], cand["record_id"])))
+    assert len(batch) > 1000
+    assert batch == real_time
+    # The Python form of the rules agrees too (on every blocked pair and on as many unblocked ones).
+    by_id = {e["record_id"]: e for e in entries}
+    for pair in list(batch)[:3000]:
+        a, b = sorted(pair)
+        assert blocked(by_id[a], by_id[b])
+    ids = sorted(by_id)
+    unblocked = [(a, b) for a, b in zip(ids, ids[7:]) if frozenset((a, b)) not in batch][:3000]
+    assert unblocked and not any(blocked(by_id[a], by_id[b]) for a, b in unblocked)
+
+
+def _identity(**fields):
+    return validate_identity({"institution": "test-inst", "source_ref": "x", **fields})
+
+
+HARD_PAIRS = {
+    # Latin year typo (2015 for 2016) and no father on one side, other script.
+    "year typo, missing father, cross-script": (
+        dict(given_name="محمد", father_name="عبد الله", family_name="الحسن", date_of_birth="2016-03-14", sex="M"),
+        dict(given_name="Mohamed", family_name="El-Hassan", date_of_birth="2015-03-14", sex="M")),
+    # Day and month swapped, the chain written only as a family name on one side, different family names.
+    "swapped day and month, chain missing": (
+        dict(given_name="فاطمة", father_name="خالد", family_name="الخطيب", date_of_birth="2014-04-03", sex="F"),
+        dict(given_name="Fatima", family_name="Khatib Zada", date_of_birth="2014-03-04", sex="F")),
+    # The father's name written as the family name (shifted chain), date only on the other side's year.
+    "shifted chain": (
+        dict(given_name="Ahmad", father_name="Khaled", family_name="Haddad", date_of_birth="2013-06-01", sex="M"),
+        dict(given_name="أحمد", family_name="خالد", date_of_birth="2013", sex="M")),
+    # No date at all on one side.
+    "date missing": (
+        dict(given_name="Youssef", father_name="Omar", family_name="Al-Masri", date_of_birth="2012-01-09"),
+        dict(given_name="يوسف", family_name="المصري")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HARD_PAIRS))
+def test_hard_duplicates_share_a_block_in_batch_and_real_time(trained, case):
+    reg, _, _ = trained
+    a, b = HARD_PAIRS[case]
+    left = reg.index.encoder.encode("rec-a", "child-a", _identity(**a))
+    right = reg.index.encoder.encode("rec-b", "child-b", _identity(**b))
+    assert blocked(left.as_dict(), right.as_dict())
+    # Real time: the stored record is found from the other.
+    with reg.db.unit_of_work() as s:
+        reg.index.update(s, "rec-a", "child-a", _identity(**a))
+        s.flush()
+        found = {c["record_id"] for c in reg.index.candidates(s, right)}
+        reg.index.remove(s, "rec-a")
+    assert "rec-a" in found
+
+
+def test_unrelated_children_share_no_block(trained):
+    reg, _, _ = trained
+    a = reg.index.encoder.encode("a", "a", _identity(given_name="محمد", family_name="الحسن",
+                                                     date_of_birth="2016-03-14"))
+    b = reg.index.encoder.encode("b", "b", _identity(given_name="Omar", family_name="Haddad",
+                                                     date_of_birth="2016-03-14"))
+    assert not blocked(a.as_dict(), b.as_dict())
+
+
+def test_every_rule_is_a_rule_of_the_batch():
+    sql = set(BLOCKING_RULES)
+    for rule in RULES:
+        assert rule.sql() in sql
+        if not rule.symmetric:
+            assert rule.mirrored.sql() in sql
+
+
+# ---- calibration ------------------------------------------------------------------------------------------
+def test_calibration_table_and_error_by_hand():
+    truth = Truth(person={("i", "a"): "P1", ("i", "b"): "P1", ("i", "c"): "P2", ("i", "d"): "P3"},
+                  family={}, twin={}, script={})
+    pairs = [(("i", "a"), ("i", "b"), 0.55), (("i", "a"), ("i", "c"), 0.58),  # band 0.5-0.6: said .565, true .5
+             (("i", "c"), ("i", "d"), 0.3)]  # below the bands: not counted
+    c = calibration(pairs, truth)
+    band = c.bands[0]
+    assert (band.pairs, round(band.mean_probability, 3), band.true_rate) == (2, 0.565, 0.5)
+    assert c.pairs == 2 and c.true_pairs_scored == 1 and c.true_pairs_unscored == 0
+    assert c.ece == pytest.approx(0.065)
+    # Perfectly calibrated in a band: no error.
+    assert calibration([(("i", "a"), ("i", "b"), 1.0)], truth).ece == 0.0
+
+
+def test_scored_pairs_are_calibrated_on_a_small_generated_registry(trained):
+    reg, valid, _ = trained
+    truth = Truth(person={(i.institution, i.source_ref): r.person_id for i, r in valid}, family={}, twin={},
+                  script={})
+    with reg.db.sessions() as s:
+        pairs = run_pairs(s)
+    c = calibration(pairs, truth)
+    assert c.pairs > 500
+    assert c.ece <= 0.05, c
+    # The pairs the model is sure of are nearly all the same child; the possible band is a real mix.
+    top = [b for b in c.bands if b.low >= 0.99]
+    assert sum(b.pairs for b in top) > 300
+    assert all(b.true_rate >= 0.97 for b in top if b.pairs >= 50)
+
+
+# ---- decisions --------------------------------------------------------------------------------------------
+def test_three_decision_bands():
+    assert decision_band(1.0) == "same"
+    assert decision_band(SAME_THRESHOLD) == "same"
+    assert decision_band(SAME_THRESHOLD - 1e-9) == "possible"
+    assert decision_band(POSSIBLE_THRESHOLD) == "possible"
+    assert decision_band(POSSIBLE_THRESHOLD - 1e-9) == "different"
+    assert decision_band(0.0) == "different"
+    assert decision_band(0.95, same=0.9) == "same"
+    with pytest.raises(ValueError):
+        decision_band(1.5)
+    assert POSSIBLE_THRESHOLD < SAME_THRESHOLD < 1.0
