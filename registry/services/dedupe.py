@@ -39,8 +39,8 @@ class DedupeResult:
     suspected: int
     clusters: int
     trained: bool
-    marked_failed: int = 0  # earlier runs found unfinished (they died) and marked failed by this one
     engine: str = "duckdb"
+    marked_failed: int = 0  # earlier runs found unfinished (they died) and marked failed by this one
 
 
 class DedupeBusy(RuntimeError):
@@ -110,10 +110,10 @@ def choose_engine(reg: Registry, engine: str | None = None) -> SparkEngine | Non
 def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
                excluded_children: set[str] | None = None, actor: Actor = SYSTEM,
                engine: str | None = None) -> DedupeResult:
-    """One batch run over every record whose child may be matched, under the dedupe lock (DedupeBusy if
-    another is in progress), on `engine` (duckdb or spark; default the setting REGISTRY_DEDUPE_ENGINE);
-    audited as `actor`'s 'dedupe'. Runs that died before are marked failed first; this run is marked failed
-    if it stops on an error."""
+    """One batch run over every record whose child may be matched, on `engine` (duckdb or spark; default the
+    setting REGISTRY_DEDUPE_ENGINE, else duckdb), under the dedupe lock (DedupeBusy if another is in
+    progress); audited as `actor`'s 'dedupe'. Runs that died before are marked failed first; this run is
+    marked failed if it stops on an error."""
     say = progress or (lambda _msg: None)
     predict = choose_engine(reg, engine)
     with dedupe_lock(reg):
@@ -134,7 +134,7 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
 
 
 def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_children: set[str] | None,
-         actor: Actor, predict: SparkEngine | None = None) -> DedupeResult:
+         actor: Actor, predict: SparkEngine | None) -> DedupeResult:
     con = duckdb_connection(reg.settings.work_dir)
     try:
         with reg.db.sessions() as s:
