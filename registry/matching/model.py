@@ -25,8 +25,9 @@ MATCH_THRESHOLD = 0.95  # clustered together by a batch run, and "likely match" 
 # are wired: then SAME_THRESHOLD takes this role)
 REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
 
-# Version 2: the family comparison has a level "one part agrees, one differs"; a version-1 file is retrained.
-FORMAT = "registry-linkage-model/2"
+# Version 3: the family comparison has the levels "one part agrees, one differs" and "the one part compared
+# differs"; a file of an older version is retrained by the next batch run.
+FORMAT = "registry-linkage-model/3"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
