@@ -224,18 +224,28 @@ def base_settings() -> dict:
     }
 
 
-def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e6, seed: int = 42,
-          recall: float = 0.7) -> LinkageModel:
-    """Train on a DuckDB table of linkage rows (lists as DuckDB lists). Unsupervised: no labels."""
+def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = None, max_u_pairs: float = 2e6,
+          seed: int = 42, recall: float = 0.7) -> LinkageModel:
+    """Train on a DuckDB table of linkage rows (lists as DuckDB lists). Unsupervised: no labels.
+
+    The prior, the u-probabilities and the term frequencies come from `table` (the whole registry); the EM
+    passes may run on `em_table`, a sample of it that keeps the records of a family together (see
+    registry.matching.dedupe.train_model): a sample of single records keeps only the square of its share of
+    the duplicate pairs, so EM would see duplicates far rarer than in the registry and learn m-probabilities
+    that leave the model under-confident, more so the larger the registry (measured: docs/matching.md).
+    """
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
     linker = Linker(api.register(table), base_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    if em_table is not None and em_table != table:
+        # The same settings (prior and u now estimated) on the sample; EM keeps u fixed and the prior global.
+        linker = Linker(api.register(em_table), linker.misc.save_model_to_json(), log_level=SPLINK_LOG_LEVEL)
     by_pass: list[dict[tuple[int, int], float]] = []
     for rule in EM_PASSES:
-        if rule == EM_PASSES[0] and _pair_count(con, table, rule) < MIN_EM_PAIRS:
+        if rule == EM_PASSES[0] and _pair_count(con, em_table or table, rule) < MIN_EM_PAIRS:
             rule = EM_FALLBACK_PASS
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
         by_pass.append(_latest_m(linker))
