@@ -79,7 +79,6 @@ def main() -> None:
 
 
 def http_latencies(reg, queries) -> list[float]:
-    import dataclasses
 
     import httpx
     import uvicorn
@@ -87,9 +86,9 @@ def http_latencies(reg, queries) -> list[float]:
     from registry.api import create_app
     from registry.services import accounts
 
-    reg.settings = dataclasses.replace(reg.settings, lookup_min_seconds=0.0,
-                                       lookup_quota_per_user_per_hour=10**9,
-                                       lookup_quota_per_agency_per_hour=10**9)
+    reg.settings = reg.settings.model_copy(update=dict(lookup_min_seconds=0.0,
+                                                       lookup_quota_per_user_per_hour=10**9,
+                                                       lookup_quota_per_agency_per_hour=10**9))
     token = caseworker_token(reg, accounts)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -17,13 +17,14 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nacl.bindings as sodium
 import nacl.signing
 import nacl.utils
+
+from registry.files import write_private
 
 VAULT_FILE = "vault-master.keys"
 LINKAGE_FILE = "linkage.key"
@@ -52,18 +53,7 @@ def _unb64(text: str, what: str) -> bytes:
 
 def _write_private(path: Path, text: str) -> None:
     """Write atomically with mode 0600 from the start (never world-readable, even briefly)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, text)
 
 
 @dataclass

@@ -73,8 +73,8 @@ def sign_checkpoint(checkpoint: Checkpoint, signing_key: nacl.signing.SigningKey
     return Checkpoint(checkpoint.origin, checkpoint.size, checkpoint.root_hash, checkpoint.at, note)
 
 
-def open_checkpoint(note: str, verify_key: nacl.signing.VerifyKey, origin: str | None = None) -> Checkpoint:
-    """Parse a checkpoint note and check its signature by `verify_key`; CheckpointError says what is wrong."""
+def _parse_body(note: str, origin: str | None) -> tuple[str, str, int, bytes, dt.datetime, str]:
+    """(body, origin, size, root hash, time, signature lines) of a note, unverified."""
     body, sep, signatures = note.partition("\n\n")
     if not sep:
         raise CheckpointError("no blank line between the checkpoint body and its signature")
@@ -95,6 +95,18 @@ def open_checkpoint(note: str, verify_key: nacl.signing.VerifyKey, origin: str |
         raise CheckpointError("size, root hash or time is malformed") from None
     if len(root_hash) != 32:
         raise CheckpointError("root hash is not 32 bytes")
+    return body, name_expected, size, root_hash, at, signatures
+
+
+def parse_unverified(note: str) -> Checkpoint:
+    """The checkpoint a note claims, without checking any signature (a witness that holds no public key)."""
+    _, origin, size, root_hash, at, _ = _parse_body(note, None)
+    return Checkpoint(origin, size, root_hash, at, note)
+
+
+def open_checkpoint(note: str, verify_key: nacl.signing.VerifyKey, origin: str | None = None) -> Checkpoint:
+    """Parse a checkpoint note and check its signature by `verify_key`; CheckpointError says what is wrong."""
+    body, name_expected, size, root_hash, at, signatures = _parse_body(note, origin)
 
     wanted_id = key_id(name_expected, verify_key)
     seen_ours = False
@@ -122,3 +134,20 @@ def open_checkpoint(note: str, verify_key: nacl.signing.VerifyKey, origin: str |
     if not seen_ours:
         raise CheckpointError("not signed by the audit key (signed by another key, or not at all)")
     raise AssertionError("unreachable")
+
+
+def attestation(size: int, root_hash: bytes) -> str:
+    """The token an `audit-checkpoint` entry carries: which checkpoint was made (size and root)."""
+    return f"cp-{size}-{root_hash.hex()}"
+
+
+def read_attestation(token: str | None) -> tuple[int, bytes] | None:
+    """(size, root hash) from an `audit-checkpoint` entry's token; None when it is not one."""
+    if not token or not token.startswith("cp-"):
+        return None
+    size_text, _, root_hex = token[3:].partition("-")
+    try:
+        size, root = int(size_text), bytes.fromhex(root_hex)
+    except ValueError:
+        return None
+    return (size, root) if len(root) == 32 and size >= 0 else None

@@ -36,7 +36,10 @@ BREAK_GLASS = "break-glass"
 CONSENT_OVERRIDE = "consent-override"
 AUDIT_READ = "audit-read"  # a DPO reading this log
 AUDIT_EXPORT = "audit-export"  # a DPO exporting events or the whole log
-AUDIT_ACTIONS = frozenset({AUDIT_READ, AUDIT_EXPORT})
+# The log recording its own signed checkpoint (size and root in query_fingerprint: "cp-<size>-<root hex>"),
+# so that a stored checkpoint deleted later is missed by the entries that follow it.
+AUDIT_CHECKPOINT = "audit-checkpoint"
+AUDIT_ACTIONS = frozenset({AUDIT_READ, AUDIT_EXPORT, AUDIT_CHECKPOINT})
 
 OUTCOMES = frozenset({"success", "failure", "denied", "no-match", "possible-match", "likely-match"})
 DECISIONS = frozenset({"permit", "deny"})

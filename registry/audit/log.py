@@ -13,7 +13,9 @@ the previous checkpoint's stored frontier plus the leaf hashes since.
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,19 +29,21 @@ from registry.audit.checkpoint import (
     DEFAULT_ORIGIN,
     Checkpoint,
     CheckpointError,
+    attestation,
     open_checkpoint,
     sign_checkpoint,
 )
-from registry.audit.event import FIRST_PREV, AuditEvent, LogEntry, entry_bytes, parse_entry
+from registry.audit.event import AUDIT_CHECKPOINT, FIRST_PREV, AuditEvent, LogEntry, entry_bytes, parse_entry
 from registry.audit.merkle import Frontier, consistency_proof, hash_leaf, inclusion_proof, root
 from registry.audit.verify import Problem, Report, StoredEntry, verify_entries, write_bundle
-from registry.audit.witness import Witness
+from registry.audit.witness import Witness, WitnessError
 from registry.keys import KeyRing
 from registry.store.db import Database, utcnow
 from registry.store.tables.audit import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
 
 MAX_ATTEMPTS = 200
 READ_CHUNK = 2000
+log = logging.getLogger("registry.audit")
 
 
 class AuditLogError(RuntimeError):
@@ -60,12 +64,24 @@ class AuditLog:
         origin: str = DEFAULT_ORIGIN,
         checkpoint_every: int | None = 1000,
         witnesses: tuple[Witness, ...] = (),
+        checkpoint_seconds: float | None = None,
+        attest_checkpoints: bool = True,
     ):
+        """`checkpoint_every`: sign a checkpoint once that many entries are not yet covered by one;
+        `checkpoint_seconds`: also once the oldest uncovered entry waited that long (see `maybe_checkpoint`,
+        which the server's `Checkpointer` calls on a timer). `attest_checkpoints`: record each new checkpoint
+        as an `audit-checkpoint` entry, so that deleting a stored checkpoint later is detected."""
         self.db = db
         self.keys = keys
         self.origin = origin
         self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
         self.witnesses = witnesses
+        self.attest_checkpoints = attest_checkpoints
+        # Per witness (by position): the largest checkpoint size this process has published to it.
+        self._published: dict[int, int] = {}
+        self._publish_lock = threading.Lock()
+        self.publish_failures: list[str] = []  # the last publication's failures, by witness name and reason
 
     # ---- appending ----------------------------------------------------------------------------------------
     def record(self, event: AuditEvent, session: Session | None = None) -> int:
@@ -81,7 +97,11 @@ class AuditLog:
             return self._with_retries(lambda: self._append_in_savepoint(session, event), retry_locked=False)
         index = self._with_retries(lambda: self._append_own(event), retry_locked=True)
         if self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except AuditLogError as e:
+                # The event is recorded; a broken stored checkpoint is for `registry audit verify` to report.
+                log.error("automatic checkpoint failed: %s", type(e).__name__)
         return index
 
     def _with_retries(self, attempt: Callable[[], int], retry_locked: bool) -> int:
@@ -201,15 +221,73 @@ class AuditLog:
 
         Starts from the previous checkpoint's frontier (after checking that checkpoint's signature and root), so
         the cost is the entries since then, not the whole log. Returns the latest checkpoint unchanged when no
-        entry was added since.
+        entry was added since. A new checkpoint is then recorded in the log itself (`audit-checkpoint`).
+        A witness that cannot be reached does not stop the checkpoint: its failure is in `publish_failures`
+        (and logged by witness and type), and `publish_pending` tries again.
         """
-        cp = self._make_checkpoint()
+        cp, made = self._make_checkpoint()
+        if made and self.attest_checkpoints:
+            self._with_retries(lambda: self._append_own(self._attestation_event(cp)), retry_locked=True)
         if publish:
-            for witness in self.witnesses:
-                witness.publish(cp)
+            self.publish(cp)
         return cp
 
-    def _make_checkpoint(self) -> Checkpoint:
+    def _attestation_event(self, cp: Checkpoint) -> AuditEvent:
+        return AuditEvent(
+            action=AUDIT_CHECKPOINT, outcome="success", user_id="registry", role="system", agency="registry",
+            purpose="audit-integrity", legal_basis="legal-obligation", decision="permit",
+            reason_code="checkpoint-signed", query_fingerprint=attestation(cp.size, cp.root_hash), at=cp.at,
+        )
+
+    def publish(self, cp: Checkpoint) -> list[str]:
+        """Publish `cp` to every witness that has not had it (or a larger one) from this process.
+        Returns (and keeps in `publish_failures`) one line per witness that failed."""
+        failures = []
+        with self._publish_lock:
+            for i, witness in enumerate(self.witnesses):
+                if self._published.get(i, -1) >= cp.size:
+                    continue
+                try:
+                    witness.publish(cp)
+                    self._published[i] = cp.size
+                except WitnessError as e:
+                    failures.append(str(e))
+                    log.warning("publishing checkpoint %d failed: %s", cp.size, e)
+            self.publish_failures = failures
+        return failures
+
+    def publish_pending(self) -> list[str]:
+        """Publish the latest stored checkpoint to each witness still behind it (after an outage)."""
+        if not self.witnesses:
+            return []
+        latest = self.latest_checkpoint()
+        return [] if latest is None else self.publish(latest)
+
+    def pending(self) -> tuple[int, int, Checkpoint | None]:
+        """(log size, size of the latest stored checkpoint, that checkpoint)."""
+        latest = self.latest_checkpoint()
+        return self.size(), latest.size if latest else 0, latest
+
+    def maybe_checkpoint(self, now: float | None = None) -> Checkpoint | None:
+        """Checkpoint when `checkpoint_every` entries, or entries older than `checkpoint_seconds`, are not
+        yet covered by a signed checkpoint; returns the new checkpoint or None. Cheap when nothing is due."""
+        size, covered, latest = self.pending()
+        # The entry recording the latest checkpoint does not by itself call for another one.
+        uncovered = size - covered - (1 if latest is not None and self.attest_checkpoints else 0)
+        if uncovered <= 0:
+            return None
+        due = bool(self.checkpoint_every) and uncovered >= self.checkpoint_every  # type: ignore[operator]
+        if not due and self.checkpoint_seconds is not None:
+            oldest = self._time_of(covered + (1 if latest is not None and self.attest_checkpoints else 0))
+            now_dt = utcnow() if now is None else dt_from_timestamp(now)
+            due = oldest is not None and (now_dt - oldest).total_seconds() >= self.checkpoint_seconds
+        return self.checkpoint() if due else None
+
+    def _time_of(self, index: int):
+        with self.db.unit_of_work() as s:
+            return s.scalar(select(AuditEventRow.at).where(AuditEventRow.leaf_index == index))
+
+    def _make_checkpoint(self) -> tuple[Checkpoint, bool]:
         verify_key = self.keys.audit_verify_key()
         try:
             with self.db.unit_of_work() as s:
@@ -234,7 +312,7 @@ class AuditLog:
                         raise AuditLogError(f"entry {frontier.size} is missing: run `registry audit verify`")
                     frontier.append(leaf)
                 if last is not None and frontier.size == last.tree_size:
-                    return previous
+                    return previous, False
                 # Signs: origin, tree size, root hash, time (see checkpoint.py for the exact bytes).
                 cp = sign_checkpoint(
                     Checkpoint(self.origin, frontier.size, frontier.root(), utcnow()),
@@ -250,7 +328,7 @@ class AuditLog:
                         frontier=b"".join(frontier.hashes),
                     )
                 )
-            return cp
+            return cp, True
         except CheckpointError as e:
             raise AuditLogError(
                 f"the latest stored checkpoint is not valid ({e}): run `registry audit verify`"
@@ -259,7 +337,7 @@ class AuditLog:
             # Another process signed this size at the same moment: theirs is as good as ours.
             latest = self.latest_checkpoint()
             assert latest is not None
-            return latest
+            return latest, False
 
     # ---- proofs -------------------------------------------------------------------------------------------
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
@@ -284,9 +362,11 @@ class AuditLog:
         return latest.size
 
     # ---- verification and export --------------------------------------------------------------------------
-    def verify(self, trusted_checkpoint: str | None = None) -> Report:
+    def verify(self, trusted_checkpoint: str | None = None, witnesses: tuple[Witness, ...] | None = None) -> Report:
+        """Verify the stored log; also against every checkpoint the witnesses hold (default: this log's)."""
         return verify_log(
-            self.db, self.keys.audit_verify_key(), origin=self.origin, trusted_checkpoint=trusted_checkpoint
+            self.db, self.keys.audit_verify_key(), origin=self.origin, trusted_checkpoint=trusted_checkpoint,
+            witnesses=self.witnesses if witnesses is None else witnesses,
         )
 
     def export_bundle(self, path: Path) -> int:
@@ -305,12 +385,15 @@ def verify_log(
     *,
     origin: str | None = None,
     trusted_checkpoint: str | None = None,
+    witnesses: tuple[Witness, ...] = (),
 ) -> Report:
-    """Check the stored log against its stored checkpoints (and one kept outside, if given).
+    """Check the stored log against its stored checkpoints, the checkpoints the witnesses hold, and one kept
+    outside if given.
 
     Beyond `verify_entries`, checks that each row's query columns and child links agree with its hashed bytes,
     so that a DPO's queries cannot be misled by edits to the columns alone.
     """
+    witnessed, unreadable = read_witnesses(witnesses)
     with db.unit_of_work() as s:
         children: dict[int, set[str]] = {}
         columns: dict[int, dict[str, object]] = {}
@@ -368,8 +451,11 @@ def verify_log(
             public_key,
             origin=origin,
             trusted_checkpoint=trusted_checkpoint,
+            witnessed=witnessed,
             on_entry=check_columns,
         )
+        for problem in unreadable:
+            report.add(problem)
         # The root column of each checkpoint row must agree with its signed note (the note is what counts).
         for r in s.execute(
             select(AuditCheckpointRow.tree_size, AuditCheckpointRow.root_hash, AuditCheckpointRow.note)
@@ -406,6 +492,28 @@ _QUERY_COLUMNS = (
     "break_glass",
     "outside_caseload",
 )
+
+
+def read_witnesses(witnesses: tuple[Witness, ...]) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """(witness name, largest note) for each witness that holds one; a Problem for each that cannot be read.
+    A witness that cannot be read fails the verification: silencing the witness must not hide a cut."""
+    held: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    for witness in witnesses:
+        try:
+            note = witness.latest_note()
+        except WitnessError as e:
+            problems.append(Problem(f"{e}: the log cannot be checked against it"))
+            continue
+        if note is not None:
+            held.append((witness.name, note))
+    return held, problems
+
+
+def dt_from_timestamp(ts: float):
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.UTC).replace(tzinfo=None)
 
 
 def _read_entries(s: Session) -> Iterator[StoredEntry]:

@@ -24,8 +24,8 @@ from typing import Any
 
 import nacl.signing
 
-from registry.audit.checkpoint import Checkpoint, CheckpointError, open_checkpoint
-from registry.audit.event import FIRST_PREV, LogEntry, parse_entry
+from registry.audit.checkpoint import Checkpoint, CheckpointError, open_checkpoint, read_attestation
+from registry.audit.event import AUDIT_CHECKPOINT, FIRST_PREV, LogEntry, parse_entry
 from registry.audit.merkle import Frontier, hash_leaf
 
 BUNDLE_FORMAT = "registry-audit-bundle"
@@ -59,6 +59,28 @@ class Report:
     latest: Checkpoint | None = None  # the largest checkpoint that verified
     problems: list[Problem] = field(default_factory=list)
     truncated_problems: bool = False
+    witnesses: int = 0  # witnesses (and trusted checkpoints) whose note was checked
+    witnessed: Checkpoint | None = None  # the largest checkpoint held outside the database that verified
+
+    @property
+    def after_checkpoint(self) -> int:
+        """Entries after the latest signed checkpoint: not yet covered by any signature."""
+        return self.entries - (self.latest.size if self.latest else 0)
+
+    @property
+    def after_witnessed(self) -> int:
+        """Entries after the latest checkpoint held by a witness: what someone who can write to the database
+        could still cut back or rewrite without it being detected (with the signing key: everything after it)."""
+        return self.entries - (self.witnessed.size if self.witnessed else 0)
+
+    def exposure(self) -> str:
+        """One line on what lies after the last signed and the last witnessed checkpoint."""
+        signed = f"{self.after_checkpoint} entries after the latest signed checkpoint"
+        if self.witnesses == 0:
+            return (f"{signed}; no witness consulted: the whole log ({self.entries} entries) could be cut "
+                    "back together with its checkpoints unnoticed")
+        where = f"size {self.witnessed.size}" if self.witnessed else "none held"
+        return f"{signed}; {self.after_witnessed} entries after the last witnessed checkpoint ({where})"
 
     @property
     def ok(self) -> bool:
@@ -129,9 +151,15 @@ def verify_entries(
     *,
     origin: str | None = None,
     trusted_checkpoint: str | None = None,
+    witnessed: Iterable[tuple[str, str]] = (),
     on_entry: Callable[[int, LogEntry], Iterable[Problem]] | None = None,
 ) -> Report:
     """Check a log (entries in index order) against its signed checkpoints and an optional trusted one.
+
+    `witnessed`: (witness name, note) for each checkpoint held outside the database. Each must verify, the log
+    must reach its size with the same root, and it must still be among the stored checkpoints (a witnessed
+    checkpoint missing from the database was deleted). Each `audit-checkpoint` entry must name a stored
+    checkpoint too: a stored checkpoint deleted later is caught by the entry that recorded it.
 
     `on_entry(index, LogEntry)` if given is called for each entry that parses (storage uses it to compare its
     query columns with the bytes, and may return Problems).
@@ -145,7 +173,30 @@ def verify_entries(
             targets.append((trusted, "trusted checkpoint kept outside the database"))
         except CheckpointError as e:
             report.add(Problem(f"the trusted checkpoint itself is not valid: {e}"))
+        else:
+            report.witnesses += 1
+            report.witnessed = trusted
+    stored = {cp.size: cp for cp in checkpoints}
+    for name, note in witnessed:
+        report.witnesses += 1
+        try:
+            held = open_checkpoint(note, verify_key, origin)
+        except CheckpointError as e:
+            report.add(Problem(f"the checkpoint held by witness {name} is not valid: {e}"))
+            continue
+        targets.append((held, f"checkpoint held by witness {name}"))
+        if report.witnessed is None or held.size > report.witnessed.size:
+            report.witnessed = held
+        if held.size not in stored:
+            report.add(
+                Problem(
+                    f"witness {name} holds a checkpoint at this size that is not among the stored checkpoints: "
+                    "it was deleted from the database",
+                    checkpoint_size=held.size,
+                )
+            )
     targets.sort(key=lambda t: t[0].size)
+    attested: list[tuple[int, int, bytes]] = []  # (entry index, checkpoint size, root) from audit-checkpoint entries
 
     frontier = Frontier()
     prev = FIRST_PREV
@@ -212,6 +263,10 @@ def verify_entries(
                         index=index,
                     )
                 )
+            if entry.event.action == AUDIT_CHECKPOINT:
+                named = read_attestation(entry.event.query_fingerprint)
+                if named is not None:
+                    attested.append((index, *named))
             if on_entry is not None:
                 for p in on_entry(index, entry):
                     report.add(p)
@@ -229,6 +284,21 @@ def verify_entries(
                 index=frontier.size,
             )
         )
+    for index, size, root_hash in attested:
+        cp = stored.get(size)
+        if cp is None:
+            report.add(
+                Problem(
+                    f"entry {index} records a signed checkpoint at size {size} that is no longer stored: "
+                    "the checkpoint was deleted",
+                    checkpoint_size=size,
+                )
+            )
+        elif cp.root_hash != root_hash:
+            report.add(
+                Problem(f"entry {index} records another root for this checkpoint: it was replaced",
+                        checkpoint_size=size)
+            )
     return report
 
 
@@ -293,7 +363,10 @@ def _read_bundle(path: Path) -> tuple[dict[str, object], list[str], Iterator[Sto
 
 
 def verify_bundle(
-    bundle: Path, public_key: nacl.signing.VerifyKey, trusted_checkpoint: str | None = None
+    bundle: Path,
+    public_key: nacl.signing.VerifyKey,
+    trusted_checkpoint: str | None = None,
+    witnessed: Iterable[tuple[str, str]] = (),
 ) -> Report:
     """Verify an exported bundle with only the audit public key (given by the verifier, not the bundle)."""
     header, notes, entries = _read_bundle(Path(bundle))
@@ -306,7 +379,8 @@ def verify_bundle(
             )
         )
     report = verify_entries(
-        entries, [(None, n) for n in notes], public_key, origin=origin, trusted_checkpoint=trusted_checkpoint
+        entries, [(None, n) for n in notes], public_key, origin=origin, trusted_checkpoint=trusted_checkpoint,
+        witnessed=witnessed,
     )
     if header.get("size") != report.entries:
         report.add(

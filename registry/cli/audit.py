@@ -37,8 +37,10 @@ def _time(text: str | None) -> dt.datetime | None:
 def _show_report(report: Report) -> None:
     if report.ok:
         console.print(f"[green]{report.summary()}[/green]")
+        console.print(report.exposure(), markup=False, highlight=False)
         return
     err.print(f"[bold red]{report.summary()}[/bold red]")
+    err.print(report.exposure(), markup=False, highlight=False)
     table = Table("where", "what is wrong", show_lines=False)
     for problem in report.problems:
         table.add_row(problem.where(), problem.what)
@@ -47,6 +49,16 @@ def _show_report(report: Report) -> None:
         err.print("(more problems not shown)")
 
 
+
+
+WitnessOpt = Annotated[
+    list[Path] | None, typer.Option("--witness", help="A file witness (JSON lines of published checkpoints).")
+]
+WitnessUrlOpt = Annotated[list[str] | None, typer.Option("--witness-url", help="An HTTP witness URL.")]
+
+
+def _witnesses(files: list[Path] | None, urls: list[str] | None) -> tuple[Witness, ...]:
+    return tuple([FileWitness(p) for p in files or []] + [HttpWitness(u) for u in urls or []])
 
 
 @audit_app.command()
@@ -60,9 +72,15 @@ def verify(
     trusted: Annotated[
         Path | None, typer.Option(help="A checkpoint kept outside: note file or witness file.")
     ] = None,
+    witness: WitnessOpt = None,
+    witness_url: WitnessUrlOpt = None,
 ) -> None:
-    """Check the log against its signed checkpoints; exit 1 naming the first entry that does not fit."""
+    """Check the log against its signed checkpoints and every witness (configured or given); exit 1 naming the
+    first entry or checkpoint that does not fit. Says how many entries lie after the last witnessed checkpoint."""
+    from registry.audit.log import read_witnesses
+
     trusted_note = read_trusted_checkpoint(trusted) if trusted else None
+    given = _witnesses(witness, witness_url)
     if bundle is not None:
         if public_key is None:
             err.print(
@@ -71,12 +89,16 @@ def verify(
             raise typer.Exit(2)
         from registry.keys import load_audit_public_key
 
-        report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note)
+        held, unreadable = read_witnesses(given)
+        report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note,
+                               witnessed=held)
+        for problem in unreadable:
+            report.add(problem)
     else:
         from registry.keys import load_audit_public_key
 
         key = load_audit_public_key(public_key) if public_key else None
-        report = audit_review.verify_stored_log(open_registry(), key, trusted_note)
+        report = audit_review.verify_stored_log(open_registry(), key, trusted_note, given)
     _show_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -94,20 +116,35 @@ def export(file: Path, user: AsUser = None, password_stdin: PasswordStdin = Fals
 
 
 @audit_app.command()
-def checkpoint(
-    witness: Annotated[
-        list[Path] | None, typer.Option(help="Append the checkpoint note to this file.")
-    ] = None,
-    witness_url: Annotated[
-        list[str] | None, typer.Option(help="POST the checkpoint note to this URL.")
-    ] = None,
-) -> None:
-    """Sign a checkpoint of the log now and publish it to witnesses."""
-    witnesses: list[Witness] = [FileWitness(p) for p in witness or []]
-    witnesses += [HttpWitness(u) for u in witness_url or []]
-    cp = audit_review.make_checkpoint(open_registry(), witnesses)
-    console.print(f"Checkpoint at size {cp.size}, published to {len(witnesses)} witness(es):")
+def checkpoint(witness: WitnessOpt = None, witness_url: WitnessUrlOpt = None) -> None:
+    """Sign a checkpoint of the log now and publish it to the configured and given witnesses.
+    Exit 1 when a witness could not be reached (the checkpoint is stored all the same)."""
+    done = audit_review.make_checkpoint(open_registry(), _witnesses(witness, witness_url))
+    cp = done.checkpoint
+    published = done.witnesses - len(done.failures)
+    console.print(f"Checkpoint at size {cp.size}, published to {published} of {done.witnesses} witness(es):")
     console.print(cp.note, markup=False, highlight=False)
+    if done.failures:
+        for failure in done.failures:
+            err.print(failure, markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+@audit_app.command("witness-serve")
+def witness_serve(
+    file: Annotated[Path, typer.Option(help="Where the witness keeps the notes it receives (JSON lines).")],
+    public_key: Annotated[Path | None, typer.Option(help="Only keep notes signed by this audit key.")] = None,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8099,
+) -> None:
+    """Run a small HTTP witness (run it on another machine): POST keeps a note, GET answers the largest."""
+    import uvicorn
+
+    from registry.audit.witness import witness_app
+    from registry.keys import load_audit_public_key
+
+    key = load_audit_public_key(public_key) if public_key else None
+    uvicorn.run(witness_app(file, key), host=host, port=port, log_level="warning")
 
 
 @audit_app.command()

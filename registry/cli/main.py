@@ -17,7 +17,7 @@ from registry.cli import accounts as accounts_cli
 from registry.cli import consent as consent_cli
 from registry.cli import review as review_cli
 from registry.cli.audit import audit_app
-from registry.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, console, err, fail, run
+from registry.cli.common import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, console, err, fail, run
 from registry.services.context import init_registry, open_registry
 
 # Locals are never shown in tracebacks: they could hold a plaintext identity.
@@ -29,6 +29,8 @@ export_app = typer.Typer(help="Exports for administrators.", no_args_is_help=Tru
 index_app = typer.Typer(help="The linkage index of keyed encodings.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(export_app, name="export")
+config_app = typer.Typer(help="The registry's settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 accounts_cli.mount(app)  # agencies, users, tokens
 consent_cli.mount(app)  # consents, break-glass
 review_cli.mount(app)  # review: queue, decide, undo, lineage, labels
@@ -56,32 +58,56 @@ def init() -> None:
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX case list"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV (any encoding), XLSX, XLS or ODS case list"),
     institution: str = typer.Option(None, "--institution", "-i",
                                     help="The importing institution's code (default: the file's institution column)"),
     report: Path = typer.Option(None, help="Where to write the rejected-rows report (default: FILE.errors.csv)"),
+    sheet: str = typer.Option(None, help="The sheet to read (default: the first sheet with a source_ref column)"),
 ) -> None:
-    """Import an institution's case list; idempotent; bad rows go to a report, good rows go in."""
-    from registry.services.importing import FileRejected, import_file
+    """Import an institution's case list; idempotent; bad rows go to a report, good rows go in.
+
+    Exit codes: 0 every row imported; 1 some rows rejected (the others are in; see the report);
+    3 the file, or the file from some row on, cannot be read (rows before it are in and listed in the report);
+    4 an internal error stopped the import (committed rows listed); 130 interrupted; 2 bad usage.
+    The report (row, case reference, field, reason; never a value from the file) is written in every case."""
+    from registry.services.importing import FileRejected, ImportReport, import_file
 
     reg = open_registry()
     report = report or file.with_suffix(file.suffix + ".errors.csv")
+    result = ImportReport()
     total = _count_rows(file)
+    code, message = 0, None
     try:
         with progress_bar() as bar:
             task = bar.add_task(f"importing {file.name}", total=total)
-            result = import_file(reg, file, institution, progress=lambda n: bar.advance(task, n))
+            import_file(reg, file, institution, progress=lambda n: bar.advance(task, n), report=result, sheet=sheet)
     except FileRejected as e:
-        fail(str(e))
+        code, message = 3, str(e)
     except KeyboardInterrupt:
-        fail("interrupted: every committed batch is whole; run the same command again to finish", EXIT_INTERRUPTED)
-    result.write(report)
+        result.failure = "interrupted"
+        code, message = EXIT_INTERRUPTED, ("interrupted: every committed batch is whole; "
+                                           "run the same command again to finish")
+    except Exception as e:  # noqa: BLE001 - a terminal user gets the kind of error, never a traceback or a value
+        logging.getLogger("registry.import").error("import stopped: %s", type(e).__name__)
+        result.failure = f"internal error ({type(e).__name__})"
+        code, message = 4, f"{file.name}: the import stopped on an internal error ({type(e).__name__})"
+    try:
+        result.write(report)
+    except OSError as e:
+        err.print(f"[red]error:[/red] the report could not be written to {report} ({e.strerror})")
+        code = code or 4
     console.print(f"{result.rows} rows: {result.created} new, {result.updated} updated, "
                   f"{result.unchanged} unchanged, {result.rejected} rejected")
     if result.ignored_columns:
-        console.print(f"ignored columns: {', '.join(result.ignored_columns)}")
+        console.print(f"ignored columns: {', '.join(result.ignored_columns)}", markup=False)
+    if result.rejected or message:
+        console.print(f"rejected rows and committed rows, with field and reason: {report}", markup=False)
+    if message:
+        err.print(f"error: {message}", markup=False, highlight=False)
+        raise typer.Exit(code)
     if result.rejected:
-        console.print(f"rejected rows, with field and reason: {report}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -107,11 +133,16 @@ def synth(
 @app.command()
 def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
     """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
-    from registry.services.dedupe import run_dedupe
+    from registry.services.dedupe import DedupeBusy, run_dedupe
 
     reg = open_registry()
-    with err.status("deduplicating") as status:
-        result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    try:
+        with err.status("deduplicating") as status:
+            result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+    except DedupeBusy as e:
+        fail(f"{e}: wait for it to finish (a run that died releases its lock and is marked failed next time)")
+    if result.marked_failed:
+        console.print(f"{result.marked_failed} earlier run(s) that died were marked failed")
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
                   f"{result.clusters} clusters; {result.suspected} new pairs for review"
                   + (" (model trained and saved)" if result.trained else ""))
@@ -273,6 +304,62 @@ def index_rebuild() -> None:
     console.print(f"{n} records re-encoded")
 
 
+@app.command()
+def backup(folder: Path = typer.Argument(..., help="A new, empty folder for this backup")) -> None:
+    """Back up the database (online: the registry keeps serving) and the saved model, with a manifest.
+    The keys are NOT in it: back them up apart with `registry keys backup`."""
+    from registry.services.backup import backup as make_backup
+
+    done = run(make_backup, open_registry(), folder)
+    console.print(f"backup in {done.folder}: {', '.join(done.files)}; audit log of {done.audit_entries} entries. "
+                  "Keys not included (`registry keys backup DIR`, kept apart).", markup=False)
+
+
+@app.command()
+def restore(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="A folder from `registry backup`"),
+            keys: Path = typer.Option(None, exists=True, file_okay=False,
+                                      help="A folder made by `registry keys backup`, restored first")) -> None:
+    """Restore a backup into a fresh home (REGISTRY_HOME / REGISTRY_DATABASE_URL), never over a registry; then
+    check it: the audit log verifies and a sample of the vault opens."""
+    from registry.config import load_settings
+    from registry.services.backup import restore_registry
+
+    manifest, check = run(restore_registry, load_settings(), folder, keys)
+    console.print(f"restored the backup of {manifest['made_at']} ({manifest['audit_entries']} audit entries)")
+    console.print(f"audit log: {check.audit_summary}; vault: {check.vault_opened} of {check.vault_sampled} "
+                  "sampled records open with these keys", markup=False)
+    if not check.audit_ok or check.vault_opened < check.vault_sampled:
+        fail("the restored registry does not check out (see above)")
+
+
+@keys_app.command("backup")
+def keys_backup(folder: Path = typer.Argument(..., help="A new, empty folder, apart from the data backups")) -> None:
+    """Copy the keys (vault master keys, linkage key, audit signing key) into their own backup folder."""
+    from registry.services.backup import backup_keys
+
+    names = run(backup_keys, open_registry(), folder)
+    console.print(f"keys backed up to {folder}: {', '.join(names)}. Keep this apart from the data backups.")
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Every setting, where it is read from, and its value now (passwords in URLs masked; keys are never
+    settings: they come from the key folder or REGISTRY_VAULT_MASTER_KEYS etc., shown only as set or not)."""
+    import os
+
+    from registry.config import config_file, describe, load_settings
+
+    settings = load_settings()
+    t = Table("variable", "value", "meaning", title="settings (environment over the file over defaults)")
+    for name, value, meaning in describe(settings):
+        t.add_row(name, value, meaning)
+    for name in ("REGISTRY_VAULT_MASTER_KEYS", "REGISTRY_LINKAGE_KEY", "REGISTRY_AUDIT_SIGNING_KEY"):
+        t.add_row(name, "set (hidden)" if os.environ.get(name) else f"not set: from {settings.key_dir}", "a key")
+    console.print(t)
+    console.print(f"configuration file: {config_file() or 'none (REGISTRY_CONFIG or HOME/registry.toml)'}",
+                  markup=False)
+
+
 @keys_app.command("status")
 def keys_status() -> None:
     """Which master key versions exist and how many records each wraps."""
@@ -289,8 +376,13 @@ def keys_status() -> None:
 def main() -> None:
     """The `registry` command. An unexpected failure is named by its type only: a traceback could show a
     plaintext identity or a key path, so none reaches the terminal (exit 1)."""
+    from registry.config import SettingsError
+
     try:
         app()
+    except SettingsError as e:  # a setting names itself and its problem
+        err.print(f"[red]error:[/red] settings: {e}", highlight=False)
+        raise SystemExit(EXIT_INPUT) from None
     except Exception as e:  # the expected ones are rendered by cli.common.run with their own exit codes
         err.print(f"[red]error:[/red] unexpected {type(e).__name__}; nothing was changed beyond the last "
                   "committed step. Run again, or report the command and this line.")

@@ -29,9 +29,10 @@ CONSENT_WITHDRAW = "consent-withdraw"
 BREAK_GLASS = "break-glass"  # ask for an emergency override on one child
 BREAK_GLASS_REVIEW = "break-glass-review"
 ADMIN = "admin"  # manage agencies, users and tokens
+USERS_READ = "users-read"  # the directory of users (names, roles, agencies), e.g. to read the audit log
 
 ACTIONS = frozenset({READ, REGISTER, LOOKUP, DISCLOSE_CONTACTS, SHARE, MERGE, EXPORT, AUDIT_READ, CONSENT_RECORD,
-                     CONSENT_READ, CONSENT_WITHDRAW, BREAK_GLASS, BREAK_GLASS_REVIEW, ADMIN})
+                     CONSENT_READ, CONSENT_WITHDRAW, BREAK_GLASS, BREAK_GLASS_REVIEW, ADMIN, USERS_READ})
 
 # ---- purposes -----------------------------------------------------------------------------------------------
 CASE_MANAGEMENT = "case-management"
@@ -40,7 +41,8 @@ LOOKUP_PURPOSES = ("registration", "referral", "family-tracing", DEDUPLICATION_R
 CASEWORKER_LOOKUP_PURPOSES = ("registration", "referral", "family-tracing")
 DPO_PURPOSES = ("complaint-investigation", "subject-access-request", "audit-review")
 DPO_IDENTITY_PURPOSES = ("complaint-investigation", "subject-access-request")  # may open an identity
-PURPOSES = frozenset({CASE_MANAGEMENT, "emergency", *LOOKUP_PURPOSES, *DPO_PURPOSES})
+ADMINISTRATION = "administration"  # agencies, users and tokens
+PURPOSES = frozenset({CASE_MANAGEMENT, "emergency", ADMINISTRATION, *LOOKUP_PURPOSES, *DPO_PURPOSES})
 
 # ---- consent purposes and bases -----------------------------------------------------------------------------
 CONSENT_PURPOSES = ("registration", "deduplication", "share", "referral")
@@ -255,6 +257,12 @@ def _decide(request: AccessRequest, facts: Facts) -> Decision:
     if action == ADMIN:
         if role == SYSTEM_ADMIN:
             return permit("system-admin")
+        if role == AGENCY_ADMIN and request.target_agency == request.agency:
+            return permit("agency-admin")
+        return deny("role")
+    if action == USERS_READ:
+        if role in (SYSTEM_ADMIN, DPO):
+            return permit("system-admin" if role == SYSTEM_ADMIN else "dpo-audit", "legal-obligation")
         if role == AGENCY_ADMIN and request.target_agency == request.agency:
             return permit("agency-admin")
         return deny("role")

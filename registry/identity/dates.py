@@ -78,14 +78,14 @@ def parse_date_of_birth(value: str | dt.date | None, today: dt.date | None = Non
 def _checked(y: int, mo: int | None, d: int | None, estimated: bool, today: dt.date | None) -> PartialDate:
     today = today or dt.date.today()
     if mo is not None and not 1 <= mo <= 12:
-        raise ValueError(f"month {mo} does not exist")
+        raise ValueError("the month does not exist (1-12)")
     if d is not None:
         try:
             dt.date(y, mo or 1, d)
         except ValueError:
-            raise ValueError(f"day {d} does not exist in {y:04d}-{mo:02d}") from None
+            raise ValueError("the day does not exist in that month") from None
     if y < OLDEST_YEAR:
-        raise ValueError(f"year {y} is before {OLDEST_YEAR}: not a child's date of birth")
+        raise ValueError(f"the year is before {OLDEST_YEAR}: not a child's date of birth")
     earliest_possible = dt.date(y, mo or 1, d or 1)
     if earliest_possible > today:
         raise ValueError("date of birth is in the future")

@@ -44,10 +44,10 @@ def egyptian_id_facts(nid: str) -> EgyptianIdFacts:
     except ValueError:
         raise ValueError("digits 2-7 are not a valid date of birth") from None
     if born > dt.date.today():
-        raise ValueError(f"digits 2-7 encode a date of birth in the future ({born.isoformat()})")
+        raise ValueError("digits 2-7 encode a date of birth in the future")
     gov = nid[7:9]
     if gov != EGYPT_BORN_ABROAD_NID_CODE and gov not in BY_NID_CODE:
-        raise ValueError(f"digits 8-9 ({gov}) are not an Egyptian governorate code")
+        raise ValueError("digits 8-9 are not an Egyptian governorate code")
     sex = "M" if int(nid[12]) % 2 else "F"
     return EgyptianIdFacts(born, BY_NID_CODE[gov].code if gov in BY_NID_CODE else None, sex)
 
@@ -59,7 +59,10 @@ def check_national_id(
     sex: str | None = None,
     governorate: str | None = None,
 ) -> list[str]:
-    """Reasons the ID does not fit the record (empty when it fits). `country` is 'EG', 'SY' or None."""
+    """Reasons the ID does not fit the record (empty when it fits). `country` is 'EG', 'SY' or None.
+
+    The reasons name the digits and the field they contradict, never what the digits decode to: a reason is
+    shown and written to import reports, and a decoded date of birth is the child's identity."""
     if country is None:
         country = "EG" if len(nid) == 14 else "SY" if len(nid) == 11 else None
     if country == "SY":
@@ -78,11 +81,11 @@ def check_national_id(
             or (date_of_birth.month and b.month != date_of_birth.month)
             or (date_of_birth.day and b.day != date_of_birth.day)
         ):
-            problems.append(f"encodes date of birth {b.isoformat()}, which differs from the record's")
+            problems.append("digits 2-7 encode a date of birth that differs from the record's")
     if sex and sex != facts.sex:
-        problems.append(f"encodes sex {facts.sex}, which differs from the record's")
+        problems.append("digit 13 encodes a sex that differs from the record's")
     if governorate and facts.governorate_code and governorate != facts.governorate_code:
-        problems.append(f"encodes governorate {facts.governorate_code}, which differs from the record's")
+        problems.append("digits 8-9 encode a governorate that differs from the record's")
     return problems
 
 

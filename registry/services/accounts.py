@@ -20,9 +20,11 @@ from registry.accounts.secrets_ import (
     token_hash,
     verify_password,
 )
-from registry.consent.roles import ROLES
+from registry.consent import policy
+from registry.consent.roles import AGENCY_ADMIN, CASELOAD_ROLES, DPO, ROLES, SYSTEM_ADMIN
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.identity.governorates import find_governorate
+from registry.services.access import authorize
 from registry.services.actor import Actor, Unauthenticated
 from registry.services.context import Registry
 from registry.store.db import utcnow
@@ -164,3 +166,172 @@ def actor_for_token(reg: Registry, token: str) -> Actor:
 
 def get_agency(session: Session, code: str) -> Agency | None:
     return session.get(Agency, code)
+
+
+# ---- Administration on a user's behalf (HTTP and web pages): every call asks the policy decision point -----
+# A system administrator manages agencies and every agency's users; an agency administrator manages the users
+# and tokens of their own agency only, and may grant only the caseload roles; a DPO reads the directory of
+# users to read the audit log. Each decision is audited like any other.
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as administrators and the DPO see them: never the password hash."""
+
+    user_id: str
+    username: str
+    agency: str
+    role: str
+    active: bool
+    created_at: str
+    last_login_at: str | None
+
+    @classmethod
+    def of(cls, u: User) -> UserView:
+        return cls(u.user_id, u.username, u.agency, u.role, u.active, u.created_at.isoformat(timespec="seconds"),
+                   u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else None)
+
+
+@dataclass(frozen=True)
+class AgencyView:
+    code: str
+    name: str
+    governorate: str
+    focal_point_role: str
+
+    @classmethod
+    def of(cls, a: Agency) -> AgencyView:
+        return cls(a.code, a.name, a.governorate, a.focal_point_role)
+
+
+@dataclass(frozen=True)
+class TokenView:
+    token_id: str
+    created_at: str
+    expires_at: str
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, t: ApiToken) -> TokenView:
+        return cls(t.token_id, t.created_at.isoformat(timespec="seconds"), t.expires_at.isoformat(timespec="seconds"),
+                   t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else None)
+
+
+def _administer(reg: Registry, s: Session, actor: Actor, agency: str | None) -> None:
+    """Agency administration: the system administrator anywhere, an agency administrator in their own agency
+    (`agency` None: registry-wide, the system administrator only)."""
+    authorize(reg, s, actor, policy.ADMIN, purpose=policy.ADMINISTRATION, target_agency=agency)
+
+
+def _grantable(actor: Actor, role: str) -> None:
+    if actor.role != SYSTEM_ADMIN and role not in CASELOAD_ROLES:
+        raise InvalidInput.one("role", f"an agency administrator may grant {' or '.join(sorted(CASELOAD_ROLES))}")
+
+
+def agency_directory(reg: Registry, actor: Actor) -> list[AgencyView]:  # noqa: ARG001 (any signed-in user)
+    """Every agency with its focal point: whom to contact is no secret among the registry's agencies."""
+    with reg.db.unit_of_work() as s:
+        return [AgencyView.of(a) for a in s.scalars(select(Agency).order_by(Agency.code))]
+
+
+def add_agency(reg: Registry, actor: Actor, code: str, name: str, governorate: str,
+               focal_point_role: str = "child protection focal point") -> AgencyView:
+    """A new agency: the system administrator's."""
+    with reg.db.unit_of_work() as s:
+        _administer(reg, s, actor, None)
+    return AgencyView.of(create_agency(reg, code, name, governorate, focal_point_role))
+
+
+def user_directory(reg: Registry, actor: Actor, agency: str | None = None) -> list[UserView]:
+    """Users with names and roles: all of them for the system administrator and the DPO (who map the user ids
+    of audit events to people), their own agency's for an agency administrator."""
+    scope = agency or (actor.agency if actor.role == AGENCY_ADMIN else None)
+    with reg.db.unit_of_work() as s:
+        purpose = "audit-review" if actor.role == DPO else policy.ADMINISTRATION
+        authorize(reg, s, actor, policy.USERS_READ, purpose=purpose, target_agency=scope)
+        query = select(User).order_by(User.agency, User.username)
+        if scope:
+            query = query.where(User.agency == scope)
+        return [UserView.of(u) for u in s.scalars(query)]
+
+
+def add_user(reg: Registry, actor: Actor, username: str, agency: str | None, role: str,
+             password: str) -> UserView:
+    agency = agency or actor.agency
+    _grantable(actor, role)
+    with reg.db.unit_of_work() as s:
+        _administer(reg, s, actor, agency)
+    create_user(reg, username, agency, role, password)
+    return _view_user(reg, username)
+
+
+def _view_user(reg: Registry, username: str) -> UserView:
+    with reg.db.unit_of_work() as s:
+        return UserView.of(_user_by_name(s, username))
+
+
+def _managed_user(reg: Registry, s: Session, actor: Actor, username: str) -> User:
+    """The user, if `actor` may administer them; NotFound alike for a user who is not there and one in another
+    agency, so that an agency administrator cannot probe other agencies' usernames."""
+    user = s.scalars(select(User).where(User.username == username)).first()
+    if user is None or (actor.role != SYSTEM_ADMIN and user.agency != actor.agency):
+        _administer(reg, s, actor, actor.agency if actor.role != SYSTEM_ADMIN else None)
+        raise NotFound("user", username)
+    _administer(reg, s, actor, user.agency)
+    return user
+
+
+def update_user(reg: Registry, actor: Actor, username: str, *, active: bool | None = None,
+                role: str | None = None) -> UserView:
+    """Disable or enable a user (their tokens stop or start working at once), or change their role."""
+    if role is not None:
+        if role not in ROLES:
+            raise InvalidInput.one("role", f"must be one of {', '.join(ROLES)}")
+        _grantable(actor, role)
+    with reg.db.unit_of_work() as s:
+        user = _managed_user(reg, s, actor, username)
+        if user.user_id == actor.user_id and (active is False or (role and role != user.role)):
+            raise Conflict("you cannot disable yourself or change your own role", field="username")
+        if active is not None:
+            user.active = active
+        if role is not None:
+            if actor.role != SYSTEM_ADMIN and user.role not in CASELOAD_ROLES:
+                raise InvalidInput.one("role", "only the system administrator changes this user's role")
+            user.role = role
+        s.flush()
+        return UserView.of(user)
+
+
+def reset_password(reg: Registry, actor: Actor, username: str, password: str) -> UserView:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.one("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    with reg.db.unit_of_work() as s:
+        user = _managed_user(reg, s, actor, username)
+        user.password_hash = hash_password(password)
+        return UserView.of(user)
+
+
+def issue_token(reg: Registry, actor: Actor, username: str, days: int = DEFAULT_TOKEN_DAYS) -> IssuedToken:
+    """A new API token for a user of the actor's agency (shown once; only its hash is stored)."""
+    with reg.db.unit_of_work() as s:
+        _managed_user(reg, s, actor, username)
+    return create_token(reg, username, days)
+
+
+def tokens_of(reg: Registry, actor: Actor, username: str) -> list[TokenView]:
+    with reg.db.unit_of_work() as s:
+        user = _managed_user(reg, s, actor, username)
+        return [TokenView.of(t) for t in s.scalars(select(ApiToken).where(ApiToken.user_id == user.user_id)
+                                                   .order_by(ApiToken.created_at))]
+
+
+def revoke(reg: Registry, actor: Actor, token_id: str) -> TokenView:
+    with reg.db.unit_of_work() as s:
+        row = s.get(ApiToken, token_id)
+        owner = s.get(User, row.user_id) if row is not None else None
+        if row is None or owner is None:
+            _administer(reg, s, actor, actor.agency if actor.role != SYSTEM_ADMIN else None)
+            raise NotFound("token", token_id)
+        _managed_user(reg, s, actor, owner.username)
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        return TokenView.of(row)

@@ -115,18 +115,33 @@ def consistency_proof(reg: Registry, actor: Actor, old_size: int, new_size: int 
     return {"old_size": old_size, "new_size": new_size, "proof": [base64.b64encode(h).decode() for h in proof]}
 
 
-def make_checkpoint(reg: Registry, witnesses: Sequence[Witness] = ()) -> Any:
-    """Sign a checkpoint of the log as it stands and publish it to the witnesses (administrator's task)."""
-    if witnesses:
-        reg.audit.witnesses = tuple(witnesses)
-    return reg.audit.checkpoint()
+def _with(reg: Registry, witnesses: Sequence[Witness]) -> tuple[Witness, ...]:
+    """The configured witnesses and those given for this call."""
+    return tuple(reg.audit.witnesses) + tuple(w for w in witnesses if w not in reg.audit.witnesses)
 
 
-def verify_stored_log(reg: Registry, public_key: Any = None, trusted_note: str | None = None) -> Report:
-    """Check the stored log against its checkpoints, with the registry's audit public key or the one given,
-    and against a checkpoint kept outside (a witness's) when given."""
+@dataclass(frozen=True)
+class Published:
+    checkpoint: Any  # registry.audit.checkpoint.Checkpoint
+    witnesses: int
+    failures: list[str]  # one line per witness that could not be reached (the checkpoint is stored anyway)
+
+
+def make_checkpoint(reg: Registry, witnesses: Sequence[Witness] = ()) -> Published:
+    """Sign a checkpoint of the log as it stands and publish it to the configured and given witnesses
+    (administrator's task)."""
+    reg.audit.witnesses = _with(reg, witnesses)
+    cp = reg.audit.checkpoint()
+    return Published(cp, len(reg.audit.witnesses), list(reg.audit.publish_failures))
+
+
+def verify_stored_log(reg: Registry, public_key: Any = None, trusted_note: str | None = None,
+                      witnesses: Sequence[Witness] = ()) -> Report:
+    """Check the stored log against its checkpoints (with the registry's audit public key or the one given),
+    against the checkpoints every configured or given witness holds, and against a note kept outside."""
     key = public_key or reg.keys.audit_verify_key()
-    return verify_log(reg.audit.db, key, origin=reg.audit.origin, trusted_checkpoint=trusted_note)
+    return verify_log(reg.audit.db, key, origin=reg.audit.origin, trusted_checkpoint=trusted_note,
+                      witnesses=_with(reg, witnesses))
 
 
 __all__ = ["FORMATS", "EventsPage", "anomaly_flags", "consistency_proof", "events_page",

@@ -11,6 +11,7 @@ from typing import Any
 
 from registry.audit import AuditLog
 from registry.config import Settings, load_settings
+from registry.files import secure_home
 from registry.identity.vault import Vault
 from registry.keys import KeyRing, create_key_dir, load_keys
 from registry.matching.index import LinkageIndex
@@ -46,17 +47,30 @@ class Registry:
 
 def open_registry(settings: Settings | None = None, keys: KeyRing | None = None) -> Registry:
     settings = settings or load_settings()
+    secure_home(settings.home)  # 0700 / 0600: the database and work files hold children's encodings
     keys = keys or load_keys(settings.key_dir)
     db = Database(settings.database_url)
     return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys),
-                    audit=AuditLog(db, keys, origin=settings.audit_origin),
-                    index=LinkageIndex(keys))
+                    audit=audit_log_for(settings, db, keys), index=LinkageIndex(keys))
+
+
+def audit_log_for(settings: Settings, db: Database, keys: KeyRing) -> AuditLog:
+    """The audit log as configured: automatic checkpoints and the witnesses they are published to."""
+    from registry.audit.witness import FileWitness, HttpWitness, Witness
+
+    witnesses: list[Witness] = [FileWitness(p) for p in settings.audit_witness_files]
+    witnesses += [HttpWitness(u) for u in settings.audit_witness_urls]
+    return AuditLog(db, keys, origin=settings.audit_origin,
+                    checkpoint_every=settings.audit_checkpoint_every or None,
+                    checkpoint_seconds=settings.audit_checkpoint_seconds or None, witnesses=tuple(witnesses))
 
 
 def init_registry(settings: Settings | None = None) -> tuple[Registry, bool]:
     """Create the home folder, the keys (if none yet) and the schema. Safe to run again."""
     settings = settings or load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    secure_home(settings.home)  # umask 077 before anything is created
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secure_home(settings.home)
     created_keys = False
     try:
         keys = load_keys(settings.key_dir)

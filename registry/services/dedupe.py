@@ -6,12 +6,16 @@ The engine is `registry.matching.dedupe`; the queue's bookkeeping is `registry.s
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
+import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from registry.matching.dedupe import Progress, duckdb_connection, score_batch
 from registry.services.access import excluded_from_matching, record_admin
@@ -31,17 +35,84 @@ class DedupeResult:
     suspected: int
     clusters: int
     trained: bool
+    marked_failed: int = 0  # earlier runs found unfinished (they died) and marked failed by this one
+
+
+class DedupeBusy(RuntimeError):
+    """Another dedupe run is in progress (it holds the dedupe lock)."""
+
+
+# The advisory lock of dedupe runs on PostgreSQL: one per schema, i.e. per registry sharing a server.
+_PG_LOCK = "hashtext('registry-dedupe'), hashtext(current_schema())"
+
+
+@contextlib.contextmanager
+def dedupe_lock(reg: Registry) -> Iterator[None]:
+    """Held for a whole run, so that one run at a time writes clusters, and so that a run that finds a
+    "running" row while holding it knows that run died. Released by the operating system or the database
+    server when the holder dies, even by kill -9: a file lock (SQLite: the database is on this machine) or a
+    session advisory lock (PostgreSQL: any machine)."""
+    if reg.db.dialect == "postgresql":
+        with reg.db.engine.connect() as conn:
+            if not conn.execute(text(f"SELECT pg_try_advisory_lock({_PG_LOCK})")).scalar():
+                raise DedupeBusy("another dedupe run is in progress")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK})"))
+                conn.commit()
+        return
+    import fcntl
+
+    from registry.files import private_dir
+
+    path = private_dir(reg.settings.work_dir) / "dedupe.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DedupeBusy("another dedupe run is in progress") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def mark_dead_runs(reg: Registry) -> int:
+    """Mark failed every run still "running". Only call while holding `dedupe_lock`: then none is alive."""
+    with reg.db.unit_of_work() as s:
+        return s.execute(update(DedupeRun).where(DedupeRun.status == "running")
+                         .values(status="failed", finished_at=utcnow())).rowcount or 0
 
 
 def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
                excluded_children: set[str] | None = None, actor: Actor = SYSTEM) -> DedupeResult:
-    """One batch run over every record whose child may be matched; audited as `actor`'s 'dedupe'."""
+    """One batch run over every record whose child may be matched, under the dedupe lock (DedupeBusy if
+    another is in progress); audited as `actor`'s 'dedupe'. Runs that died before are marked failed first;
+    this run is marked failed if it stops on an error."""
     say = progress or (lambda _msg: None)
-    run_id = "run-" + secrets.token_hex(6)
+    with dedupe_lock(reg):
+        dead = mark_dead_runs(reg)
+        if dead:
+            say(f"marked {dead} earlier run(s) that did not finish as failed")
+        run_id = "run-" + secrets.token_hex(6)
+        with reg.db.unit_of_work() as s:
+            s.add(DedupeRun(run_id=run_id, status="running"))
+        try:
+            result = _run(reg, run_id, retrain, say, excluded_children, actor)
+        except BaseException:
+            with reg.db.unit_of_work() as s:
+                s.execute(update(DedupeRun).where(DedupeRun.run_id == run_id)
+                          .values(status="failed", finished_at=utcnow()))
+            raise
+        return dataclasses.replace(result, marked_failed=dead)
+
+
+def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_children: set[str] | None,
+         actor: Actor) -> DedupeResult:
     con = duckdb_connection(reg.settings.work_dir)
     try:
-        with reg.db.unit_of_work() as s:
-            s.add(DedupeRun(run_id=run_id))
         with reg.db.sessions() as s:
             if excluded_children is None:  # consent to deduplication withdrawn: left out of matching
                 excluded_children = excluded_from_matching(s)
@@ -58,7 +129,7 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
             run = s.get(DedupeRun, run_id)
             assert run is not None  # written at the start of this run
             run.finished_at, run.records, run.pairs_scored = utcnow(), found.records, len(found.pairs)
-            run.suspected, run.clusters = suspected, result.clusters
+            run.suspected, run.clusters, run.status = suspected, result.clusters, "finished"
             record_admin(reg, "dedupe", session=s, actor=actor)
         return result
     finally:

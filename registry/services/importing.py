@@ -1,4 +1,11 @@
-"""Bulk import of an institution's existing case list (CSV or XLSX).
+"""Bulk import of an institution's existing case list (CSV in any encoding, XLSX, XLS or ODS).
+
+- Any file ends either imported or with a message naming the file, the row, the field and the reason
+  (`FileRejected`); a bad row is rejected into the report, never a traceback. Text is decoded by its BOM,
+  as UTF-8, or as detected by charset-normalizer (Windows-1256, UTF-16...); spreadsheets are read with
+  python-calamine, by their content rather than their name.
+- The error report never holds a value from the file: row, case reference, field, reason. It is written
+  0600 and every cell is neutralised against formula (CSV) injection.
 
 - Idempotent: a row whose (source_ref, content) is already stored changes nothing.
 - Bad rows are rejected one by one into a report (row number, source_ref, field, reason); good rows go in.
@@ -8,7 +15,11 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
+import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import select, tuple_
 
 from registry.errors import Conflict, InvalidInput
+from registry.files import write_private
 from registry.identity.model import validate_identity
 from registry.names.text import clean_text
 from registry.services.access import record_admin
@@ -51,8 +63,41 @@ def _header_key(text: str) -> str:
 _HEADER_MAP = {_header_key(c): c for c in COLUMNS} | {_header_key(k): v for k, v in ARABIC_HEADERS.items()}
 
 
+MAX_FIELD_CHARS = 1000  # far above any identity field (names: 120); a longer cell is refused, not stored
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_REF_SHOWN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./:#]{0,63}")
+
+
+def neutralise_cell(value: object) -> str:
+    """A cell that a spreadsheet program will show as text, never run as a formula (OWASP: prefix with ')."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def shown_reference(value: object) -> str:
+    """The case reference as the report may show it: only when it looks like a reference (letters, digits and
+    - . / : #). Anything else (a name typed into the wrong column, binary junk) is left out."""
+    text = clean_text(value) if isinstance(value, str) else ""
+    return text if _REF_SHOWN.fullmatch(text) else ""
+
+
+def _ranges(numbers: list[int]) -> list[str]:
+    out: list[str] = []
+    for n in sorted(set(numbers)):
+        if out and out[-1][1] == n - 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return [f"{a}" if a == b else f"{a}-{b}" for a, b in out]
+
+
 @dataclass
 class ImportReport:
+    """What an import did. `errors` are (row, case reference, field, reason): never a value from the row."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -60,56 +105,275 @@ class ImportReport:
     rejected: int = 0
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, source_ref, field, reason
     ignored_columns: list[str] = field(default_factory=list)
+    committed_rows: list[int] = field(default_factory=list)  # spreadsheet rows stored (new, updated or unchanged)
+    encoding: str | None = None  # the text encoding a CSV file was read in
+    sheet: str | None = None  # the sheet a spreadsheet was read from
+    failure: str | None = None  # why the import stopped before the end of the file, if it did
 
     def write(self, path: Path) -> None:
-        with open(path, "w", newline="", encoding="utf-8-sig") as f:
-            w = csv.writer(f)
-            w.writerow(["row", "source_ref", "field", "reason"])
-            w.writerows(self.errors)
+        """The error report (CSV, UTF-8 with BOM for Excel), mode 0600, written whole or not at all.
+
+        One line per rejected field: row, case reference, field, reason. If the import stopped early, a line
+        says where and why, and the rows committed before it are listed (as ranges). Every cell is neutralised
+        against formula injection."""
+        lines: list[list[object]] = [["row", "source_ref", "field", "reason"]]
+        lines += [list(e) for e in self.errors]
+        if self.failure is not None:
+            lines.append(["", "", "", f"import stopped: {self.failure}"])
+            for span in _ranges(self.committed_rows):
+                lines.append([span, "", "", "committed before the import stopped"])
+            if not self.committed_rows:
+                lines.append(["", "", "", "no row was committed"])
+        buf = io.StringIO()
+        csv.writer(buf).writerows([[neutralise_cell(c) for c in line] for line in lines])
+        write_private(Path(path), "\ufeff" + buf.getvalue())
 
 
 class FileRejected(ValueError):
-    """The file as a whole cannot be imported (format, missing required column)."""
+    """The file cannot be imported, as a whole or from one row on: the message names the file, the row and the
+    field where known, and the reason. Never a value from the file."""
+
+    def __init__(self, file: str, reason: str, row: int | None = None, column: str | None = None):
+        self.file, self.reason, self.row, self.column = file, reason, row, column
+        where = "".join([f", row {row}" if row is not None else "", f", field {column}" if column else ""])
+        super().__init__(f"{file}{where}: {reason}")
 
 
-def read_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """Column names (mapped to ours) and the rows as dicts; rows are numbered as a spreadsheet shows them."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        f = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed when the rows are done)
-        close = f.close
-        reader = csv.reader(f)
-        header = next(reader, None)
-        raw_rows: Iterator[list] = reader
-    elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
+# ---- reading any file into rows ------------------------------------------------------------------------------
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        close = wb.close
-        it = wb.active.iter_rows(values_only=True)
-        header = next(it, None)
-        raw_rows = ([("" if v is None else str(v)) for v in row] for row in it)
-    else:
-        raise FileRejected(f"{path.name}: only .csv and .xlsx files can be imported")
-    if not header:
-        close()
-        raise FileRejected(f"{path.name}: the file is empty")
-    mapped = [_HEADER_MAP.get(_header_key(str(h or "")), "") for h in header]
-    if "source_ref" not in mapped:
-        close()
-        raise FileRejected(f"{path.name}: no source_ref column (the institution's local case reference)")
-    names = [m or f"?{h}" for m, h in zip(mapped, header)]
 
-    def rows() -> Iterator[dict[str, str]]:
+@dataclass
+class Table:
+    """A file's rows: our column names (unknown headers as "?header") and (row number, values) pairs."""
+
+    names: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def _legacy_text(data: bytes, name: str) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise FileRejected(name, "not text in any encoding we can tell (is it a binary file?): save the list "
+                                 "as CSV (UTF-8) or XLSX")
+    return str(best), best.encoding
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read in.
+
+    BOM first (UTF-8, UTF-16, UTF-32), then strict UTF-8. Text that is mostly valid UTF-8 with a few bad bytes
+    stays UTF-8: the bad bytes become U+DC80..U+DCFF, and the rows holding them are rejected by field.
+    Anything else (Windows-1256, ISO-8859-6, UTF-16 without a BOM...) is detected with charset-normalizer."""
+    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+                     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                raise FileRejected(name, f"starts as {enc} but is not valid {enc} text (cut short or damaged)") \
+                    from None
+    sample = data[:4096]
+    nuls = sample.count(0)
+    if nuls > len(sample) // 8:  # UTF-16 without a BOM: every other byte of ASCII text is NUL
+        enc = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
         try:
-            for values in raw_rows:
-                if not any(str(v).strip() for v in values):
-                    continue
-                yield {n: v for n, v in zip(names, values) if not n.startswith("?")}
-        finally:
-            close()
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            pass  # binary: found out below
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="surrogateescape")
+    bad = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    if good > 0 and bad <= good // 4 + 2:
+        return text, "utf-8 (with invalid bytes)"
+    return _legacy_text(data, name)
 
-    return names, rows()
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:65536]
+    if "\x00" in sample:
+        return True
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    return controls > max(8, len(sample) // 100)
+
+
+def _read_text_table(path: Path, data: bytes) -> Table:
+    name = path.name
+    text, encoding = decode_text(data, name)
+    if _looks_binary(text):
+        raise FileRejected(name, "binary content, not a text (CSV) file: save the list as CSV (UTF-8) or XLSX")
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count) if first_line else ","
+    # One field may be as long as the file (the length is checked per field below, with its row and name).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter, strict=True)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        number = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                reason = ("the file ends inside a quoted value: it was cut short, or a quote is unbalanced"
+                          if "end of data" in str(e) else "the CSV is malformed here (quotes or delimiters)")
+                raise FileRejected(name, reason, row=number + 1) from None
+            number += 1
+            yield number, values
+
+    return _with_header(name, records(), encoding=encoding)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_sheet_table(path: Path, sheet: str | None) -> Table:
+    import python_calamine
+
+    name = path.name
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        sheets = [m.name for m in workbook.sheets_metadata
+                  if str(getattr(m, "visible", "Visible")).endswith("Visible")] or list(workbook.sheet_names)
+    except Exception as e:  # noqa: BLE001 - calamine raises several kinds; only the kind is shown
+        raise FileRejected(name, f"cannot be read as a spreadsheet ({type(e).__name__}): the file is damaged, "
+                                 "encrypted, or not really a spreadsheet") from None
+    if sheet is not None:
+        chosen = [s for s in workbook.sheet_names if s.strip().casefold() == sheet.strip().casefold()]
+        if not chosen:
+            raise FileRejected(name, f"has no sheet named {sheet!r} (it has {len(workbook.sheet_names)} sheets: "
+                                     f"{', '.join(map(repr, workbook.sheet_names[:20]))})")
+        sheets = chosen
+    empty, tried = [], []
+    for sheet_name in sheets:
+        try:
+            values = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception as e:  # noqa: BLE001
+            raise FileRejected(name, f"sheet {sheet_name!r} cannot be read ({type(e).__name__}): the file is "
+                                     "damaged") from None
+        if not any(any(_cell(v).strip() for v in row) for row in values):
+            empty.append(sheet_name)
+            continue
+        rows = iter([(i + 1, [_cell(v) for v in row]) for i, row in enumerate(values)])
+        try:
+            return _with_header(name, rows, sheet=sheet_name)
+        except FileRejected as e:
+            if sheet is not None or "source_ref" not in e.reason:
+                raise
+            tried.append(sheet_name)
+    if tried:
+        raise FileRejected(name, "no sheet has a source_ref column (the institution's local case reference); "
+                                 f"sheets read: {', '.join(map(repr, tried))}")
+    raise FileRejected(name, "the file is empty (no sheet holds any row)" if not sheet
+                       else f"sheet {sheet!r} is empty")
+
+
+def _with_header(name: str, records: Iterator[tuple[int, list[str]]], encoding: str | None = None,
+                 sheet: str | None = None) -> Table:
+    header: list[str] | None = None
+    header_row = 0
+    for number, values in records:
+        if any(str(v).strip() for v in values):
+            header, header_row = values, number
+            break
+    if header is None:
+        raise FileRejected(name, "the file is empty (no header row)" if sheet is None
+                           else f"sheet {sheet!r} is empty")
+    mapped = [_HEADER_MAP.get(_header_key(str(h or "")[:100]), "") for h in header]
+    if "source_ref" not in mapped:
+        raise FileRejected(name, "no source_ref column (the institution's local case reference) in the header "
+                                 f"row {header_row}" + (f" of sheet {sheet!r}" if sheet else ""))
+    names = [m or f"?{clean_text(str(h))[:40]}" for m, h in zip(mapped, header)]
+    return Table(names, records, encoding=encoding, sheet=sheet)
+
+
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """Any file, by its content rather than its name: text (any encoding) as CSV, or a spreadsheet.
+    FileRejected (file, row, field, reason) for everything that cannot be read."""
+    path = Path(path)
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES + SHEET_SUFFIXES:
+        raise FileRejected(name, "only .csv, .xlsx, .xls and .ods files can be imported")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+        size = path.stat().st_size
+    except OSError as e:
+        raise FileRejected(name, f"cannot be read ({e.strerror})") from None
+    if size == 0:
+        raise FileRejected(name, "the file is empty (0 bytes)")
+    is_zip, is_ole = head.startswith(b"PK\x03\x04"), head.startswith(b"\xd0\xcf\x11\xe0")
+    if suffix in SHEET_SUFFIXES:
+        if not (is_zip or is_ole):
+            raise FileRejected(name, f"is named {suffix} but is not a spreadsheet (no XLSX/XLS/ODS signature): "
+                                     "save it again from the spreadsheet program")
+        return _read_sheet_table(path, sheet)
+    if is_zip or is_ole:
+        raise FileRejected(name, "is a spreadsheet or archive named .csv: give it its real name (.xlsx, .xls)")
+    return _read_text_table(path, path.read_bytes())
+
+
+Row = tuple[int, "dict[str, str] | FieldProblem"]
+
+
+def read_rows(path: Path, sheet: str | None = None) -> tuple[Table, Iterator[Row]]:
+    """The table (column names mapped to ours, encoding, sheet) and (row number as a spreadsheet shows it, row)
+    for each non-blank row. A row that cannot be used as it is comes as (row number, FieldProblem) instead."""
+    table = read_table(path, sheet)
+
+    def rows() -> Iterator[tuple[int, dict[str, str] | FieldProblem]]:
+        for number, values in table.rows:
+            if not any(str(v).strip() for v in values):
+                continue
+            yield number, _row_or_problem(table.names, values)
+
+    return table, rows()
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    source_ref: str
+    field: str
+    reason: str
+
+
+def _row_or_problem(names: list[str], values: list[str]) -> dict[str, str] | FieldProblem:
+    row = {n: v for n, v in zip(names, values) if not n.startswith("?")}
+    ref = shown_reference(row.get("source_ref", ""))
+    if len(values) < len(names):
+        missing = next((n for n in names[len(values):] if not n.startswith("?")), names[len(values)])
+        return FieldProblem(ref, missing, f"missing: the row has {len(values)} of {len(names)} columns "
+                                          "(was the file cut short?)")
+    if len(values) > len(names) and any(str(v).strip() for v in values[len(names):]):
+        return FieldProblem(ref, "(row)", f"the row has {len(values)} values but the header has {len(names)} columns")
+    for column, value in row.items():
+        if len(value) > MAX_FIELD_CHARS:
+            return FieldProblem(ref, column, f"longer than {MAX_FIELD_CHARS} characters")
+        if any("\udc80" <= ch <= "\udcff" for ch in value):
+            return FieldProblem(ref, column, "holds bytes that are not valid UTF-8 text")
+        if "\x00" in value:
+            return FieldProblem(ref, column, "holds a NUL character")
+    return row
 
 
 def import_file(
@@ -118,42 +382,66 @@ def import_file(
     institution: str | None,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
+    report: ImportReport | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import one file. `institution` is the importing agency; None takes each row's institution column
-    (a system administrator loading several agencies' lists at once)."""
+    (a system administrator loading several agencies' lists at once).
+
+    FileRejected when the file (or the file from some row on) cannot be read; rows before that row are
+    committed. Pass `report` to keep what was done even when this raises (the command line writes it)."""
     path = Path(path)
-    names, rows = read_rows(path)
+    report = report if report is not None else ImportReport()
+    try:
+        table, rows = read_rows(path, sheet)
+    except FileRejected as e:
+        report.failure = str(e)
+        raise
+    names = table.names
+    report.encoding, report.sheet = table.encoding, table.sheet
     if institution is None and "institution" not in names:
-        raise FileRejected(f"{path.name}: no institution column, and no --institution given")
-    report = ImportReport(ignored_columns=[n[1:] for n in names if n.startswith("?")])
+        report.failure = f"{path.name}: no institution column, and no --institution given"
+        raise FileRejected(path.name, "no institution column, and no --institution given")
+    report.ignored_columns = [n[1:] for n in names if n.startswith("?")]
     seen_in_file: dict[tuple[str, str], int] = {}
-    batch: list[tuple[int, dict]] = []
-    row_number = 1  # the header is row 1
-    for row in rows:
-        row_number += 1
-        batch.append((row_number, row))
-        if len(batch) >= batch_size:
+    batch: list[tuple[int, dict | FieldProblem]] = []
+
+    def flush() -> None:
+        nonlocal batch
+        if batch:
             _import_batch(reg, institution, batch, report, seen_in_file)
             if progress:
                 progress(len(batch))
             batch = []
-    if batch:
-        _import_batch(reg, institution, batch, report, seen_in_file)
-        if progress:
-            progress(len(batch))
+
+    try:
+        for row_number, row in rows:
+            batch.append((row_number, row))
+            if len(batch) >= batch_size:
+                flush()
+    except FileRejected as e:
+        flush()  # the rows read before the bad one are whole and valid: they go in, and are listed
+        report.failure = str(e)
+        raise
+    flush()
     return report
 
 
-def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int, dict]], report: ImportReport,
-                  seen_in_file: dict[tuple[str, str], int]) -> None:
+def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int, dict | FieldProblem]],
+                  report: ImportReport, seen_in_file: dict[tuple[str, str], int]) -> None:
     valid = []
     for row_number, row in batch:
         report.rows += 1
-        ref = clean_text(row.get("source_ref"))
+        if isinstance(row, FieldProblem):
+            report.rejected += 1
+            report.errors.append((row_number, row.source_ref, row.field, row.reason))
+            continue
+        ref = shown_reference(row.get("source_ref"))
         try:
             identity = validate_identity(row, institution=institution)
         except InvalidInput as e:
             report.rejected += 1
+            # Field and reason only: the reasons name what is wrong, never the value (see identity.model).
             report.errors.extend((row_number, ref, err.field, err.reason) for err in e.errors)
             continue
         key = (identity.institution, identity.source_ref)
@@ -166,8 +454,10 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
         valid.append((row_number, identity))
     if not valid:
         return
+    rows_of = {(i.institution, i.source_ref): n for n, i in valid}
     with reg.db.unit_of_work() as session:
         existing = _existing_records(reg, session, [(i.institution, i.source_ref) for _, i in valid])
+        stored_rows = [n for n, _ in valid]
         try:  # refused (Conflict) before anything is written, so the batch stays whole
             results = register_records(reg, session, [(i, existing.get((i.institution, i.source_ref)))
                                                       for _, i in valid])
@@ -184,13 +474,19 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
                                           "registered again under the same reference"))
                 else:
                     ok.append((identity, rec))
+            stored_rows = [rows_of[(i.institution, i.source_ref)] for i, _ in ok]
             results = register_records(reg, session, ok)
+        counted = dict.fromkeys(("created", "updated", "unchanged"), 0)
         for result in results:
-            setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+            counted[result.outcome] += 1
         # One audit event per batch, naming the children it registered or changed, committed with them.
         touched = tuple(r.child_id for r in results if r.outcome != "unchanged")
         if touched:
             record_admin(reg, "import", touched, session=session)
+    # Counted once the batch is committed: the report never claims rows that a failed commit lost.
+    for outcome, n in counted.items():
+        setattr(report, outcome, getattr(report, outcome) + n)
+    report.committed_rows.extend(stored_rows)
 
 
 def _existing_records(reg: Registry, session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRecord]:

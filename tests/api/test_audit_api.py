@@ -101,7 +101,7 @@ def test_fhir_audit_events_are_valid_r5_paged_by_bundle_links(live_app):
 
 def test_the_capability_statement_says_what_fhir_is_served(live_app):
     client, _ = live_app
-    r = client.get("/v1/metadata")
+    r = client.get("/metadata")  # public, like /health: it names no child and no user
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")
     _valid_fhir(r.json())
     assert {x["type"] for x in r.json()["rest"][0]["resource"]} == {"AuditEvent", "Consent"}

@@ -81,7 +81,9 @@ def other_keys(tmp_path: Path) -> KeyRing:
 
 @pytest.fixture
 def log(db: Database, keys: KeyRing) -> AuditLog:
-    return AuditLog(db, keys, checkpoint_every=None)
+    # Without the `audit-checkpoint` entries, so that entry positions in these tests are the events recorded;
+    # tests/audit/test_cuts.py covers the log as the registry runs it (with them).
+    return AuditLog(db, keys, checkpoint_every=None, attest_checkpoints=False)
 
 
 BASE_TIME = dt.datetime(2026, 3, 2, 9, 0, 0)  # a Monday, 09:00 UTC = 12:00 in Damascus

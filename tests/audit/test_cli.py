@@ -45,7 +45,7 @@ def test_verify_checkpoint_and_export_then_verify_the_bundle(home, tmp_path):
     settings, _, _ = home
     result = runner.invoke(audit_app, ["verify"])
     assert result.exit_code == 0, result.output
-    assert "OK: 9 entries" in result.output
+    assert "OK: 10 entries" in result.output  # 9 events and the entry recording the checkpoint
     witness = tmp_path / "witness.jsonl"
     result = runner.invoke(audit_app, ["checkpoint", "--witness", str(witness)])
     assert result.exit_code == 0 and witness.exists()
@@ -64,7 +64,8 @@ def test_verify_checkpoint_and_export_then_verify_the_bundle(home, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "OK: 10 entries" in result.output  # the export itself was logged first
+    # + the CLI's checkpoint recorded, the export itself logged first
+    assert "OK: 13 entries" in result.output  # and the checkpoint the export makes, recorded
 
 
 def test_verify_fails_and_names_the_entry(home):

@@ -75,8 +75,8 @@ def test_egyptian_id_facts_born_abroad_code_88_has_no_governorate():
         ("31502290100123", "digits 2-7 are not a valid date of birth"),  # 29 Feb 2015, not a leap year
         ("31503000100123", "digits 2-7 are not a valid date of birth"),  # day 0
         ("39901010100123", "digits 2-7 encode a date of birth in the future"),  # 2099
-        ("31503079900123", "digits 8-9 (99) are not an Egyptian governorate code"),
-        ("31503070500123", "digits 8-9 (05) are not an Egyptian governorate code"),
+        ("31503079900123", "digits 8-9 are not an Egyptian governorate code"),
+        ("31503070500123", "digits 8-9 are not an Egyptian governorate code"),
         ("3150307010012", "an Egyptian national ID has 14 digits, this one has 13"),
     ],
 )
@@ -133,22 +133,22 @@ def test_check_national_id_compares_only_the_known_part_of_the_date_and_skips_es
 )
 def test_check_national_id_reports_date_of_birth_contradiction(dob):
     assert check_national_id(EG_F_CAIRO_2015_03_07, "EG", dob, "F", "EG-C") == [
-        "encodes date of birth 2015-03-07, which differs from the record's"
+        "digits 2-7 encode a date of birth that differs from the record's"
     ]
 
 
 def test_check_national_id_reports_sex_contradiction():
     assert check_national_id(EG_F_CAIRO_2015_03_07, "EG", None, "M", None) == [
-        "encodes sex F, which differs from the record's"
+        "digit 13 encodes a sex that differs from the record's"
     ]
     assert check_national_id(EG_M_GIZA_2015_03_07, "EG", None, "F", None) == [
-        "encodes sex M, which differs from the record's"
+        "digit 13 encodes a sex that differs from the record's"
     ]
 
 
 def test_check_national_id_reports_governorate_contradiction():
     assert check_national_id(EG_F_CAIRO_2015_03_07, "EG", None, None, "EG-ALX") == [
-        "encodes governorate EG-C, which differs from the record's"
+        "digits 8-9 encode a governorate that differs from the record's"
     ]
 
 

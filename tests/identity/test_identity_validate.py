@@ -272,13 +272,13 @@ def test_date_of_birth_accepts_exact_partial_estimated_and_arabic_digit_forms(ra
 @pytest.mark.parametrize(
     ("raw", "reason_part"),
     [
-        ("2015-13-01", "month 13 does not exist"),
-        ("31/04/2015", "day 31 does not exist"),
-        ("29/02/2015", "day 29 does not exist in 2015-02"),
+        ("2015-13-01", "the month does not exist (1-12)"),
+        ("31/04/2015", "the day does not exist in that month"),
+        ("29/02/2015", "the day does not exist in that month"),
         ("2099-01-01", "in the future"),
         ("1985", "before 1990"),
         ("soon", "not a date"),
-        ("١٥/١٥/٢٠١٥", "month 15 does not exist"),
+        ("١٥/١٥/٢٠١٥", "the month does not exist (1-12)"),
     ],
 )
 def test_date_of_birth_rejects_impossible_future_old_and_garbage_dates(raw, reason_part):
@@ -361,7 +361,7 @@ def test_national_id_accepts_well_formed_ids_consistent_with_the_record(raw, ext
     assert valid(national_id=raw, **extra).national_id == expected
 
 
-DOB_DIFFERS = "encodes date of birth 2015-03-07, which differs from the record's"
+DOB_DIFFERS = "digits 2-7 encode a date of birth that differs from the record's"
 
 
 @pytest.mark.parametrize(
@@ -369,9 +369,9 @@ DOB_DIFFERS = "encodes date of birth 2015-03-07, which differs from the record's
     [
         ({**EG_RECORD, "date_of_birth": "2015-03-08"}, DOB_DIFFERS),
         ({**EG_RECORD, "date_of_birth": "2016"}, DOB_DIFFERS),
-        ({**EG_RECORD, "sex": "M"}, "encodes sex F, which differs from the record's"),
-        ({**EG_RECORD, "sex": "ذكر"}, "encodes sex F, which differs from the record's"),
-        ({**EG_RECORD, "governorate": "Giza"}, "encodes governorate EG-C, which differs from the record's"),
+        ({**EG_RECORD, "sex": "M"}, "digit 13 encodes a sex that differs from the record's"),
+        ({**EG_RECORD, "sex": "ذكر"}, "digit 13 encodes a sex that differs from the record's"),
+        ({**EG_RECORD, "governorate": "Giza"}, "digits 8-9 encode a governorate that differs from the record's"),
     ],
     ids=["dob-day", "dob-year", "sex", "sex-arabic", "governorate"],
 )
@@ -395,7 +395,7 @@ def test_national_id_reports_all_contradictions_with_the_record_at_once():
         ("51503070100123", {"governorate": "EG-C"}, "first digit (century) must be 2 or 3"),
         ("31513070100123", {}, "digits 2-7 are not a valid date of birth"),
         ("31502290100123", {}, "digits 2-7 are not a valid date of birth"),  # 29 Feb 2015
-        ("31503079900123", {}, "digits 8-9 (99) are not an Egyptian governorate code"),
+        ("31503079900123", {}, "digits 8-9 are not an Egyptian governorate code"),
         ("3150307010012A", {}, "must contain only digits"),
         ("ID-01234567890", {}, "must contain only digits"),
         ("0123456789", {}, "must have 11 digits (Syria) or 14 digits (Egypt)"),
@@ -438,8 +438,8 @@ def test_every_bad_field_of_one_record_is_reported_at_once():
     assert "mixes Arabic and Latin" in by_field["father_name"]
     assert "no letters" in by_field["grandfather_name"]
     assert "longer than 100" in by_field["family_name"]
-    assert "day 31 does not exist" in by_field["date_of_birth"]
-    assert "(99)" in by_field["national_id"]
+    assert "the day does not exist in that month" in by_field["date_of_birth"]
+    assert "digits 8-9 are not" in by_field["national_id"]
 
 
 def test_missing_required_fields_and_a_bad_optional_one_are_reported_together():

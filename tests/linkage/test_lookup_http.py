@@ -16,9 +16,8 @@ KEYS = {"outcome", "contacts", "contact_national_unit", "message"}
 @pytest.fixture(scope="module")
 def server(trained, live_server_factory):
     reg, _, _ = trained
-    import dataclasses
 
-    reg.settings = dataclasses.replace(reg.settings, lookup_min_seconds=0.0)
+    reg.settings = reg.settings.model_copy(update=dict(lookup_min_seconds=0.0))
     accounts.create_agency(reg, "ngo-lookup-test", "جمعية اختبار البحث", "SY-HM")
     accounts.create_user(reg, "cw-lookup", "ngo-lookup-test", "caseworker", "a generated test password")
     token = accounts.create_token(reg, "cw-lookup").token

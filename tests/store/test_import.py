@@ -78,7 +78,7 @@ def test_bad_rows_are_reported_with_row_field_and_reason_and_good_rows_go_in(reg
     by_row = {}
     for row, _ref, field, reason in report.errors:
         by_row.setdefault(row, []).append((field, reason))
-    assert by_row[3] == [("date_of_birth", "month 13 does not exist")]
+    assert by_row[3] == [("date_of_birth", "the month does not exist (1-12)")]
     assert {f for f, _ in by_row[5]} == {"given_name", "governorate"}
     assert by_row[7] == [("source_ref", "already used in row 2 of this file")]
     assert by_row[8] == [("source_ref", "is required")]
@@ -148,8 +148,8 @@ def test_file_without_reference_column_is_rejected_whole(registry, tmp_path):
     path = write_csv(tmp_path / "x.csv", [["a", "b"]], header=["given_name", "family_name"])
     with pytest.raises(FileRejected, match="source_ref"):
         import_file(registry, path, "ngo-1")
-    with pytest.raises(FileRejected, match="csv and .xlsx"):
-        import_file(registry, tmp_path / "x.txt", "ngo-1")
+    with pytest.raises(FileRejected, match="only .csv, .xlsx"):
+        import_file(registry, tmp_path / "x.pdf", "ngo-1")
 
 
 def test_import_is_audited_by_batch_with_pseudonyms_only(registry, tmp_path):

@@ -1,10 +1,13 @@
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import ChildOut, IdentityIn, RegisteredOut
 from registry.consent import policy
 from registry.services.actor import Actor
-from registry.services.children import read_child_as, register_child_as
+from registry.services.children import ShareReceipt, read_child_as, register_child_as, share_child
 from registry.services.context import Registry
 
 router = APIRouter(tags=["children"])
@@ -25,3 +28,18 @@ def get_child(child_id: str, purpose: str = Query(policy.CASE_MANAGEMENT, descri
               reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> ChildOut:
     view = read_child_as(reg, actor, child_id, purpose)
     return ChildOut(child_id=view.child_id, status=view.status, records=view.records)
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: str = Field(max_length=40, description="The agency to share the child with", examples=["eg-cairo-mss-1"])
+    purpose: Literal["share", "referral"] = "share"
+
+
+@router.post("/children/{child_id}/shares", response_model=ShareReceipt, status_code=201)
+def share(child_id: str, body: ShareIn, reg: Registry = Depends(get_registry),
+          actor: Actor = Depends(current_actor)) -> ShareReceipt:
+    """Share a child of the caller's caseload with another agency, as the child's consent to share (or to
+    refer) with that agency allows; 403 with the reason otherwise. Returns whom to pass the case to."""
+    return share_child(reg, actor, child_id, body.recipient, body.purpose)

@@ -16,7 +16,7 @@ def health(reg: Registry = Depends(get_registry)) -> dict:
     return {"status": "ok"}
 
 
-@router.get("/v1/metadata", tags=["fhir"])
+@router.get("/metadata", tags=["fhir"])
 def metadata(reg: Registry = Depends(get_registry)) -> JSONResponse:
     """The FHIR R5 CapabilityStatement: which FHIR resources this registry serves, and how."""
     return JSONResponse(capability_statement(reg), media_type=fhir.MEDIA_TYPE)

@@ -1,5 +1,5 @@
 """The national unit's review: the queue, one pair (identities only for deduplication review), decisions,
-undo, and a child's lineage. Thin: each route calls one service function of registry.review."""
+undo, and a child's lineage. Thin: each route calls one service function of registry.services.review."""
 
 from __future__ import annotations
 

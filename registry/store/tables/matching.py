@@ -96,6 +96,9 @@ class DedupeRun(Base):
     run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # running | finished | failed. A run that died (killed, machine lost) stays "running" until the next run,
+    # which holds the dedupe lock and so knows no other run is alive, marks it failed.
+    status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
     records: Mapped[int] = mapped_column(Integer, default=0)
     pairs_scored: Mapped[int] = mapped_column(Integer, default=0)
     suspected: Mapped[int] = mapped_column(Integer, default=0)
