@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from registry import __version__
 from registry.api import deps, problems
+from registry.api.contract import JsonBodiesOnly, errors
 from registry.api.guard import Guard
 from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
+from registry.logs import configure_json_logs
 from registry.services.context import Registry, open_registry
 
 
@@ -31,6 +34,8 @@ async def _lifespan(app: FastAPI):
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:
+    if os.environ.get("REGISTRY_JSON_LOGS") == "1":
+        configure_json_logs()
     app = FastAPI(
         lifespan=_lifespan,
         title="Child case registry",
@@ -39,14 +44,14 @@ def create_app(registry: Registry | None = None) -> FastAPI:
         "tamper-evident audit. Errors are RFC 9457 problem details naming the field and the reason.",
     )
     app.state.registry = registry or open_registry()
+    app.add_middleware(JsonBodiesOnly)  # 415 for a /v1 body that is not JSON (inside the guard: it gets an id)
     # Outermost but for Starlette's own error layer: ids, body limit, unexpected errors kept to their type.
     app.add_middleware(Guard, max_body_bytes=app.state.registry.settings.max_body_bytes)
     problems.install(app)
     deps.install(app)  # 401 / 403 / 429 as problem details
     app.include_router(health.router)
-    app.include_router(children.router, prefix="/v1")
-    for router in (consent.router, lookups.router, breakglass.router, admin.router):
-        app.include_router(router, prefix="/v1")
-    app.include_router(review.router, prefix="/v1")  # the national unit's review (issue 7)
-    app.include_router(audit.router, prefix="/v1")  # the DPO's view of the access log
+    # Every /v1 operation documents the problem details it can answer (401, 403, 413, 415, 422 and its own).
+    for router in (children.router, consent.router, lookups.router, breakglass.router, admin.router,
+                   review.router, audit.router):
+        app.include_router(router, prefix="/v1", responses=errors())
     return app

@@ -21,6 +21,9 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from registry.api.metrics import observe
+from registry.audit.event import CURRENT_REQUEST_ID
+
 log = logging.getLogger("registry.api")
 
 Scope = MutableMapping[str, Any]
@@ -41,6 +44,22 @@ def problem_bytes(status: int, title: str, detail: str, request_id: str | None =
     return json.dumps(body).encode()
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's template with its router's prefix ("/v1/children/{child_id}"): never the raw path,
+    which may hold a pseudonym. "unmatched" when no route matched."""
+    route = scope.get("route")
+    path_format = getattr(route, "path_format", None)
+    if not path_format:
+        return "unmatched"
+    try:
+        rendered = path_format.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return path_format
+    path = scope.get("path", "")
+    prefix = path[: len(path) - len(rendered)] if rendered and path.endswith(rendered) else ""
+    return prefix + path_format
+
+
 class Guard:
     def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
         self.app = app
@@ -54,6 +73,7 @@ class Guard:
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        CURRENT_REQUEST_ID.set(request_id)  # every audit event of this request carries it
         started = time.monotonic()
         status_sent: list[int] = []
 
@@ -109,6 +129,8 @@ class Guard:
                              "The request could not be completed; nothing was half-written. "
                              "Quote the request id when reporting this.")
         finally:
-            route = scope.get("route")
-            log.info("%s %s %s %.0fms request %s", scope.get("method"), getattr(route, "path", "-"),
+            template = route_template(scope)
+            observe(template, scope.get("method", "-"), status_sent[0] if status_sent else "-",
+                    time.monotonic() - started)
+            log.info("%s %s %s %.0fms request %s", scope.get("method"), template,
                      status_sent[0] if status_sent else "-", (time.monotonic() - started) * 1000, request_id)

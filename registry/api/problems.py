@@ -13,6 +13,7 @@ from registry.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger("registry.api")
 PROBLEM = "application/problem+json"
+MAX_ERRORS = 20  # an error response stays small however many fields a request gets wrong
 
 
 def problem(status: int, title: str, detail: str | None = None, errors: list[dict] | None = None,
@@ -34,15 +35,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput):
         return problem(422, "Invalid input", "Some fields were rejected; nothing was stored.",
-                       [e.as_dict() for e in exc.errors])
+                       [e.as_dict() for e in exc.errors[:MAX_ERRORS]])
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError):
         errors = []
-        for e in exc.errors():
-            # Pydantic's message, without echoing the submitted value back (it may be personal data).
-            errors.append({"field": _field_of(tuple(e.get("loc", ()))), "reason": e.get("msg", "invalid")})
-        return problem(422, "Invalid input", "The request does not have the expected shape.", errors)
+        found = exc.errors()
+        for e in found[:MAX_ERRORS]:
+            # Pydantic's message, without echoing the submitted value back (it may be personal data); a field
+            # name a client made up is cut short.
+            errors.append({"field": _field_of(tuple(e.get("loc", ())))[:64],
+                           "reason": str(e.get("msg", "invalid"))[:200]})
+        detail = "The request does not have the expected shape."
+        if len(found) > MAX_ERRORS:
+            detail += f" {len(found)} problems; the first {MAX_ERRORS} are listed."
+        return problem(422, "Invalid input", detail, errors)
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 
 from registry.store.db import utcnow
@@ -71,6 +72,11 @@ def format_time(at: dt.datetime) -> str:
 
 def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# The id of the request being served (set by the HTTP face): every event recorded while serving it carries it,
+# so the audit log and the server's log lines correlate without either holding what the other does.
+CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("registry_request_id", default=None)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ the previous checkpoint's stored frontier plus the leaf hashes since.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -33,7 +34,15 @@ from registry.audit.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from registry.audit.event import AUDIT_CHECKPOINT, FIRST_PREV, AuditEvent, LogEntry, entry_bytes, parse_entry
+from registry.audit.event import (
+    AUDIT_CHECKPOINT,
+    CURRENT_REQUEST_ID,
+    FIRST_PREV,
+    AuditEvent,
+    LogEntry,
+    entry_bytes,
+    parse_entry,
+)
 from registry.audit.merkle import Frontier, consistency_proof, hash_leaf, inclusion_proof, root
 from registry.audit.verify import Problem, Report, StoredEntry, verify_entries, write_bundle
 from registry.audit.witness import Witness, WitnessError
@@ -92,6 +101,8 @@ class AuditLog:
         commits; if the caller rolls back, the event is gone with the action.
         Other appenders wait on that index until then: keep such transactions short.
         """
+        if event.request_id is None and (request_id := CURRENT_REQUEST_ID.get()) is not None:
+            event = dataclasses.replace(event, request_id=request_id)
         if session is not None:
             # Only a lost race for the index is retried here; a lock timeout is the caller's to handle.
             return self._with_retries(lambda: self._append_in_savepoint(session, event), retry_locked=False)

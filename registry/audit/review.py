@@ -82,6 +82,17 @@ class EventFilter:
 def event_filter(user: str | None = None, agency: str | None = None, child: str | None = None,
                  action: str | None = None, purpose: str | None = None, outcome: str | None = None,
                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> EventFilter:
+    from registry.audit.event import TOKEN
+    from registry.errors import FieldError
+
+    # Every value the log holds is a short ASCII token (pseudonym, id, code): anything else cannot match, and
+    # is refused by field rather than carried into a query, a fingerprint or a log line.
+    bad = [FieldError(name, "must be a pseudonym, id or code: 1-128 ASCII letters, digits or . _ : @ / + = -")
+           for name, value in (("user", user), ("agency", agency), ("child", child), ("action", action),
+                               ("purpose", purpose), ("outcome", outcome))
+           if value is not None and not TOKEN.fullmatch(value)]
+    if bad:
+        raise InvalidInput(bad)
     if since and until and since >= until:
         raise InvalidInput.one("until", "must be after since")
     return EventFilter(user_id=user, agency=agency, child=child, action=action, purpose=purpose,

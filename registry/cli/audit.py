@@ -78,6 +78,7 @@ def verify(
     """Check the log against its signed checkpoints and every witness (configured or given); exit 1 naming the
     first entry or checkpoint that does not fit. Says how many entries lie after the last witnessed checkpoint."""
     from registry.audit.log import read_witnesses
+    from registry.keys import load_audit_public_key
 
     trusted_note = read_trusted_checkpoint(trusted) if trusted else None
     given = _witnesses(witness, witness_url)
@@ -87,8 +88,6 @@ def verify(
                 "--bundle needs --public-key (the audit-signing.pub you trust, not one from the bundle)"
             )
             raise typer.Exit(2)
-        from registry.keys import load_audit_public_key
-
         held, unreadable = read_witnesses(given)
         report = verify_bundle(bundle, load_audit_public_key(public_key), trusted_checkpoint=trusted_note,
                                witnessed=held)

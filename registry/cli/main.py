@@ -67,36 +67,34 @@ def import_(
 ) -> None:
     """Import an institution's case list; idempotent; bad rows go to a report, good rows go in.
 
-    Exit codes: 0 every row imported; 1 some rows rejected (the others are in; see the report);
-    3 the file, or the file from some row on, cannot be read (rows before it are in and listed in the report);
-    4 an internal error stopped the import (committed rows listed); 130 interrupted; 2 bad usage.
-    The report (row, case reference, field, reason; never a value from the file) is written in every case."""
-    from registry.services.importing import FileRejected, ImportReport, import_file
+    Exit codes: 0 every row imported; 2 some rows rejected (the others are in; see the report); 1 the import
+    stopped: the file, or the file from some row on, cannot be read, or an internal error (rows before it are
+    in, and listed in the report); 130 interrupted. The report (row, case reference, field, reason; never a
+    value from the file) is written in every case."""
+    from registry.services.importing import FileRejected, import_file
 
     reg = open_registry()
     report = report or file.with_suffix(file.suffix + ".errors.csv")
-    result = ImportReport()
     total = _count_rows(file)
     code, message = 0, None
     try:
         with progress_bar() as bar:
             task = bar.add_task(f"importing {file.name}", total=total)
-            import_file(reg, file, institution, progress=lambda n: bar.advance(task, n), report=result, sheet=sheet)
-    except FileRejected as e:
-        code, message = 3, str(e)
-    except KeyboardInterrupt:
-        result.failure = "interrupted"
-        code, message = EXIT_INTERRUPTED, ("interrupted: every committed batch is whole; "
-                                           "run the same command again to finish")
-    except Exception as e:  # noqa: BLE001 - a terminal user gets the kind of error, never a traceback or a value
-        logging.getLogger("registry.import").error("import stopped: %s", type(e).__name__)
-        result.failure = f"internal error ({type(e).__name__})"
-        code, message = 4, f"{file.name}: the import stopped on an internal error ({type(e).__name__})"
+            result = import_file(reg, file, institution, progress=lambda n: bar.advance(task, n), sheet=sheet)
+    except (Exception, KeyboardInterrupt) as e:  # a terminal user gets the kind of error, never a traceback
+        result = e.import_report  # type: ignore[attr-defined] - what was done before it stopped
+        if isinstance(e, FileRejected):
+            code, message = EXIT_FAILED, str(e)
+        elif isinstance(e, KeyboardInterrupt):
+            code, message = EXIT_INTERRUPTED, "interrupted: every committed batch is whole; run the same command again"
+        else:
+            logging.getLogger("registry.import").error("import stopped: %s", type(e).__name__)
+            code, message = EXIT_FAILED, f"{file.name}: the import stopped on an internal error ({type(e).__name__})"
     try:
         result.write(report)
     except OSError as e:
         err.print(f"[red]error:[/red] the report could not be written to {report} ({e.strerror})")
-        code = code or 4
+        code = code or EXIT_FAILED
     console.print(f"{result.rows} rows: {result.created} new, {result.updated} updated, "
                   f"{result.unchanged} unchanged, {result.rejected} rejected")
     if result.ignored_columns:
@@ -107,7 +105,7 @@ def import_(
         err.print(f"error: {message}", markup=False, highlight=False)
         raise typer.Exit(code)
     if result.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_INPUT)
 
 
 @app.command()
@@ -242,12 +240,29 @@ def _count_rows(file: Path) -> int | None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL for more than one)"),
+    keep_alive: int = typer.Option(75, "--keep-alive", min=1, max=3600,
+                                   help="Seconds an idle keep-alive connection stays open (above the proxy's)"),
+    backlog: int = typer.Option(2048, min=64, max=65535, help="Connections waiting to be accepted"),
+    json_logs: bool = typer.Option(True, help="One JSON object a log line (structlog)"),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs), /health, /ready and /metrics.
+
+    No access log of raw request lines (paths and query strings could hold a pseudonym or what a client typed):
+    the API logs one line per request itself, with the route template, status, time and request id."""
+    import os
+
     import uvicorn
 
-    # By import path: the command line face does not import the HTTP face.
-    uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, log_level="info")
+    if json_logs:
+        os.environ["REGISTRY_JSON_LOGS"] = "1"  # each worker configures its log when it builds the app
+    # By import path: the command line face does not import the HTTP face (and workers import it themselves).
+    uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_keep_alive=keep_alive, backlog=backlog, log_config=None, access_log=False,
+                log_level="info")
 
 
 @app.command()

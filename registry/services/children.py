@@ -25,15 +25,20 @@ from registry.store.tables.accounts import Agency
 def register_child_as(reg: Registry, actor: Actor, raw: Mapping[str, Any]) -> registration.Registered:
     """Register (or update) a record for the caller's own agency; the institution defaults to it."""
     institution = raw.get("institution") or actor.agency
-    with reg.db.unit_of_work() as s:
-        decision = authorize(reg, s, actor, policy.REGISTER, purpose="registration", target_agency=institution,
-                             audit=False)
-        identity = validate_identity({**raw, "institution": institution})
-        result = registration.register_record(reg, s, identity)
-        request = AccessRequest(actor.user_id, actor.role, actor.agency, policy.REGISTER, "registration",
-                                result.child_id, institution)
-        record_decision(reg, actor, request, decision, session=s, children=(result.child_id,))
-        return result
+
+    def once() -> registration.Registered:
+        with reg.db.unit_of_work() as s:
+            decision = authorize(reg, s, actor, policy.REGISTER, purpose="registration", target_agency=institution,
+                                 audit=False)
+            identity = validate_identity({**raw, "institution": institution})
+            result = registration.register_record(reg, s, identity)
+            request = AccessRequest(actor.user_id, actor.role, actor.agency, policy.REGISTER, "registration",
+                                    result.child_id, institution)
+            record_decision(reg, actor, request, decision, session=s, children=(result.child_id,))
+            return result
+
+    # The same record from two clients at once: the one that loses the race is run again and answers as second.
+    return registration.retry_on_conflict(once)
 
 
 def read_child_as(reg: Registry, actor: Actor, child_id: str,

@@ -382,16 +382,27 @@ def import_file(
     institution: str | None,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
-    report: ImportReport | None = None,
     sheet: str | None = None,
 ) -> ImportReport:
     """Import one file. `institution` is the importing agency; None takes each row's institution column
     (a system administrator loading several agencies' lists at once).
 
     FileRejected when the file (or the file from some row on) cannot be read; rows before that row are
-    committed. Pass `report` to keep what was done even when this raises (the command line writes it)."""
-    path = Path(path)
-    report = report if report is not None else ImportReport()
+    committed. Whatever stops the import (FileRejected, an interruption, an internal error) carries what was
+    done so far as its `import_report` attribute, so that the report can be written all the same."""
+    report = ImportReport()
+    try:
+        return _import(reg, Path(path), institution, batch_size, progress, sheet, report)
+    except BaseException as e:
+        if report.failure is None:
+            interrupted = isinstance(e, KeyboardInterrupt)
+            report.failure = "interrupted" if interrupted else f"internal error ({type(e).__name__})"
+        e.import_report = report  # type: ignore[attr-defined]
+        raise
+
+
+def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
+            progress: Callable[[int], None] | None, sheet: str | None, report: ImportReport) -> ImportReport:
     try:
         table, rows = read_rows(path, sheet)
     except FileRejected as e:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from registry.errors import Conflict
@@ -28,6 +32,31 @@ class Registered:
     child_id: str
     record_id: str
     outcome: str  # created | updated | unchanged
+
+
+T = TypeVar("T")
+RETRIES = 10
+
+
+def retry_on_conflict(unit_of_work: Callable[[], T], attempts: int = RETRIES) -> T:
+    """Run a whole unit of work again when a concurrent writer got there first.
+
+    Two registrations of one (institution, source_ref) at once both find no record and both insert; the
+    database's unique constraint lets one commit and fails the other (IntegrityError; on SQLite the loser may
+    instead find its snapshot stale: "database is locked"). The loser's transaction is rolled back whole, so
+    running it again reads the winner's record and answers "unchanged" or "updated", as if it had come second.
+    """
+    for attempt in range(attempts):
+        try:
+            return unit_of_work()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+        except OperationalError as e:
+            if attempt == attempts - 1 or not ("locked" in str(e) or "busy" in str(e)):
+                raise
+        time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+    raise AssertionError("unreachable")
 
 
 def new_record_id() -> str:
@@ -123,8 +152,11 @@ def register_records(reg: Registry, session: Session,
 
 
 def register_child(reg: Registry, identity: Identity) -> Registered:
-    with reg.db.unit_of_work() as session:
-        return register_record(reg, session, identity)
+    def once() -> Registered:
+        with reg.db.unit_of_work() as session:
+            return register_record(reg, session, identity)
+
+    return retry_on_conflict(once)
 
 
 @dataclass(frozen=True)

@@ -24,3 +24,22 @@ def upgrade(url: str, revision: str = "head") -> None:
 def new_revision(url: str, message: str) -> None:
     """For developers: autogenerate the next migration from the models (review it before committing)."""
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def schema_is_current(url: str, connection=None) -> tuple[bool, str | None, str | None]:  # noqa: ANN001
+    """(at head?, the database's revision, the code's head revision): for the readiness check."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if connection is not None:
+        current = MigrationContext.configure(connection).get_current_revision()
+    else:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+        finally:
+            engine.dispose()
+    return current == head, current, head

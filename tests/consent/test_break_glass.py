@@ -3,7 +3,6 @@ kept out of the audit log; every use is flagged for the DPO until reviewed."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from registry.store.tables.consent import BreakGlassGrant
@@ -42,7 +41,7 @@ def test_the_written_reason_is_kept_for_the_dpo_not_written_to_the_audit_log(wor
 
 def test_break_glass_expires_after_the_configured_hours(world):
     a = world.register("cw_a", world.arabic[0], "HMS-0001")
-    world.reg.settings = dataclasses.replace(world.reg.settings, extra={"break_glass_hours": "2"})
+    world.reg.settings = world.reg.settings.model_copy(update=dict(extra={"break_glass_hours": "2"}))
     grant = open_glass(world, "cw_b", a).json()
     granted = dt.datetime.fromisoformat(grant["granted_at"])
     assert dt.datetime.fromisoformat(grant["expires_at"]) - granted == dt.timedelta(hours=2)

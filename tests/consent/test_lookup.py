@@ -3,7 +3,6 @@ the same keys whatever the outcome, a declared purpose and minimum fields, quota
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -200,7 +199,7 @@ def test_a_lookup_is_audited_with_a_keyed_fingerprint_of_the_query_never_the_que
 
 
 def test_user_quota_answers_429_with_retry_after_and_is_logged(world):
-    world.reg.settings = dataclasses.replace(world.reg.settings, lookup_quota_per_user_per_hour=3)
+    world.reg.settings = world.reg.settings.model_copy(update=dict(lookup_quota_per_user_per_hour=3))
     q = query(world.latin[0])
     assert [world.post("cw_a", "/v1/lookups", json=q).status_code for _ in range(3)] == [200, 200, 200]
     r = world.post("cw_a", "/v1/lookups", json=q)
@@ -214,7 +213,7 @@ def test_user_quota_answers_429_with_retry_after_and_is_logged(world):
 
 
 def test_agency_quota_holds_across_the_agencys_users(world):
-    world.reg.settings = dataclasses.replace(world.reg.settings, lookup_quota_per_agency_per_hour=2)
+    world.reg.settings = world.reg.settings.model_copy(update=dict(lookup_quota_per_agency_per_hour=2))
     q = query(world.arabic[0])
     assert world.post("cw_a", "/v1/lookups", json=q).status_code == 200
     assert world.post("admin_a", "/v1/lookups", json=q).status_code == 200

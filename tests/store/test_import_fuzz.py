@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from registry.services.importing import FileRejected, ImportReport, import_file
+from registry.services.importing import FileRejected, import_file
 from registry.store.models import CaseRecord, Child, VaultEntry
 from registry.synth import write_csv
 
@@ -89,11 +89,11 @@ def _fuzz(reg, tmp_path: Path, n: int, seed: int) -> dict[str, int]:
         data = _mutate_xlsx(sheet, rng, tmp_path) if as_sheet else _mutate_text(text, rng)
         path = tmp_path / f"fuzz-{i}.{'xlsx' if as_sheet else 'csv'}"
         path.write_bytes(data)
-        report = ImportReport()
         try:
-            import_file(reg, path, None, batch_size=7, report=report)
+            report = import_file(reg, path, None, batch_size=7)
             outcomes["imported"] += 1
         except FileRejected as e:
+            report = e.import_report
             assert str(e).startswith(path.name), str(e)
             assert e.reason and "Traceback" not in str(e)
             outcomes["rejected"] += 1

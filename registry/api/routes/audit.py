@@ -19,16 +19,19 @@ from registry.services.actor import Actor
 from registry.services.context import Registry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+MAX_INDEX = 2**63 - 1  # what the database's integers hold: anything larger is a 422, not a 500
 
 
 @router.get("/events")
 def events(
     request: Request,
-    user: str | None = None, agency: str | None = None, child: str | None = None, action: str | None = None,
-    purpose: str | None = None, outcome: str | None = None,
+    user: str | None = Query(None, max_length=128), agency: str | None = Query(None, max_length=128),
+    child: str | None = Query(None, max_length=128, description="Child pseudonym"),
+    action: str | None = Query(None, max_length=128), purpose: str | None = Query(None, max_length=128),
+    outcome: str | None = Query(None, max_length=128),
     since: dt.datetime | None = Query(None, description="inclusive, UTC"),
     until: dt.datetime | None = Query(None, description="exclusive, UTC"),
-    after: int = Query(-1, ge=-1, description="leaf index of the last event of the previous page"),
+    after: int = Query(-1, ge=-1, le=MAX_INDEX, description="leaf index of the last event of the previous page"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     format: str = Query("json", pattern="^(json|csv|fhir)$"),
     reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor),
@@ -63,12 +66,12 @@ def public_key(reg: Registry = Depends(get_registry), _actor: Actor = Depends(cu
 
 
 @router.get("/proofs/inclusion")
-def inclusion(index: int = Query(..., ge=0), tree_size: int | None = Query(None, ge=1),
+def inclusion(index: int = Query(..., ge=0, le=MAX_INDEX), tree_size: int | None = Query(None, ge=1, le=MAX_INDEX),
               reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict:
     return audit_review.inclusion_proof(reg, actor, index, tree_size)
 
 
 @router.get("/proofs/consistency")
-def consistency(old_size: int = Query(..., ge=1), new_size: int | None = Query(None, ge=1),
+def consistency(old_size: int = Query(..., ge=1, le=MAX_INDEX), new_size: int | None = Query(None, ge=1, le=MAX_INDEX),
                 reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict:
     return audit_review.consistency_proof(reg, actor, old_size, new_size)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from registry.api.contract import errors, idempotent
 from registry.api.deps import current_actor, get_registry
 from registry.services.actor import Actor
 from registry.services.breakglass import GrantView, break_glass, flagged_grants, review_grant
@@ -24,10 +25,18 @@ class BreakGlassIn(BaseModel):
 
 
 
-@router.post("/children/{child_id}/break-glass", response_model=GrantView, status_code=201)
-def post_break_glass(child_id: str, body: BreakGlassIn, reg: Registry = Depends(get_registry),
-                     actor: Actor = Depends(current_actor)) -> GrantView:
-    return break_glass(reg, actor, child_id, body.reason_code, body.reason)
+@router.post("/children/{child_id}/break-glass", response_model=GrantView, status_code=201,
+             responses=errors(404, 409))
+def post_break_glass(child_id: str, body: BreakGlassIn, request: Request, reg: Registry = Depends(get_registry),
+                     actor: Actor = Depends(current_actor)) -> Response:
+    """Open a time-limited emergency override on one child (flagged for the DPO).
+    Idempotency-Key: a retry with the same key and body gets the first answer again."""
+
+    def create() -> tuple[GrantView, int, dict[str, str]]:
+        grant = break_glass(reg, actor, child_id, body.reason_code, body.reason)
+        return grant, 201, {"Location": f"/v1/break-glass/{grant.grant_id}"}
+
+    return idempotent(request, reg, actor, body.model_dump(mode="json") | {"child": child_id}, 201, create)
 
 
 @router.get("/break-glass", response_model=list[GrantView])

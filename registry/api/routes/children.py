@@ -1,8 +1,9 @@
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.api.contract import errors, idempotent
 from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import ChildOut, IdentityIn, RegisteredOut
 from registry.consent import policy
@@ -13,17 +14,25 @@ from registry.services.context import Registry
 router = APIRouter(tags=["children"])
 
 
-@router.post("/children", response_model=RegisteredOut, status_code=201)
-def register_child(body: IdentityIn, response: Response, reg: Registry = Depends(get_registry),
-                   actor: Actor = Depends(current_actor)) -> RegisteredOut:
-    """Register a record for the caller's agency (the institution defaults to it; another agency's is refused)."""
-    result = register_child_as(reg, actor, body.model_dump())
-    if result.outcome != "created":
-        response.status_code = 200
-    return RegisteredOut(child_id=result.child_id, outcome=result.outcome)
+@router.post("/children", response_model=RegisteredOut, status_code=201,
+             responses={200: {"model": RegisteredOut, "description": "Known already: unchanged or updated"},
+                        **errors(409)})
+def register_child(body: IdentityIn, request: Request, reg: Registry = Depends(get_registry),
+                   actor: Actor = Depends(current_actor)) -> Response:
+    """Register a record for the caller's agency (the institution defaults to it; another agency's is refused).
+    201 with Location for a new child; 200 when the record was known.
+    Idempotency-Key: a retry with the same key and body gets the first answer again."""
+
+    def create() -> tuple[RegisteredOut, int, dict[str, str]]:
+        result = register_child_as(reg, actor, body.model_dump())
+        status = 201 if result.outcome == "created" else 200
+        return (RegisteredOut(child_id=result.child_id, outcome=result.outcome), status,
+                {"Location": f"/v1/children/{result.child_id}"})
+
+    return idempotent(request, reg, actor, body.model_dump(mode="json"), 201, create)
 
 
-@router.get("/children/{child_id}", response_model=ChildOut)
+@router.get("/children/{child_id}", response_model=ChildOut, responses=errors(404))
 def get_child(child_id: str, purpose: str = Query(policy.CASE_MANAGEMENT, description="Declared purpose"),
               reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> ChildOut:
     view = read_child_as(reg, actor, child_id, purpose)
@@ -37,7 +46,7 @@ class ShareIn(BaseModel):
     purpose: Literal["share", "referral"] = "share"
 
 
-@router.post("/children/{child_id}/shares", response_model=ShareReceipt, status_code=201)
+@router.post("/children/{child_id}/shares", response_model=ShareReceipt, status_code=201, responses=errors(404))
 def share(child_id: str, body: ShareIn, reg: Registry = Depends(get_registry),
           actor: Actor = Depends(current_actor)) -> ShareReceipt:
     """Share a child of the caller's caseload with another agency, as the child's consent to share (or to

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry import fhir
+from registry.api.contract import errors, idempotent
 from registry.api.deps import current_actor, get_registry
 from registry.consent import policy
 from registry.services.actor import Actor
@@ -43,11 +44,19 @@ class WithdrawIn(BaseModel):
 _PURPOSE = Query(policy.CASE_MANAGEMENT, description="Declared purpose of this request")
 
 
-@router.post("/children/{child_id}/consents", response_model=ConsentView, status_code=201)
-def post_consent(child_id: str, body: ConsentIn, purpose: str = _PURPOSE, reg: Registry = Depends(get_registry),
-                 actor: Actor = Depends(current_actor)) -> ConsentView:
-    view = record_consent(reg, actor, child_id, body.model_dump(), purpose)
-    return view
+@router.post("/children/{child_id}/consents", response_model=ConsentView, status_code=201,
+             responses=errors(404, 409))
+def post_consent(child_id: str, body: ConsentIn, request: Request, purpose: str = _PURPOSE,
+                 reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> Response:
+    """Record a consent or another legal basis.
+    Idempotency-Key: a retry with the same key and body gets the first answer again."""
+
+    def create() -> tuple[ConsentView, int, dict[str, str]]:
+        view = record_consent(reg, actor, child_id, body.model_dump(), purpose)
+        return view, 201, {"Location": f"/v1/children/{view.child_id}/consents"}
+
+    return idempotent(request, reg, actor, body.model_dump(mode="json") | {"purpose_of_request": purpose}, 201,
+                      create)
 
 
 @router.get("/children/{child_id}/consents", response_model=list[ConsentView])

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from registry.api.contract import errors
 from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import IdentityFields
 from registry.services.actor import Actor
@@ -33,7 +34,7 @@ class LookupOut(BaseModel):
     message: str
 
 
-@router.post("/lookups", response_model=LookupOut,
+@router.post("/lookups", response_model=LookupOut, responses=errors(429, 503),
              description=f"Needs a declared purpose and {MINIMUM_FIELDS_RULE}. Answers a match class and contact "
              "points only: never a score, a record or a pseudonym.")
 def post_lookup(body: LookupIn, reg: Registry = Depends(get_registry),

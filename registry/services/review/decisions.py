@@ -66,6 +66,12 @@ def _audit(reg: Registry, s: Session, actor: Actor, action: str, decision: Decis
     record_decision(reg, actor, request, decision, session=s, children=children)
 
 
+def _may_decide(reg: Registry, s: Session, actor: Actor) -> None:
+    """Whether the caller may decide pairs at all, asked before any pair is looked up: a role that may not
+    learns nothing about which pairs exist or how they were decided (403 whatever the pair id)."""
+    authorize(reg, s, actor, policy.MERGE, purpose=REVIEW_PURPOSE, audit=False)
+
+
 def _authorize_merge(reg: Registry, s: Session, actor: Actor, children: tuple[str, ...]) -> Decision:
     """The policy must permit the merge for every child concerned (each denial is logged and raised)."""
     decision = None
@@ -163,6 +169,7 @@ def merge_pair(reg: Registry, actor: Actor, pair_id: int, overrides: Mapping[str
                survivor: str | None = None, automatic: bool = False) -> MergeResult:
     """Decide "same child" on a queued pair: its two children become one, reversibly."""
     with reg.db.unit_of_work() as s:
+        _may_decide(reg, s, actor)
         pair, a, b = load_pair(s, pair_id)
         if pair.status != "open":
             raise Conflict(f"pair {pair_id} is already decided ({pair.status})", field="pair_id")
@@ -205,6 +212,7 @@ def reject_pair(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
     """Decide "not the same child". Sticky: deduplication never queues the pair again while both records'
     identities stay as they are now (their content digests are kept with the decision)."""
     with reg.db.unit_of_work() as s:
+        _may_decide(reg, s, actor)
         pair, a, b = load_pair(s, pair_id)
         if pair.status != "open":
             raise Conflict(f"pair {pair_id} is already decided ({pair.status})", field="pair_id")
@@ -222,6 +230,7 @@ def reject_pair(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
 def undo_rejection(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
     """Take back a "not a duplicate": the pair is open in the queue again, and the label says "undone"."""
     with reg.db.unit_of_work() as s:
+        _may_decide(reg, s, actor)
         pair, a, b = load_pair(s, pair_id)
         children = tuple(c for c in (a.child_id, b.child_id) if c)
         decision = _authorize_merge(reg, s, actor, children)

@@ -275,7 +275,8 @@ def source_records(reg: Registry, session: Session, child_ids: Iterable[str]) ->
 
 
 def load_pair(session: Session, pair_id: int) -> tuple[SuspectedDuplicate, Side, Side]:
-    pair = session.get(SuspectedDuplicate, pair_id)
+    # Ids beyond the database's integers are simply not there (SQLite would overflow on them).
+    pair = session.get(SuspectedDuplicate, pair_id) if 1 <= pair_id < 2**63 else None
     if pair is None:
         raise NotFound("pair", str(pair_id))
     sides = _sides(session, {pair.record_a, pair.record_b})
@@ -290,12 +291,15 @@ def get_pair(reg: Registry, actor: Actor, pair_id: int, purpose: str | None = No
     refused by the policy decision point for the national unit (and logged).
     """
     with reg.db.unit_of_work() as s:
-        pair, a, b = load_pair(s, pair_id)
-        identities: dict[str, dict[str, Any] | None] | None = None
-        golden: Golden | None = None
+        # The policy first: a caller it refuses learns nothing about which pairs exist (403 for any id).
         if purpose is None:
             authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
         else:
+            authorize(reg, s, actor, policy.READ, purpose=purpose, audit=False)
+        pair, a, b = load_pair(s, pair_id)
+        identities: dict[str, dict[str, Any] | None] | None = None
+        golden: Golden | None = None
+        if purpose is not None:
             children = tuple(sorted({c for c in (a.child_id, b.child_id) if c}))
             # Every child is checked before anything is written: a denial is logged in its own transaction,
             # which must not wait on this one's write lock. Then one event names both children.

@@ -1,0 +1,69 @@
+"""`registry serve` with several workers and a keep-alive longer than uvicorn's default (5 s), over a real socket;
+its log holds no request values."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _get(sock: socket.socket, path: str) -> bytes:
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed by the server")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = int(next(line.split(b":")[1] for line in lines if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head.split(b"\r\n")[0]
+
+
+@pytest.mark.slow
+def test_serve_with_workers_keeps_idle_connections_and_logs_no_query(tmp_path):
+    env = {**os.environ, "REGISTRY_HOME": str(tmp_path / "home")}
+    for name in ("REGISTRY_DATABASE_URL", "REGISTRY_KEY_DIR"):
+        env.pop(name, None)
+    registry = [sys.executable, "-c", "from registry.cli import main; main()"]
+    subprocess.run([*registry, "init"], env=env, cwd=REPO, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    proc = subprocess.Popen([*registry, "serve", "--port", str(port), "--workers", "2", "--keep-alive", "30"],
+                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                assert time.time() < deadline, "server did not start"
+                time.sleep(0.3)
+        with sock:
+            assert _get(sock, "/health?name=secret-query-value") == b"HTTP/1.1 200 OK"
+            time.sleep(7)  # longer than uvicorn's default keep-alive of 5 s
+            assert _get(sock, "/health") == b"HTTP/1.1 200 OK"  # the same connection, still open
+    finally:
+        proc.terminate()
+        out, errs = proc.communicate(timeout=30)
+    assert "secret-query-value" not in out + errs
+    assert "Traceback" not in out + errs
