@@ -25,6 +25,7 @@ def reopen(home: Path) -> Registry:
     from registry.keys import load_keys
 
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'registry.db'}", key_dir=home / "keys")
+    upgrade(settings.database_url)  # a registry built by an earlier version of the benchmarks
     return open_registry(settings, load_keys(settings.key_dir))
 
 

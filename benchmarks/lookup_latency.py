@@ -73,9 +73,57 @@ def main() -> None:
     print(f"in process: {len(inproc)} lookups, p50 {statistics.median(inproc):.1f} ms, "
           f"p95 {percentile(inproc, 95):.1f} ms, max {max(inproc):.1f} ms ({found} with a match)", flush=True)
 
+    answers(reg, queries, data, find_matches)
     http = http_latencies(reg, queries)
     print(f"through HTTP: {len(http)} lookups, p50 {statistics.median(http):.1f} ms, "
           f"p95 {percentile(http, 95):.1f} ms", flush=True)
+
+
+def answers(reg, queries, data: Path, find_matches) -> None:
+    """What the lookups answer, by the model's bands: an exact copy of a registered record (the query is the
+    record itself), and the same child written another way (the query's own child excluded, so only another
+    registration of that child can answer). Queries with the minimum fields a lookup asks for."""
+    from sqlalchemy import select
+
+    from registry.matching.evaluate import read_truth
+    from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD, SAME_THRESHOLD
+    from registry.services.lookups import check_minimum_fields
+    from registry.store.models import CaseRecord
+
+    truth = read_truth(data.with_suffix(".truth.csv"))
+    with reg.db.sessions() as s:
+        child_of = {(i, ref): c for i, ref, c in s.execute(
+            select(CaseRecord.institution, CaseRecord.source_ref, CaseRecord.child_id))}
+    children_of: dict[str, set[str]] = {}
+    for k, person in truth.person.items():
+        if k in child_of:
+            children_of.setdefault(person, set()).add(child_of[k])
+    exact = {"same": 0, "likely": 0, "possible": 0, "none": 0}
+    other = {"same": 0, "likely": 0, "possible": 0, "none": 0}
+    for _, identity in queries:
+        try:
+            check_minimum_fields(identity)
+        except Exception:
+            continue
+        key = (identity.institution, identity.source_ref)
+        own, person = child_of.get(key), truth.person.get(key)
+        if own is None or person is None:
+            continue
+        others = children_of.get(person, set()) - {own}
+        for tally, excluded, wanted in ((exact, set(), {own}), (other, {own}, others)):
+            if not wanted:
+                continue
+            matches = find_matches(reg, identity, excluded)
+            best = max((m.probability for m in matches if m.child_id in wanted), default=0.0)
+            band = ("same" if best >= SAME_THRESHOLD else "likely" if best >= MATCH_THRESHOLD
+                    else "possible" if best >= REVIEW_THRESHOLD else "none")
+            tally[band] += 1
+    for label, tally in (("exact copy of a registered record", exact),
+                         ("the same child registered another way", other)):
+        n = sum(tally.values()) or 1
+        print(f"{label}: {sum(tally.values())} lookups; >= {SAME_THRESHOLD} (same child) "
+              f"{tally['same'] / n:.3f}, >= {MATCH_THRESHOLD} (likely) {(tally['same'] + tally['likely']) / n:.3f}, "
+              f">= {REVIEW_THRESHOLD} (at least possible) {1 - tally['none'] / n:.3f}", flush=True)
 
 
 def http_latencies(reg, queries) -> list[float]:

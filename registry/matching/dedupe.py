@@ -71,12 +71,15 @@ def duckdb_connection(work: Path) -> duckdb.DuckDBPyConnection:
 
 def train_model(con: duckdb.DuckDBPyConnection, table: str = "linkage") -> LinkageModel:
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    source = table
+    em_table = table
     if n > TRAINING_SAMPLE:
+        # EM runs on whole family-name groups (by a hash of the cross-script family skeleton, else the given
+        # name's): duplicates share them, so the sample keeps its share of duplicate pairs, not its square.
+        per_mille = max(1, -(-1000 * TRAINING_SAMPLE // n))
         con.execute(f"CREATE OR REPLACE TABLE linkage_sample AS SELECT * FROM {table} "
-                    f"USING SAMPLE reservoir({TRAINING_SAMPLE} ROWS) REPEATABLE (42)")
-        source = "linkage_sample"
-    model = train(con, source)
+                    f"WHERE hash(coalesce(family_skel, given_skel, record_id)) % 1000 < {per_mille}")
+        em_table = "linkage_sample"
+    model = train(con, table, em_table=em_table)
     model.data["trained_on_records"] = min(n, TRAINING_SAMPLE)
     return model
 

@@ -20,12 +20,14 @@ import duckdb
 from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
 
-# The decision bands on a pair's probability: the model's own, used alike by batch runs and lookups.
-MATCH_THRESHOLD = 0.95  # same child: clustered together, and "likely match" in a lookup
+# The thresholds on a pair's probability: the model's own, used alike by batch runs and lookups.
+MATCH_THRESHOLD = 0.95  # clustered together by a batch run, and "likely match" in a lookup (until the bands below
+# are wired: then SAME_THRESHOLD takes this role)
 REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
 
-# Version 2: the family comparison has a level "one part agrees, one differs"; a version-1 file is retrained.
-FORMAT = "registry-linkage-model/2"
+# Version 3: the family comparison has the levels "one part agrees, one differs" and "the one part compared
+# differs"; a file of an older version is retrained by the next batch run.
+FORMAT = "registry-linkage-model/3"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
@@ -40,7 +42,10 @@ BLOCKING_RULES = sql_rules()
 # the "match" class and teaches EM that a different given name is weak evidence (twins were merged).
 EM_PASSES = (
     "l.nid = r.nid",  # given name, family, date of birth, sex, governorate
-    "l.given_key = r.given_key AND l.family_skel = r.family_skel",  # date of birth, sex, national ID
+    # date of birth, sex, national ID. Given name, father and family name together: given name and family
+    # alone let pairs of unrelated same-name children of common families outnumber the duplicates at a
+    # million records, and EM then learned that duplicates mostly differ in their date (m 0.81 for "different").
+    "l.given_key = r.given_key AND l.father_skel = r.father_skel AND l.family_skel = r.family_skel",
 )
 # The date of birth takes its m-probabilities from the second pass only. Pairs sharing a national ID are a
 # biased sample of true duplicates for the date: a clerk who copies the ID from papers copies the date too
@@ -59,11 +64,12 @@ DETERMINISTIC_RULES = (
 # ---- decisions: every scored pair ends as one of three (BRIEF section 7) ----------------------------------
 # "same": the same child; merged automatically where the deployment allows it (the merge is recorded as
 #   automatic, audited and reversible), "likely match" in a lookup. The threshold is chosen from measured
-#   precision on generated truth (docs/benchmarks.md: at least 0.999 at 20k, 100k and 1M at this threshold).
+#   precision on generated truth (docs/benchmarks.md: the pairs scored at or above it are the same child
+#   99.9 % of the time or more, at 20k, 100k and 1M records, default and harder synth mixes).
 # "possible": the review queue holds this band and only this one, "possible match" in a lookup.
 # "different": neither queued nor shown.
 SAME_THRESHOLD = 0.999
-POSSIBLE_THRESHOLD = 0.5
+POSSIBLE_THRESHOLD = REVIEW_THRESHOLD
 DECISIONS = ("same", "possible", "different")
 
 
@@ -221,18 +227,28 @@ def base_settings() -> dict:
     }
 
 
-def train(con: duckdb.DuckDBPyConnection, table: str, *, max_u_pairs: float = 2e6, seed: int = 42,
-          recall: float = 0.7) -> LinkageModel:
-    """Train on a DuckDB table of linkage rows (lists as DuckDB lists). Unsupervised: no labels."""
+def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = None, max_u_pairs: float = 2e6,
+          seed: int = 42, recall: float = 0.7) -> LinkageModel:
+    """Train on a DuckDB table of linkage rows (lists as DuckDB lists). Unsupervised: no labels.
+
+    The prior, the u-probabilities and the term frequencies come from `table` (the whole registry); the EM
+    passes may run on `em_table`, a sample of it that keeps the records of a family together (see
+    registry.matching.dedupe.train_model): a sample of single records keeps only the square of its share of
+    the duplicate pairs, so EM would see duplicates far rarer than in the registry and learn m-probabilities
+    that leave the model under-confident, more so the larger the registry (measured: docs/matching.md).
+    """
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
     linker = Linker(api.register(table), base_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    if em_table is not None and em_table != table:
+        # The same settings (prior and u now estimated) on the sample; EM keeps u fixed and the prior global.
+        linker = Linker(api.register(em_table), linker.misc.save_model_to_json(), log_level=SPLINK_LOG_LEVEL)
     by_pass: list[dict[tuple[int, int], float]] = []
     for rule in EM_PASSES:
-        if rule == EM_PASSES[0] and _pair_count(con, table, rule) < MIN_EM_PAIRS:
+        if rule == EM_PASSES[0] and _pair_count(con, em_table or table, rule) < MIN_EM_PAIRS:
             rule = EM_FALLBACK_PASS
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
         by_pass.append(_latest_m(linker))

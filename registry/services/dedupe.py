@@ -150,7 +150,7 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
         with reg.db.unit_of_work() as s:
             suspected = store_batch_pairs(s, run_id, found.pairs, found.assignments)
         result = DedupeResult(run_id, found.records, len(found.pairs), suspected, found.clusters, found.trained,
-                              "spark" if predict else "duckdb")
+                              engine="spark" if predict else "duckdb")
         with reg.db.unit_of_work() as s:
             run = s.get(DedupeRun, run_id)
             assert run is not None  # written at the start of this run

@@ -153,3 +153,23 @@ def test_three_decision_bands():
     with pytest.raises(ValueError):
         decision_band(1.5)
     assert POSSIBLE_THRESHOLD < SAME_THRESHOLD < 1.0
+
+
+def test_training_sample_keeps_family_groups_whole_and_u_comes_from_the_whole_registry(trained, monkeypatch):
+    from registry.matching import dedupe
+
+    reg, _, _ = trained
+    con = duckdb.connect()
+    with reg.db.sessions() as s:
+        n = load_into_duckdb(con, reg.index.all_entries(s))
+    monkeypatch.setattr(dedupe, "TRAINING_SAMPLE", n // 3)
+    model = dedupe.train_model(con)
+    sampled, groups_cut = con.execute(
+        "SELECT (SELECT count(*) FROM linkage_sample), count(*) FROM (SELECT family_skel, count(*) AS c "
+        "FROM linkage_sample WHERE family_skel IS NOT NULL GROUP BY family_skel) s JOIN (SELECT family_skel, "
+        "count(*) AS c FROM linkage GROUP BY family_skel) f USING (family_skel) WHERE s.c <> f.c").fetchall()[0]
+    assert n // 6 < sampled < n // 2
+    assert groups_cut == 0  # every family group in the sample is whole
+    # Term frequencies are the whole registry's, not the sample's.
+    whole = con.execute("SELECT count(DISTINCT given_key) FROM linkage").fetchall()[0][0]
+    assert len(model.tf["given_key"]) == whole
