@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     # The HTTP API refuses larger request bodies with 413 (one child's record is a few KB).
     max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias=_env(
         "REGISTRY_MAX_BODY_BYTES", "max_body_bytes"), description="Largest request body the API accepts")
+    # Batch deduplication's engine and Spark's master URL (None: spark-submit's --master, else local[2]); the
+    # Spark engine's Parquet export goes to the exchange folder: on a cluster, one every worker mounts at the
+    # same path, apart from the home folder (which holds the keys). docs/scale-out.md.
+    dedupe_engine: Literal["duckdb", "spark"] = Field("duckdb", validation_alias=_env(
+        "REGISTRY_DEDUPE_ENGINE", "dedupe_engine"), description="Batch deduplication engine: duckdb or spark")
+    spark_master: str | None = Field(None, min_length=1, validation_alias=_env(
+        "REGISTRY_SPARK_MASTER", "spark_master"),
+        description="Spark master URL for --engine spark (default: spark-submit's, else local[2])")
+    spark_exchange_dir: Path | None = Field(None, validation_alias=_env(
+        "REGISTRY_SPARK_EXCHANGE_DIR", "spark_exchange_dir"),
+        description="Folder for the Spark engine's Parquet export, seen by every worker (default HOME/work)")
     extra: dict[str, str] = Field(default_factory=dict, validation_alias=_env("REGISTRY_EXTRA", "extra"),
                                   description="Settings for extensions, as JSON (break_glass_hours)")
 

@@ -42,3 +42,12 @@ class Conflict(RuntimeError):
         self.reason = reason
         self.field = field
         super().__init__(reason)
+
+
+class Stale(RuntimeError):
+    """An update's precondition: `required` when no If-Match was sent (428), else the version read is not the
+    stored one any more (412)."""
+
+    def __init__(self, required: bool = False):
+        self.required = required
+        super().__init__("precondition required" if required else "precondition failed")

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.errors import Conflict, InvalidInput, NotFound, Stale
 
 log = logging.getLogger("registry.api")
 PROBLEM = "application/problem+json"
@@ -54,6 +54,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound):
         return problem(404, "Not found", f"No {exc.what} with that id is visible to you.")
+
+    @app.exception_handler(Stale)
+    async def _stale(_: Request, exc: Stale):
+        if exc.required:
+            return problem(428, "Precondition required", "Send If-Match with the ETag you read.")
+        return problem(412, "Precondition failed", "The record changed since you read it: read it again.")
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict):

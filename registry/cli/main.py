@@ -129,20 +129,24 @@ def synth(
 
 
 @app.command()
-def dedupe(retrain: bool = typer.Option(False, help="Train a new model even if one is saved")) -> None:
+def dedupe(
+    retrain: bool = typer.Option(False, help="Train a new model even if one is saved"),
+    engine: str = typer.Option(None, help="duckdb (embedded) or spark (Splink's Spark backend, docs/scale-out.md);"
+                               " default REGISTRY_DEDUPE_ENGINE, else duckdb"),
+) -> None:
     """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
     from registry.services.dedupe import DedupeBusy, run_dedupe
 
     reg = open_registry()
     try:
         with err.status("deduplicating") as status:
-            result = run_dedupe(reg, retrain=retrain, progress=lambda msg: status.update(msg))
+            result = run(run_dedupe, reg, retrain=retrain, progress=lambda msg: status.update(msg), engine=engine)
     except DedupeBusy as e:
         fail(f"{e}: wait for it to finish (a run that died releases its lock and is marked failed next time)")
     if result.marked_failed:
         console.print(f"{result.marked_failed} earlier run(s) that died were marked failed")
     console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
-                  f"{result.clusters} clusters; {result.suspected} new pairs for review"
+                  f"{result.clusters} clusters; {result.suspected} new pairs for review ({result.engine})"
                   + (" (model trained and saved)" if result.trained else ""))
 
 
@@ -228,8 +232,13 @@ def demo(
         console.print(f"[bold]{ex.a[0]}[/bold] ({ex.a[1]}) ~ [bold]{ex.b[0]}[/bold] ({ex.b[1]})")
         for words in ex.reasons:
             console.print(f"    {words}")
-    console.print("\nnext: `registry serve` (API, /docs), `registry users add ...` then `registry review --as USER`,"
-                  " `registry audit verify`")
+    t = Table("role", "username", "password (shown once)", title="Demo users for the web pages")
+    for u in demo_.users:
+        t.add_row(u.role, u.username, u.password)
+    console.print(t)
+    console.print("\nopen the pages: `registry serve`, then http://127.0.0.1:8000/ (Arabic; English from the "
+                  "header); the API and its docs: http://127.0.0.1:8000/docs")
+    console.print("also: `registry review --as reviewer`, `registry audit verify`")
 
 
 def _count_rows(file: Path) -> int | None:
@@ -249,7 +258,7 @@ def serve(
     backlog: int = typer.Option(2048, min=64, max=65535, help="Connections waiting to be accepted"),
     json_logs: bool = typer.Option(True, help="One JSON object a log line (structlog)"),
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs), /health, /ready and /metrics.
+    """Serve the web pages (/) and the HTTP API (/v1, OpenAPI at /docs), /health, /ready and /metrics.
 
     No access log of raw request lines (paths and query strings could hold a pseudonym or what a client typed):
     the API logs one line per request itself, with the route template, status, time and request id."""
@@ -259,8 +268,9 @@ def serve(
 
     if json_logs:
         os.environ["REGISTRY_JSON_LOGS"] = "1"  # each worker configures its log when it builds the app
-    # By import path: the command line face does not import the HTTP face (and workers import it themselves).
-    uvicorn.run("registry.api:create_app", factory=True, host=host, port=port, workers=workers,
+    # By import path: the command line face imports neither the API nor the pages (registry.site joins them),
+    # and workers import it themselves.
+    uvicorn.run("registry.site:create_site", factory=True, host=host, port=port, workers=workers,
                 timeout_keep_alive=keep_alive, backlog=backlog, log_config=None, access_log=False,
                 log_level="info")
 

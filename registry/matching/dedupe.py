@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -159,9 +160,11 @@ class BatchScores:
 
 
 def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[list[dict]], model_path: Path,
-                retrain: bool = False, progress: Progress | None = None) -> BatchScores:
+                retrain: bool = False, progress: Progress | None = None,
+                predict: Callable[[duckdb.DuckDBPyConnection, LinkageModel], Any] | None = None) -> BatchScores:
     """Load the entries (batches of stored linkage rows), train (or reuse) the model at `model_path`, score
-    the candidate pairs and cluster those at or above the match threshold."""
+    the candidate pairs and cluster those at or above the match threshold. `predict` is another engine's
+    Splink predict over the loaded table (registry.matching.spark.SparkEngine); by default DuckDB's."""
     say = progress or (lambda _msg: None)
     say("loading encodings")
     n = load_into_duckdb(con, entries)
@@ -176,7 +179,7 @@ def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[list[dict]], m
     else:
         model = LinkageModel.load(model_path)
     say("scoring candidate pairs")
-    _, predictions = predict_pairs(con, model)
+    predictions = predict(con, model) if predict else predict_pairs(con, model)[1]
     pairs = guarded_pairs(con, model, predictions)
     say("clustering")
     assignments = cluster(con, [(a, b) for a, b, p, _ in pairs if p >= MATCH_THRESHOLD])

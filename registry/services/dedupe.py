@@ -1,7 +1,9 @@
 """Batch deduplication, the administrator's use case: score the whole index with Splink, cluster, fill the
 national unit's review queue, and audit the run. Also the export of the clusters found.
 
-The engine is `registry.matching.dedupe`; the queue's bookkeeping is `registry.services.review.queue`.
+The engine is `registry.matching.dedupe` (DuckDB, embedded) or `registry.matching.spark` (Splink's Spark
+backend, docs/scale-out.md), chosen per run or by REGISTRY_DEDUPE_ENGINE; both hand back the same pairs and
+clusters, which go through the same queue bookkeeping, `registry.services.review.queue`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import select, text, update
 
+from registry.errors import InvalidInput
 from registry.matching.dedupe import Progress, duckdb_connection, score_batch
+from registry.matching.spark import ENGINES, SparkEngine, SparkUnavailable, spark_session
 from registry.services.access import excluded_from_matching, record_admin
 from registry.services.actor import SYSTEM, Actor
 from registry.services.context import Registry
@@ -35,6 +39,7 @@ class DedupeResult:
     suspected: int
     clusters: int
     trained: bool
+    engine: str = "duckdb"
     marked_failed: int = 0  # earlier runs found unfinished (they died) and marked failed by this one
 
 
@@ -86,12 +91,31 @@ def mark_dead_runs(reg: Registry) -> int:
                          .values(status="failed", finished_at=utcnow())).rowcount or 0
 
 
+def choose_engine(reg: Registry, engine: str | None = None) -> SparkEngine | None:
+    """The run's predict engine: None for DuckDB's own, a SparkEngine (its session started, so that a missing
+    Java or an unreachable master is said before anything is written) for Spark. `engine` overrides the
+    setting (REGISTRY_DEDUPE_ENGINE); a rejection names whichever said it."""
+    field, name = ("engine", engine) if engine is not None else ("REGISTRY_DEDUPE_ENGINE", reg.settings.dedupe_engine)
+    if name not in ENGINES:
+        raise InvalidInput.one(field, f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
+    if name == "duckdb":
+        return None
+    try:
+        spark_session(reg.settings.spark_master)
+    except SparkUnavailable as e:
+        raise InvalidInput.one(e.field, e.reason) from None
+    return SparkEngine(reg.settings.spark_exchange_dir or reg.settings.work_dir, reg.settings.spark_master)
+
+
 def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None = None,
-               excluded_children: set[str] | None = None, actor: Actor = SYSTEM) -> DedupeResult:
-    """One batch run over every record whose child may be matched, under the dedupe lock (DedupeBusy if
-    another is in progress); audited as `actor`'s 'dedupe'. Runs that died before are marked failed first;
-    this run is marked failed if it stops on an error."""
+               excluded_children: set[str] | None = None, actor: Actor = SYSTEM,
+               engine: str | None = None) -> DedupeResult:
+    """One batch run over every record whose child may be matched, on `engine` (duckdb or spark; default the
+    setting REGISTRY_DEDUPE_ENGINE, else duckdb), under the dedupe lock (DedupeBusy if another is in
+    progress); audited as `actor`'s 'dedupe'. Runs that died before are marked failed first; this run is
+    marked failed if it stops on an error."""
     say = progress or (lambda _msg: None)
+    predict = choose_engine(reg, engine)
     with dedupe_lock(reg):
         dead = mark_dead_runs(reg)
         if dead:
@@ -100,7 +124,7 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
         with reg.db.unit_of_work() as s:
             s.add(DedupeRun(run_id=run_id, status="running"))
         try:
-            result = _run(reg, run_id, retrain, say, excluded_children, actor)
+            result = _run(reg, run_id, retrain, say, excluded_children, actor, predict)
         except BaseException:
             with reg.db.unit_of_work() as s:
                 s.execute(update(DedupeRun).where(DedupeRun.run_id == run_id)
@@ -110,7 +134,7 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
 
 
 def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_children: set[str] | None,
-         actor: Actor) -> DedupeResult:
+         actor: Actor, predict: SparkEngine | None) -> DedupeResult:
     con = duckdb_connection(reg.settings.work_dir)
     try:
         with reg.db.sessions() as s:
@@ -120,11 +144,13 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
                 [r for r in batch if not excluded_children or r["child_id"] not in excluded_children]
                 for batch in reg.index.all_entries(s)
             )
-            found = score_batch(con, batches, reg.settings.model_path, retrain=retrain, progress=say)
+            found = score_batch(con, batches, reg.settings.model_path, retrain=retrain, progress=say,
+                                predict=predict)
         say("filling the review queue")
         with reg.db.unit_of_work() as s:
             suspected = store_batch_pairs(s, run_id, found.pairs, found.assignments)
-        result = DedupeResult(run_id, found.records, len(found.pairs), suspected, found.clusters, found.trained)
+        result = DedupeResult(run_id, found.records, len(found.pairs), suspected, found.clusters, found.trained,
+                              engine="spark" if predict else "duckdb")
         with reg.db.unit_of_work() as s:
             run = s.get(DedupeRun, run_id)
             assert run is not None  # written at the start of this run

@@ -14,6 +14,7 @@ from registry.matching.evaluate import Evaluation, evaluate, read_truth
 from registry.matching.explain import explain_records
 from registry.services.context import Registry
 from registry.services.dedupe import DedupeResult, registry_clusters, run_dedupe
+from registry.services.demo_users import DemoUser, demo_users
 from registry.services.importing import ImportReport, import_file
 from registry.services.review.queue import clusters_of, open_pairs
 from registry.store.models import Child
@@ -37,6 +38,7 @@ class DemoReport:
     children: int
     queue_clusters: int
     examples: list[ExamplePair] = field(default_factory=list)
+    users: list[DemoUser] = field(default_factory=list)  # one per role for the web pages; passwords shown once
 
 
 def build_demo(reg: Registry, records: int = 3000, seed: int = 7,
@@ -61,4 +63,5 @@ def build_demo(reg: Registry, records: int = 3000, seed: int = 7,
             why = explain_records(model, s, pair.a.record_id, pair.b.record_id)
             shown.append(ExamplePair((pair.a.child_id, pair.a.institution), (pair.b.child_id, pair.b.institution),
                                      [f.words for f in (why.fields if why else ())]))
-    return DemoReport(generated, str(data), imported, result, scores, children, len(queue), shown)
+    return DemoReport(generated, str(data), imported, result, scores, children, len(queue), shown,
+                      demo_users(reg))

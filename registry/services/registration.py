@@ -81,17 +81,22 @@ def find_record(session: Session, institution: str, source_ref: str) -> CaseReco
 
 def register_record(
     reg: Registry, session: Session, identity: Identity, existing: CaseRecord | None = None, *,
-    known: bool = False,
+    known: bool = False, update: bool = True,
 ) -> Registered:
     """Store one validated identity inside the caller's unit of work.
 
     The same (institution, source_ref) again with the same content changes nothing; with new content it
-    re-seals the identity and refreshes its encodings, keeping the child's pseudonym.
+    re-seals the identity and refreshes its encodings, keeping the child's pseudonym -- unless `update` is
+    False (a registration over the API: an identity changes only by an explicit update), then Conflict.
     `known=True` means the caller already looked the record up (and passes it, or None).
     """
     if not known:
         existing = find_record(session, identity.institution, identity.source_ref) or find_record(
             session, identity.institution, erased_reference(reg, identity.institution, identity.source_ref))
+    if not update and existing is not None and existing.status != "erased" \
+            and existing.content_digest != content_digest(reg, identity):
+        raise Conflict("a record with this reference exists with another identity: change it with an update "
+                       "(PUT /v1/records/{source_ref} with If-Match)", field="source_ref")
     result = register_records(reg, session, [(identity, existing)])[0]
     if result.outcome != "unchanged":
         queue_possible_duplicates(reg, session, result, identity)

@@ -67,3 +67,29 @@ def test_the_same_consent_posted_twice_with_a_key_is_recorded_once(world):
     bad = world.client.post(f"/v1/children/{child}/consents", json=consent,
                             headers=world.auth("cw_a") | {"Idempotency-Key": "bad key with spaces"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_an_identity_changes_only_by_an_explicit_update_with_if_match(world):
+    body = {"source_ref": "UPD-1", "given_name": "محمد", "family_name": "الحلبي", "date_of_birth": "2015-03-02"}
+    made = world.post("cw_a", "/v1/children", json=body)
+    assert made.status_code == 201
+    child = made.json()["child_id"]
+    assert world.post("cw_a", "/v1/children", json=body).json()["outcome"] == "unchanged"
+    changed = world.post("cw_a", "/v1/children", json=body | {"given_name": "Mohammed"})
+    assert changed.status_code == 409 and changed.json()["errors"][0]["field"] == "source_ref"
+
+    read = world.get("cw_a", "/v1/records/UPD-1")
+    assert read.status_code == 200 and read.json()["identity"]["given_name"] == "محمد"
+    etag = read.headers["etag"]
+    new = {"given_name": "Mohammed", "family_name": "Al-Halabi", "date_of_birth": "2015-03-02"}
+    auth = world.auth("cw_a")
+    assert world.client.put("/v1/records/UPD-1", json=new, headers=auth).status_code == 428
+    stale = world.client.put("/v1/records/UPD-1", json=new, headers=auth | {"If-Match": '"0000"'})
+    assert stale.status_code == 412
+    done = world.client.put("/v1/records/UPD-1", json=new, headers=auth | {"If-Match": etag})
+    assert done.status_code == 200 and done.json()["child_id"] == child
+    assert done.headers["etag"] != etag and done.json()["identity"]["given_name"] == "Mohammed"
+    again = world.client.put("/v1/records/UPD-1", json=new | {"given_name": "Mhd"}, headers=auth | {"If-Match": etag})
+    assert again.status_code == 412  # the version read before the first update is stale now
+    # Another agency's caseworker cannot even see that the reference exists.
+    assert world.get("cw_b", "/v1/records/UPD-1").status_code == 404

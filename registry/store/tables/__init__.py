@@ -3,4 +3,4 @@
 The store owns the schema; the wings and the use cases import the tables they work on from here.
 """
 
-from registry.store.tables import accounts, audit, consent, idempotency, matching, review  # noqa: F401
+from registry.store.tables import accounts, audit, consent, idempotency, matching, review, web  # noqa: F401
