@@ -23,7 +23,7 @@ LEVELS = (
     N_("same date"), N_("same day and month, year off by one"), N_("same month, day unknown on one side"),
     N_("same name"), N_("same sound"), N_("same year"), N_("same year, one side knows only the year"),
     N_("similar spelling"), N_("some parts agree, several differ"), N_("three parts agree, none differ"),
-    N_("two parts agree, none differ"),
+    N_("two parts agree, none differ"), N_("the one part compared differs"),
 )
 RARE, COMMON = N_("a rare name"), N_("a common name")
 
