@@ -179,3 +179,13 @@ def httpx_client_like(client):
     import httpx
 
     return httpx.Client(base_url=client.base_url, timeout=30)
+
+
+def test_registering_a_known_reference_with_another_identity_names_the_field(site):
+    client, _, _ = site
+    sign_in(client, "cw.homs")
+    token = csrf_of(client.get("/children/new").text)
+    first = {"source_ref": "HMS-77", "given_name": "Omar", "family_name": "Haddad", "csrf_token": token}
+    assert client.post("/children/new", data=first).status_code == 200
+    clash = client.post("/children/new", data={**first, "given_name": "Ali"})
+    assert clash.status_code == 409 and 'href="#source_ref"' in clash.text

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from registry.consent.policy import CASEWORKER_LOOKUP_PURPOSES, LOOKUP_PURPOSES
-from registry.errors import FieldError, InvalidInput
+from registry.errors import Conflict, FieldError, InvalidInput
 from registry.services.children import read_child_as, register_child_as
 from registry.services.lookups import lookup_child
 from registry.services.sessions import WebUser
@@ -78,6 +78,9 @@ def register(request: Request, form: Posted = Depends(posted)) -> Response:
         result = register_child_as(registry_of(request), user.actor, {k: v for k, v in values.items() if v})
     except InvalidInput as e:
         return render(request, "register.html", 422, errors=e.errors, result=None, **context)
+    except Conflict as e:  # the reference is registered with another identity: that is an update, not this form
+        return render(request, "register.html", 409, errors=[FieldError(e.field or "source_ref", e.reason)],
+                      result=None, **context)
     return render(request, "register.html", errors=[], result=result, **{**context, "values": {}})
 
 
