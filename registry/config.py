@@ -35,7 +35,9 @@ def _env(name: str, field: str) -> Any:
 
 
 class Settings(BaseSettings):
+    # env_prefix: a field is never read from a bare variable of its name (HOME is not the registry's home).
     model_config = SettingsConfigDict(frozen=True, extra="forbid", populate_by_name=True, case_sensitive=False,
+                                      env_prefix="REGISTRY_",
                                       env_ignore_empty=True)
 
     home: Path = Field(Path(DEFAULT_HOME), validation_alias=_env("REGISTRY_HOME", "home"),

@@ -54,8 +54,8 @@ def load_into_duckdb(con: duckdb.DuckDBPyConnection, batches: Iterable[list[dict
             created = True
         con.unregister("_batch")
         n += len(batch)
-    if not created:
-        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(_COLUMNS)} FROM (SELECT NULL AS x) WHERE false")
+    if not created:  # an empty table of the same columns (nothing to pair)
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(f'NULL AS {c}' for c in _COLUMNS)} WHERE false")
     return n
 
 
@@ -168,6 +168,9 @@ def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[list[dict]], m
     say = progress or (lambda _msg: None)
     say("loading encodings")
     n = load_into_duckdb(con, entries)
+    if n == 0:  # nothing registered (or every child out of matching): nothing to train on or to pair
+        say("no records to deduplicate")
+        return BatchScores(0, [], [], False)
     trained = False
     if not retrain and model_path.exists() and not model_file_current(model_path):
         retrain = True  # a model of an older format: its comparisons are not today's

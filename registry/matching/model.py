@@ -85,7 +85,7 @@ def decision_band(probability: float, *, same: float = SAME_THRESHOLD, possible:
 
 
 log = logging.getLogger("registry.matching")
-SPLINK_LOG_LEVEL = logging.WARNING  # Splink narrates every EM iteration at INFO
+SPLINK_LOG_LEVEL = logging.ERROR  # Splink narrates every EM iteration at INFO, and warns of levels a sample lacks
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ LEVELS = (
     N_("a year apart"), N_("a year apart, one side estimated"), N_("all parts differ"), N_("day and month swapped"),
     N_("different"), N_("different known names"), N_("four or more parts agree, none differ"), N_("missing"),
     N_("most parts agree, one differs"), N_("one part agrees, one differs"), N_("nothing to compare"),
-    N_("one part agrees, none differ"), N_("the one part compared differs"), N_("same"),
+    N_("one part agrees, none differ"), N_("same"),
     N_("same date"), N_("same day and month, year off by one"), N_("same month, day unknown on one side"),
     N_("same name"), N_("same sound"), N_("same year"), N_("same year, one side knows only the year"),
     N_("similar spelling"), N_("some parts agree, several differ"), N_("three parts agree, none differ"),
-    N_("two parts agree, none differ"),
+    N_("two parts agree, none differ"), N_("the one part compared differs"),
 )
 RARE, COMMON = N_("a rare name"), N_("a common name")
 

@@ -202,3 +202,12 @@ def test_a_batch_pair_the_next_run_does_not_find_leaves_the_queue(trained):
         still_open = s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open")).all()
     assert pair.status in ("stale", "open") and (pair.status == "stale") == (pair.run_id == "run-earlier")
     assert still_open and all(p.run_id != "run-earlier" for p in still_open)
+
+
+def test_a_batch_run_on_an_empty_registry_says_so_instead_of_failing(tmp_path, registry_factory):
+    from registry.services.dedupe import run_dedupe
+
+    reg = registry_factory(tmp_path / "empty", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = run_dedupe(reg)
+    assert (result.records, result.pairs_scored, result.clusters, result.suspected) == (0, 0, 0, 0)
+    reg.close()

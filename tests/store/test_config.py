@@ -61,3 +61,14 @@ def test_config_show_masks_secrets(home, monkeypatch):
     assert "s3cret-pass" not in result.output and "c2VjcmV0" not in result.output
     assert "***" in result.output and "set (hidden)" in result.output
     assert "REGISTRY_LOOKUP_QUOTA_USER" in result.output
+
+
+def test_a_bare_variable_of_a_fields_name_is_not_read(home, monkeypatch, tmp_path):
+    """HOME is the user's home, not the registry's: only REGISTRY_ variables are settings."""
+    monkeypatch.delenv("REGISTRY_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://elsewhere/db")
+    monkeypatch.chdir(tmp_path)
+    s = load_settings()
+    assert s.home == (tmp_path / "registry-data").resolve()
+    assert s.database_url == f"sqlite:///{s.home / 'registry.db'}"
