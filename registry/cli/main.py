@@ -218,7 +218,7 @@ def demo(
     t = Table("measure", "value", title="Deduplication against the known truth")
     for name, value in [
         ("records / children registered", f"{result.records} / {demo_.children}"),
-        ("children found (clusters)", str(result.clusters)),
+        ("fictional children in truth / clusters found", f"{demo_.true_children} / {result.clusters}"),
         ("pairwise precision / recall / F1",
          f"{e.pairwise.precision:.3f} / {e.pairwise.recall:.3f} / {e.pairwise.f1:.3f}"),
         ("cross-script duplicates found", f"{e.cross_script_recall:.1%} of {e.cross_script_pairs} pairs"),

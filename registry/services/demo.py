@@ -37,6 +37,7 @@ class DemoReport:
     evaluation: Evaluation
     children: int
     queue_clusters: int
+    true_children: int = 0  # distinct fictional children in the generated truth, beside the clusters found
     examples: list[ExamplePair] = field(default_factory=list)
     users: list[DemoUser] = field(default_factory=list)  # one per role for the web pages; passwords shown once
 
@@ -52,7 +53,8 @@ def build_demo(reg: Registry, records: int = 3000, seed: int = 7,
         generated = write_csv(data, records, seed, truth_path=truth)
     imported = import_file(reg, data, None, progress=import_progress)
     result = run_dedupe(reg, progress=dedupe_progress)
-    scores = evaluate(registry_clusters(reg), read_truth(truth, data))
+    known = read_truth(truth, data)
+    scores = evaluate(registry_clusters(reg), known)
     with reg.db.sessions() as s:
         children = s.scalar(select(func.count()).select_from(Child).where(Child.status == "active")) or 0
         queue = clusters_of(open_pairs(s))
@@ -63,5 +65,5 @@ def build_demo(reg: Registry, records: int = 3000, seed: int = 7,
             why = explain_records(model, s, pair.a.record_id, pair.b.record_id)
             shown.append(ExamplePair((pair.a.child_id, pair.a.institution), (pair.b.child_id, pair.b.institution),
                                      [f.words for f in (why.fields if why else ())]))
-    return DemoReport(generated, str(data), imported, result, scores, children, len(queue), shown,
-                      demo_users(reg))
+    return DemoReport(generated, str(data), imported, result, scores, children, len(queue),
+                      len(set(known.person.values())), shown, demo_users(reg))
