@@ -7,9 +7,11 @@ all fields at once, so a clerk can fix a row in one go.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from registry.errors import FieldError, InvalidInput
@@ -69,9 +71,13 @@ class Identity:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (dates as text). This is what the vault seals."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d = {name: getattr(self, name) for name in _IDENTITY_FIELDS}
         d["date_of_birth"] = self.date_of_birth.isoformat() if self.date_of_birth else None
         return d
+
+    def canonical_json(self) -> str:
+        """to_dict as canonical JSON (sorted keys, UTF-8 text): what is sealed and what the content digest keys."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Identity:
@@ -86,24 +92,35 @@ class Identity:
         return replace(self, **changes)
 
 
+_IDENTITY_FIELDS = tuple(f.name for f in fields(Identity))
+
+
 def _name(field: str, raw: Any, errors: list[FieldError]) -> str | None:
+    text, reason = _checked_name(raw) if isinstance(raw, str) else _check_name(raw)
+    if reason is not None:
+        errors.append(FieldError(field, reason))
+    return text
+
+
+def _check_name(raw: Any) -> tuple[str | None, str | None]:
+    """(the cleaned name or None, the reason it is refused or None)."""
     text = clean_text(raw)
     if not text:
-        return None
+        return None, None
     if len(text) > MAX_NAME_LENGTH:
-        errors.append(FieldError(field, f"longer than {MAX_NAME_LENGTH} characters"))
-        return None
+        return None, f"longer than {MAX_NAME_LENGTH} characters"
     if any(ch.isdigit() for ch in text) or not _NAME_OK.match(text):
-        errors.append(FieldError(field, "may contain only Arabic or Latin letters, spaces, hyphens and apostrophes"))
-        return None
+        return None, "may contain only Arabic or Latin letters, spaces, hyphens and apostrophes"
     script = script_of(text)
     if script == "mixed":
-        errors.append(FieldError(field, "mixes Arabic and Latin letters: give one script per field"))
-        return None
+        return None, "mixes Arabic and Latin letters: give one script per field"
     if script == "none":
-        errors.append(FieldError(field, "has no letters (only marks or punctuation)"))
-        return None
-    return text
+        return None, "has no letters (only marks or punctuation)"
+    return text, None
+
+
+# Names repeat a lot in an imported list: each distinct written name is cleaned and checked once (in memory).
+_checked_name = lru_cache(maxsize=100_000)(_check_name)
 
 
 def split_full_name(full_name: str) -> dict[str, str]:

@@ -40,9 +40,10 @@ class Vault:
     def __init__(self, keys: KeyRing):
         self._keys = keys
 
-    def sealed(self, record_id: str, identity: Identity) -> dict:
-        """The vault row for a record's identity, encrypted: column values, ready to insert or update."""
-        plaintext = json.dumps(identity.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    def sealed(self, record_id: str, identity: Identity, canonical: str | None = None) -> dict:
+        """The vault row for a record's identity, encrypted: column values, ready to insert or update.
+        `canonical` is identity.canonical_json() when the caller has it already (the import's digest)."""
+        plaintext = (canonical or identity.canonical_json()).encode("utf-8")
         data_key = nacl.utils.random(32)
         nonce = nacl.utils.random(_NONCE)
         ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, _aad(record_id), nonce, data_key)

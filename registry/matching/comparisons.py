@@ -262,6 +262,9 @@ REVIEW_CAP = 0.9  # below the match threshold: a reviewer decides
 TWIN_CAP = 0.2  # below the review threshold: not even queued
 
 
+RULE_COMPARISONS = ("given", "family", "dob")  # the comparisons twin_cap reads
+
+
 def twin_cap(labels: Mapping[str, str]) -> float | None:
     """The highest probability a pair may have, given its level label per comparison; None when no cap."""
     given = labels.get("given", "")

@@ -5,6 +5,7 @@ queue, the audit event) is `registry.services.dedupe`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from registry.matching.comparisons import RULE_COMPARISONS, Comparison, twin_cap
 from registry.matching.model import (
     MATCH_THRESHOLD,
     REVIEW_THRESHOLD,
@@ -20,6 +22,7 @@ from registry.matching.model import (
     LinkageModel,
     model_file_current,
     train,
+    weight_from_probability,
 )
 from registry.store.tables.matching import LinkageEntry
 
@@ -98,30 +101,99 @@ def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: st
     return linker, linker.inference.predict(threshold_match_probability=threshold)
 
 
+# How many pairs of each combination of comparison levels the real-time scorer re-scores in a batch run.
+CHECKED_PER_COMBINATION = 3
+
+
+def _level_sql(comparison: Comparison) -> str:
+    """The level index of a pair for one comparison, as SQL over `x_l`/`x_r` columns (the CASE order Splink
+    uses, from the same SQL conditions)."""
+    whens = [f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE"]
+    return f"CASE {' '.join(whens)} ELSE {len(comparison.levels) - 1} END"
+
+
+def _rule_table(con: duckdb.DuckDBPyConnection, model: LinkageModel) -> None:
+    """`_caps`: the registry's rule (twin_cap) for every combination of the levels it reads, written out once
+    from the Python rule itself, so batch and real time share one definition."""
+    by_name = {c.name: c for c in model.comparisons}
+    names = [n for n in RULE_COMPARISONS if n in by_name]
+    rows: dict[str, list] = {f"lv_{n}": [] for n in names} | {"cap": [], "cap_weight": []}
+    for combo in itertools.product(*(range(len(by_name[n].levels)) for n in names)):
+        cap = twin_cap({n: by_name[n].levels[li].label for n, li in zip(names, combo)})
+        if cap is None:
+            continue
+        for n, li in zip(names, combo):
+            rows[f"lv_{n}"].append(li)
+        rows["cap"].append(cap)
+        rows["cap_weight"].append(weight_from_probability(cap))
+    con.register("_caps", pa.table(rows))
+
+
 def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictions,
                   table: str = "linkage") -> list[tuple[str, str, float, float]]:
     """(record_l, record_r, probability, match_weight) of the pairs Splink scored at or above the review
-    threshold, re-scored by LinkageModel.score -- the real-time scorer -- so the registry's rules (possible
-    twins) apply exactly as in a lookup. Splink's own weight must agree with the Python one; it is checked."""
+    threshold, with the registry's rules (possible twins) applied exactly as in a lookup.
+
+    In DuckDB, over every pair: each comparison's level from the same SQL conditions, the rule's cap for those
+    levels (`_rule_table`), the probability from Splink's weight. In Python, as a check: up to
+    CHECKED_PER_COMBINATION pairs of every combination of levels that occurred are re-scored by
+    LinkageModel.score -- the real-time scorer -- whose levels, weight and probability must agree, or the run
+    stops (the comparisons' SQL and Python forms have drifted)."""
     pred = predictions.as_duckdbpyrelation()
     con.register("_pred", pred)
+    _rule_table(con, model)
+    columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
+    levels = ", ".join(f"{_level_sql(c)} AS lv_{c.name}" for c in model.comparisons)
+    caps = [n for n in RULE_COMPARISONS if n in {c.name for c in model.comparisons}]
     try:
-        rel = con.execute(f"SELECT * FROM {table} WHERE record_id IN "
-                          "(SELECT record_id_l FROM _pred UNION SELECT record_id_r FROM _pred)")
-        names = [d[0] for d in rel.description]
-        rows = {r[0]: dict(zip(names, r)) for r in rel.fetchall()}
-        scored = con.execute("SELECT record_id_l, record_id_r, match_weight FROM _pred").fetchall()
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _scored AS
+            WITH pairs AS (
+                SELECT p.record_id_l, p.record_id_r, p.match_weight, {sides}
+                FROM _pred p JOIN {table} l ON l.record_id = p.record_id_l JOIN {table} r ON r.record_id = p.record_id_r
+            ),
+            compared AS (SELECT record_id_l, record_id_r, match_weight, {levels} FROM pairs),
+            ruled AS (
+                SELECT c.*, CASE WHEN match_weight < 1000 THEN pow(2, match_weight) / (1 + pow(2, match_weight))
+                                 ELSE 1.0 END AS splink_probability, k.cap, k.cap_weight
+                FROM compared c LEFT JOIN _caps k USING ({", ".join(f"lv_{n}" for n in caps)})
+            )
+            SELECT *, CASE WHEN cap IS NOT NULL AND splink_probability > cap THEN cap
+                           ELSE splink_probability END AS probability,
+                      CASE WHEN cap IS NOT NULL AND splink_probability > cap THEN cap_weight
+                           ELSE match_weight END AS weight
+            FROM ruled""")
+        _check_against_real_time(con, model, table)
+        return con.execute(f"SELECT record_id_l, record_id_r, probability, weight FROM _scored "
+                           f"WHERE probability >= {REVIEW_THRESHOLD}").fetchall()
     finally:
         con.unregister("_pred")
-    out = []
-    for left, right, splink_weight in scored:
+        con.unregister("_caps")
+        con.execute("DROP TABLE IF EXISTS _scored")
+
+
+def _check_against_real_time(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: str) -> None:
+    """Re-score a few pairs of every combination of levels in `_scored` with the real-time scorer."""
+    lv = [f"lv_{c.name}" for c in model.comparisons]
+    sample = con.execute(f"""
+        SELECT record_id_l, record_id_r, match_weight, probability, {", ".join(lv)} FROM (
+            SELECT *, row_number() OVER (PARTITION BY {", ".join(lv)} ORDER BY hash(record_id_l, record_id_r)) AS k
+            FROM _scored) WHERE k <= {CHECKED_PER_COMBINATION}""").fetchall()
+    ids = list({i for row in sample for i in row[:2]})
+    rel = con.execute(f"SELECT * FROM {table} WHERE record_id IN (SELECT unnest(?))", [ids])
+    names = [d[0] for d in rel.description]
+    rows = {r[0]: dict(zip(names, r)) for r in rel.fetchall()}
+    prior = weight_from_probability(model.prior)
+    for left, right, splink_weight, probability, *levels in sample:
         score = model.score(rows[left], rows[right])
-        if score.capped_by is None and abs(score.match_weight - splink_weight) > 1e-6:
+        python_levels = [f.level for f in score.fields]
+        python_weight = prior + sum(f.weight for f in score.fields)  # before the registry's rules
+        if python_levels != levels or abs(python_weight - splink_weight) > 1e-6 \
+                or abs(score.probability - probability) > 1e-9:
             raise RuntimeError(f"batch and real-time scores disagree for a pair ({splink_weight} vs "
-                               f"{score.match_weight}): the comparisons' SQL and Python forms have drifted")
-        if score.probability >= REVIEW_THRESHOLD:
-            out.append((left, right, score.probability, score.match_weight))
-    return out
+                               f"{python_weight}, levels {levels} vs {python_levels}): the comparisons' SQL "
+                               "and Python forms have drifted")
 
 
 def cluster(con: duckdb.DuckDBPyConnection, edges: list[tuple[str, str]], table: str = "linkage") -> list:

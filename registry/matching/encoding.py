@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 
 from registry.keys import KeyRing
-from registry.matching.record import BirthDate, RecordFields
+from registry.matching.record import RecordFields
 from registry.names.features import comparable_form, unit_keys, unit_ngrams
 from registry.names.similarity import analyse_unit
 from registry.names.units import NameUnit, split_units
@@ -58,8 +58,10 @@ class LinkageRow:
     nid: str | None
 
     def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _ROW_FIELDS}
 
+
+_ROW_FIELDS = tuple(f.name for f in fields(LinkageRow))
 
 # A spelling that stands for another name at least this often counts as that name too (Hala: هالة or حلا).
 AMBIGUITY_SHARE = 0.15
@@ -85,12 +87,23 @@ def _units(text: str | None) -> tuple[NameUnit, ...]:
     return split_units(text) if text else ()
 
 
+NameParts = tuple[str | None, str | None, bool, tuple[int, ...]]  # key, skeleton, known, n-grams (encoded)
+ChainParts = tuple[tuple[str, ...], tuple[str, ...], str | None, str | None]  # keys, skeletons, father, family
+DateParts = tuple[str | None, str | None, str | None, str | None]  # full, year-month, swapped, month-day
+
+
 class LinkageEncoder:
     def __init__(self, keys: KeyRing):
         self._keys = keys
-        # Names and dates repeat a lot: their tokens are kept (in memory only) rather than re-hashed.
+        # Names and dates repeat a lot (an import of 100,000 rows holds a few thousand distinct names): their
+        # encodings are kept, in memory only, per distinct written name, chain and date rather than re-analysed
+        # and re-hashed. National IDs are never kept (see encode).
         self.token = lru_cache(maxsize=500_000)(self._token)  # type: ignore[method-assign]
         self.grams = lru_cache(maxsize=200_000)(self._grams)  # type: ignore[method-assign]
+        self.name = lru_cache(maxsize=200_000)(self._name)  # type: ignore[method-assign]
+        self.given_ids = lru_cache(maxsize=100_000)(self._given_ids)  # type: ignore[method-assign]
+        self.chain = lru_cache(maxsize=200_000)(self._chain)  # type: ignore[method-assign]
+        self.dates = lru_cache(maxsize=100_000)(self._dates)  # type: ignore[method-assign]
 
     def _token(self, purpose: str, value: str) -> str:
         return self._keys.linkage_digest(purpose, value, size=TOKEN_BYTES).hex()
@@ -102,49 +115,56 @@ class LinkageEncoder:
             out.add(int.from_bytes(digest, "big") & 0x7FFFFFFF)
         return tuple(sorted(out))
 
-    def _primary(self, text: str | None) -> tuple[str | None, str | None, bool, tuple[int, ...]]:
+    def _name(self, text: str | None) -> NameParts:
+        """The first unit of a written name, encoded (the given name, the father's, the mother's)."""
         units = _units(text)
         if not units:
             return None, None, False, ()
         key, skel, known, ngrams = _unit_parts(units[0])
         return self.token("name.key", key), self.token("name.skel", skel), known, self.grams(ngrams)
 
-    def _ids(self, text: str | None, key: str | None) -> tuple[str, ...]:
+    def _given_ids(self, text: str | None) -> tuple[str, ...]:
         units = _units(text)
         ids = {self.token("name.key", f"id:{i}") for i in _unit_ids(units[0])} if units else set()
+        key = self.name(text)[0]
         if key:
             ids.add(key)
         return tuple(sorted(ids))
 
-    def encode(self, record_id: str, child_id: str, identity: RecordFields) -> LinkageRow:
-        given_key, given_skel, given_known, given_grams = self._primary(identity.given_name)
+    def _chain(self, father: str | None, grandfather: str | None, family: str | None) -> ChainParts:
         chain_keys, chain_skels = set(), set()
-        for text in (identity.father_name, identity.grandfather_name, identity.family_name):
+        for text in (father, grandfather, family):
             for unit in _units(text):
                 key, skel, _, _ = _unit_parts(unit)
                 chain_keys.add(self.token("name.key", key))
                 chain_skels.add(self.token("name.skel", skel))
-        mother_key, mother_skel, _, _ = self._primary(identity.mother_given_name)
-        mother_family_key, mother_family_skel, _, _ = self._primary(identity.mother_family_name)
-        _, father_skel, _, _ = self._primary(identity.father_name)
-        family_units = _units(identity.family_name)
+        family_units = _units(family)
         family_skel = self.token("name.skel", _unit_parts(family_units[-1])[1]) if family_units else None
-        full, ym, swap, md = self._dates(identity.date_of_birth)
+        return tuple(sorted(chain_keys)), tuple(sorted(chain_skels)), self.name(father)[1], family_skel
+
+    def encode(self, record_id: str, child_id: str, identity: RecordFields) -> LinkageRow:
+        given_key, given_skel, given_known, given_grams = self.name(identity.given_name)
+        chain_keys, chain_skels, father_skel, family_skel = self.chain(
+            identity.father_name, identity.grandfather_name, identity.family_name)
+        mother_key, mother_skel, _, _ = self.name(identity.mother_given_name)
+        mother_family_key, mother_family_skel, _, _ = self.name(identity.mother_family_name)
+        dob = identity.date_of_birth
+        full, ym, swap, md = self.dates(dob.year, dob.month, dob.day) if dob else (None, None, None, None)
         return LinkageRow(
             record_id=record_id,
             child_id=child_id,
-            birth_year=identity.date_of_birth.year if identity.date_of_birth else None,
+            birth_year=dob.year if dob else None,
             sex=identity.sex,
             governorate=identity.governorate,
             given_key=given_key,
             given_skel=given_skel,
             given_known=given_known,
-            given_ids=self._ids(identity.given_name, given_key),
+            given_ids=self.given_ids(identity.given_name),
             given_grams=given_grams,
             father_skel=father_skel,
             family_skel=family_skel,
-            chain_keys=tuple(sorted(chain_keys)),
-            chain_skels=tuple(sorted(chain_skels)),
+            chain_keys=chain_keys,
+            chain_skels=chain_skels,
             mother_key=mother_key,
             mother_skel=mother_skel,
             mother_family_key=mother_family_key,
@@ -153,27 +173,26 @@ class LinkageEncoder:
             dob_ym=ym,
             dob_swap=swap,
             dob_md=md,
-            dob_loose=bool(identity.date_of_birth and (identity.date_of_birth.estimated
-                                                       or identity.date_of_birth.month is None)),
+            dob_loose=bool(dob and (dob.estimated or dob.month is None)),
             # Not cached: a national ID identifies one child, so it is not kept in memory after use.
             nid=self._token("nid", identity.national_id) if identity.national_id else None,
         )
 
-    def _dates(self, dob: BirthDate | None) -> tuple[str | None, str | None, str | None, str | None]:
-        if dob is None or dob.month is None:
+    def _dates(self, year: int, month: int | None, day: int | None) -> DateParts:
+        if month is None:
             return None, None, None, None
-        ym = self.token("dob.ym", f"{dob.year:04d}-{dob.month:02d}")
-        if dob.day is None:
+        ym = self.token("dob.ym", f"{year:04d}-{month:02d}")
+        if day is None:
             return None, ym, None, None
-        full = self.token("dob.full", f"{dob.year:04d}-{dob.month:02d}-{dob.day:02d}")
+        full = self.token("dob.full", f"{year:04d}-{month:02d}-{day:02d}")
         swap = None
-        if dob.day != dob.month and dob.day <= 12:
+        if day != month and day <= 12:
             try:
-                dt.date(dob.year, dob.day, dob.month)
-                swap = self.token("dob.full", f"{dob.year:04d}-{dob.day:02d}-{dob.month:02d}")
+                dt.date(year, day, month)
+                swap = self.token("dob.full", f"{year:04d}-{day:02d}-{month:02d}")
             except ValueError:
                 swap = None
-        md = self.token("dob.md", f"{dob.month:02d}-{dob.day:02d}")
+        md = self.token("dob.md", f"{month:02d}-{day:02d}")
         return full, ym, swap, md
 
 

@@ -19,6 +19,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,11 +29,11 @@ from sqlalchemy import select, tuple_
 
 from registry.errors import Conflict, InvalidInput
 from registry.files import write_private
-from registry.identity.model import validate_identity
+from registry.identity.model import Identity, validate_identity
 from registry.names.text import clean_text
 from registry.services.access import record_admin
 from registry.services.context import Registry
-from registry.services.registration import erased_reference, register_records
+from registry.services.registration import NewRecord, erased_reference, prepare_record, register_records
 from registry.store.models import CaseRecord
 
 COLUMNS = (
@@ -68,6 +69,7 @@ TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept as lone surrogates on decoding
 _REF_SHOWN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./:#]{0,63}")
 
 
@@ -369,11 +371,17 @@ def _row_or_problem(names: list[str], values: list[str]) -> dict[str, str] | Fie
     for column, value in row.items():
         if len(value) > MAX_FIELD_CHARS:
             return FieldProblem(ref, column, f"longer than {MAX_FIELD_CHARS} characters")
-        if any("\udc80" <= ch <= "\udcff" for ch in value):
+        if _NOT_UTF8.search(value):
             return FieldProblem(ref, column, "holds bytes that are not valid UTF-8 text")
         if "\x00" in value:
             return FieldProblem(ref, column, "holds a NUL character")
     return row
+
+
+# An import prepares rows (validation, keyed digest, sealing, encoding: the CPU-heavy part) in worker processes
+# once the file has shown itself long enough to be worth starting them; the database writes stay in this
+# process, one transaction per batch, so crash safety is the same with or without workers.
+POOL_AFTER_ROWS = 4000
 
 
 def import_file(
@@ -383,16 +391,21 @@ def import_file(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     sheet: str | None = None,
+    workers: int | None = None,
+    pool_after_rows: int = POOL_AFTER_ROWS,
 ) -> ImportReport:
     """Import one file. `institution` is the importing agency; None takes each row's institution column
-    (a system administrator loading several agencies' lists at once).
+    (a system administrator loading several agencies' lists at once). `workers`: processes preparing rows
+    (default: the machine's cores; 1 prepares in this process), started once `pool_after_rows` rows were read.
 
     FileRejected when the file (or the file from some row on) cannot be read; rows before that row are
     committed. Whatever stops the import (FileRejected, an interruption, an internal error) carries what was
     done so far as its `import_report` attribute, so that the report can be written all the same."""
     report = ImportReport()
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     try:
-        return _import(reg, Path(path), institution, batch_size, progress, sheet, report)
+        with _Preparer(reg, institution, workers, pool_after_rows) as prepare:
+            return _import(reg, Path(path), institution, batch_size, progress, sheet, report, prepare)
     except BaseException as e:
         if report.failure is None:
             interrupted = isinstance(e, KeyboardInterrupt)
@@ -401,8 +414,76 @@ def import_file(
         raise
 
 
+Batch = list[tuple[int, "dict | FieldProblem"]]
+_worker_registry: Registry | None = None  # set in the parent before the workers fork: they inherit it
+
+
+def _prepare_row(reg: Registry, institution: str | None, row: dict | FieldProblem) -> tuple[object, NewRecord | None]:
+    """A row validated and, when valid, prepared as a new record (ids, digest, sealed identity, encodings)."""
+    if isinstance(row, FieldProblem):
+        return row, None
+    try:
+        identity = validate_identity(row, institution=institution)
+    except InvalidInput as e:
+        return e, None
+    return identity, prepare_record(reg, identity)
+
+
+def _prepare_chunk(institution: str | None, rows: list, reg: Registry | None = None) -> list:
+    """Rows prepared by `_prepare_row`: in a worker, with the registry it inherited."""
+    reg = reg or _worker_registry
+    assert reg is not None
+    return [_prepare_row(reg, institution, row) for row in rows]
+
+
+class _Preparer:
+    """prepare(batch) -> a handle whose get() gives each row's preparation, in order. In this process at
+    first; in a pool of forked workers from `after_rows` rows on (they start with the registry's keys in
+    memory, as this process has them, and never touch the database)."""
+
+    def __init__(self, reg: Registry, institution: str | None, workers: int, after_rows: int):
+        self.reg, self.institution, self.workers, self.after_rows = reg, institution, workers, after_rows
+        self.seen = 0
+        self.pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def __call__(self, batch: Batch):
+        global _worker_registry
+        self.seen += len(batch)
+        rows = [row for _, row in batch]
+        if self.workers <= 1 or self.seen <= self.after_rows:  # prepared when asked for, in this process
+            return _Done(lambda: _prepare_chunk(self.institution, rows, self.reg))
+        if self.pool is None:
+            import multiprocessing
+
+            _worker_registry = self.reg
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        size = -(-len(rows) // (self.workers * 2))
+        chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+        handles = [self.pool.apply_async(_prepare_chunk, (self.institution, chunk)) for chunk in chunks]
+        return _Done(lambda: [item for h in handles for item in h.get()])
+
+
+@dataclass
+class _Done:
+    """A batch's preparation; get() waits for it (a worker's exception is raised here, in batch order)."""
+
+    compute: Callable[[], list]
+
+    def get(self) -> list:
+        return self.compute()
+
+
 def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
-            progress: Callable[[int], None] | None, sheet: str | None, report: ImportReport) -> ImportReport:
+            progress: Callable[[int], None] | None, sheet: str | None, report: ImportReport,
+            prepare: _Preparer) -> ImportReport:
     try:
         table, rows = read_rows(path, sheet)
     except FileRejected as e:
@@ -415,54 +496,68 @@ def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
         raise FileRejected(path.name, "no institution column, and no --institution given")
     report.ignored_columns = [n[1:] for n in names if n.startswith("?")]
     seen_in_file: dict[tuple[str, str], int] = {}
-    batch: list[tuple[int, dict | FieldProblem]] = []
 
-    def flush() -> None:
-        nonlocal batch
+    def batches() -> Iterator[tuple[Batch, FileRejected | None]]:
+        batch: Batch = []
+        try:
+            for row_number, row in rows:
+                batch.append((row_number, row))
+                if len(batch) >= batch_size:
+                    yield batch, None
+                    batch = []
+        except FileRejected as e:  # the rows read before the bad one are whole and valid: they go in, and are listed
+            yield batch, e
+            return
         if batch:
-            _import_batch(reg, institution, batch, report, seen_in_file)
+            yield batch, None
+
+    def write(batch: Batch, prepared, stop: FileRejected | None) -> None:
+        if batch:
+            _import_batch(reg, batch, prepared.get(), report, seen_in_file)
             if progress:
                 progress(len(batch))
-            batch = []
+        if stop is not None:
+            report.failure = str(stop)
+            raise stop
 
-    try:
-        for row_number, row in rows:
-            batch.append((row_number, row))
-            if len(batch) >= batch_size:
-                flush()
-    except FileRejected as e:
-        flush()  # the rows read before the bad one are whole and valid: they go in, and are listed
-        report.failure = str(e)
-        raise
-    flush()
+    # One batch is prepared while the one before it is written.
+    pending = None
+    for batch, stop in batches():
+        prepared = prepare(batch)
+        if pending is not None:
+            write(*pending)
+        pending = (batch, prepared, stop)
+    if pending is not None:
+        write(*pending)
     return report
 
 
-def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int, dict | FieldProblem]],
+def _import_batch(reg: Registry, batch: Batch, prepared: list[tuple[object, NewRecord | None]],
                   report: ImportReport, seen_in_file: dict[tuple[str, str], int]) -> None:
-    valid = []
-    for row_number, row in batch:
+    valid: list[tuple[int, Identity]] = []
+    new_records: dict[tuple[str, str], NewRecord] = {}
+    for (row_number, row), (outcome, new) in zip(batch, prepared):
         report.rows += 1
-        if isinstance(row, FieldProblem):
+        if isinstance(outcome, FieldProblem):
             report.rejected += 1
-            report.errors.append((row_number, row.source_ref, row.field, row.reason))
+            report.errors.append((row_number, outcome.source_ref, outcome.field, outcome.reason))
             continue
-        ref = shown_reference(row.get("source_ref"))
-        try:
-            identity = validate_identity(row, institution=institution)
-        except InvalidInput as e:
+        if isinstance(outcome, InvalidInput):
             report.rejected += 1
             # Field and reason only: the reasons name what is wrong, never the value (see identity.model).
-            report.errors.extend((row_number, ref, err.field, err.reason) for err in e.errors)
+            ref = shown_reference(row.get("source_ref")) if isinstance(row, dict) else ""
+            report.errors.extend((row_number, ref, err.field, err.reason) for err in outcome.errors)
             continue
-        key = (identity.institution, identity.source_ref)
+        assert isinstance(outcome, Identity) and new is not None
+        key = (outcome.institution, outcome.source_ref)
         if key in seen_in_file:
             report.rejected += 1
-            report.errors.append((row_number, ref, "source_ref",
+            report.errors.append((row_number, shown_reference(row.get("source_ref")), "source_ref",
                                   f"already used in row {seen_in_file[key]} of this file"))
             continue
         seen_in_file[key] = row_number
-        valid.append((row_number, identity))
+        valid.append((row_number, outcome))
+        new_records[key] = new
     if not valid:
         return
     rows_of = {(i.institution, i.source_ref): n for n, i in valid}
@@ -471,7 +566,7 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
         stored_rows = [n for n, _ in valid]
         try:  # refused (Conflict) before anything is written, so the batch stays whole
             results = register_records(reg, session, [(i, existing.get((i.institution, i.source_ref)))
-                                                      for _, i in valid])
+                                                      for _, i in valid], new_records)
         except Conflict:
             results = None
         if results is None:  # some rows were erased records: report them, register the rest
@@ -486,7 +581,7 @@ def _import_batch(reg: Registry, institution: str | None, batch: list[tuple[int,
                 else:
                     ok.append((identity, rec))
             stored_rows = [rows_of[(i.institution, i.source_ref)] for i, _ in ok]
-            results = register_records(reg, session, ok)
+            results = register_records(reg, session, ok, new_records)
         counted = dict.fromkeys(("created", "updated", "unchanged"), 0)
         for result in results:
             counted[result.outcome] += 1

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
@@ -63,9 +62,8 @@ def new_record_id() -> str:
     return "R" + secrets.token_hex(12)
 
 
-def content_digest(reg: Registry, identity: Identity) -> str:
-    canonical = json.dumps(identity.to_dict(), ensure_ascii=False, sort_keys=True)
-    return reg.keys.content_digest(canonical)
+def content_digest(reg: Registry, identity: Identity, canonical: str | None = None) -> str:
+    return reg.keys.content_digest(canonical or identity.canonical_json())
 
 
 def erased_reference(reg: Registry, institution: str, source_ref: str) -> str:
@@ -115,10 +113,32 @@ def queue_possible_duplicates(reg: Registry, session: Session, result: Registere
     return queue_registration_matches(session, result.record_id, matches)
 
 
-def register_records(reg: Registry, session: Session,
-                     items: list[tuple[Identity, CaseRecord | None]]) -> list[Registered]:
+@dataclass(frozen=True)
+class NewRecord:
+    """What a new record stores besides its case pointer, computed before its transaction (by an import
+    worker, or in place): fresh ids, the keyed content digest, the sealed identity, the encodings."""
+
+    child_id: str
+    record_id: str
+    digest: str
+    sealed: dict
+    encoded: dict
+
+
+def prepare_record(reg: Registry, identity: Identity) -> NewRecord:
+    """Everything a new record needs that does not touch the database (the CPU-heavy part of registering)."""
+    canonical = identity.canonical_json()
+    child_id, record_id = new_pseudonym(), new_record_id()
+    return NewRecord(child_id, record_id, content_digest(reg, identity, canonical),
+                     reg.vault.sealed(record_id, identity, canonical),
+                     reg.index.entry_values(record_id, child_id, identity))
+
+
+def register_records(reg: Registry, session: Session, items: list[tuple[Identity, CaseRecord | None]],
+                     prepared: Mapping[tuple[str, str], NewRecord] | None = None) -> list[Registered]:
     """Store many validated identities (each with its stored record, or None when new) in the caller's unit
     of work. New children are written with one multi-row insert per table: the import's hot path.
+    `prepared` holds records already prepared (`prepare_record`) by (institution, source_ref).
 
     Raises Conflict before writing anything if one of them was erased.
     """
@@ -129,8 +149,9 @@ def register_records(reg: Registry, session: Session,
     results: list[Registered] = []
     children, records, sealed, encoded = [], [], [], []
     for identity, existing in items:
-        digest = content_digest(reg, identity)
+        new = (prepared or {}).get((identity.institution, identity.source_ref))
         if existing is not None:
+            digest = new.digest if new is not None else content_digest(reg, identity)
             if existing.content_digest == digest:
                 results.append(Registered(existing.child_id, existing.record_id, "unchanged"))
                 continue
@@ -139,14 +160,15 @@ def register_records(reg: Registry, session: Session,
             reg.index.update(session, existing.record_id, existing.child_id, identity)
             results.append(Registered(existing.child_id, existing.record_id, "updated"))
             continue
-        child_id, record_id, now = new_pseudonym(), new_record_id(), utcnow()
-        children.append({"child_id": child_id, "status": "active", "created_at": now, "updated_at": now})
-        records.append({"record_id": record_id, "child_id": child_id, "institution": identity.institution,
-                        "source_ref": identity.source_ref, "content_digest": digest, "status": "active",
+        new = new or prepare_record(reg, identity)
+        now = utcnow()
+        children.append({"child_id": new.child_id, "status": "active", "created_at": now, "updated_at": now})
+        records.append({"record_id": new.record_id, "child_id": new.child_id, "institution": identity.institution,
+                        "source_ref": identity.source_ref, "content_digest": new.digest, "status": "active",
                         "created_at": now, "updated_at": now})
-        sealed.append(reg.vault.sealed(record_id, identity))
-        encoded.append(reg.index.entry_values(record_id, child_id, identity))
-        results.append(Registered(child_id, record_id, "created"))
+        sealed.append(new.sealed)
+        encoded.append(new.encoded)
+        results.append(Registered(new.child_id, new.record_id, "created"))
     if children:
         # In foreign-key order: child, its record, then the record's vault entry and encodings.
         for table, rows in ((Child, children), (CaseRecord, records), (VaultEntry, sealed),

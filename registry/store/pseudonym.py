@@ -32,7 +32,14 @@ def _format(body: str) -> str:
 
 
 def new_pseudonym() -> str:
-    return _format("".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH)))
+    # One draw of a uniform number below 30^10, written in base 30: each symbol uniform and independent, as
+    # ten draws would give, at a tenth of the cost (the import makes one per new child).
+    n = secrets.randbelow(_N**BODY_LENGTH)
+    body = []
+    for _ in range(BODY_LENGTH):
+        n, digit = divmod(n, _N)
+        body.append(ALPHABET[digit])
+    return _format("".join(body))
 
 
 def parse_pseudonym(text: str) -> str:

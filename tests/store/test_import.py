@@ -114,11 +114,11 @@ def test_failure_inside_a_batch_rolls_the_whole_batch_back(registry, tmp_path, m
     real_seal = vault_module.Vault.sealed
     sealed = []
 
-    def flaky_seal(self, record_id, identity):
+    def flaky_seal(self, record_id, *args):
         sealed.append(record_id)
         if len(sealed) == 7:
             raise OSError("disk full")
-        return real_seal(self, record_id, identity)
+        return real_seal(self, record_id, *args)
 
     monkeypatch.setattr(vault_module.Vault, "sealed", flaky_seal)
     with pytest.raises(OSError):

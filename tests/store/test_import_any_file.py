@@ -321,11 +321,11 @@ def test_cli_stops_on_an_internal_error_with_its_kind_only_and_lists_committed_r
     real = vault_module.Vault.sealed
     calls = []
 
-    def failing(self, record_id, identity):
+    def failing(self, record_id, *args):
         calls.append(1)
         if len(calls) > 500:
             raise OSError("disk full at /secret/path Omar")
-        return real(self, record_id, identity)
+        return real(self, record_id, *args)
 
     monkeypatch.setattr(vault_module.Vault, "sealed", failing)
     result = _run_import(path)
