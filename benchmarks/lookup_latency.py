@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import socket
 import statistics
@@ -36,6 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument("--no-answers", action="store_true", help="latency only (skip the answers by band)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
     args = ap.parse_args()
     home = args.work / f"home-{args.records}"
@@ -71,12 +73,15 @@ def main() -> None:
         found += bool(find_matches(reg, identity, set()))
         inproc.append((time.perf_counter() - t) * 1000)
     print(f"in process: {len(inproc)} lookups, p50 {statistics.median(inproc):.1f} ms, "
-          f"p95 {percentile(inproc, 95):.1f} ms, max {max(inproc):.1f} ms ({found} with a match)", flush=True)
+          f"p95 {percentile(inproc, 95):.1f} ms, p99 {percentile(inproc, 99):.1f} ms, max {max(inproc):.1f} ms "
+          f"({found} with a match; load average {os.getloadavg()[0]:.1f})", flush=True)
 
-    answers(reg, queries, data, find_matches)
+    if not args.no_answers:
+        answers(reg, queries, data, find_matches)
     http = http_latencies(reg, queries)
     print(f"through HTTP: {len(http)} lookups, p50 {statistics.median(http):.1f} ms, "
-          f"p95 {percentile(http, 95):.1f} ms", flush=True)
+          f"p95 {percentile(http, 95):.1f} ms, p99 {percentile(http, 99):.1f} ms, max {max(http):.1f} ms "
+          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def answers(reg, queries, data: Path, find_matches) -> None:

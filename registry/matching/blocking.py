@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_
-
 
 @dataclass(frozen=True)
 class BlockingRule:
@@ -60,21 +58,24 @@ class BlockingRule:
         return not (self.year_missing and left.get("birth_year") is not None
                     and right.get("birth_year") is not None)
 
-    def condition(self, table: Any, query: Mapping[str, Any]):
-        """SQLAlchemy condition on `table` (stored rows as the RIGHT side) for a query row on the left; None
-        when the query lacks a value the rule needs."""
-        terms = []
-        for a, b in self.equal:
+    def condition(self, query: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:
+        """SQL condition (with its bound parameters, named after `name`) on the stored rows as the RIGHT side,
+        for a query row on the left; None when the query lacks a value the rule needs. Plain SQL text: the
+        lookup's hot path, where building SQLAlchemy expressions cost more than running the query."""
+        terms, params = [], {}
+        for i, (a, b) in enumerate(self.equal):
             if query.get(a) is None:
                 return None
-            terms.append(getattr(table, b) == query[a])
+            terms.append(f"{b} = :{name}_{i}")
+            params[f"{name}_{i}"] = query[a]
         if self.year_offset is not None:
             if query.get("birth_year") is None:
                 return None
-            terms.append(table.birth_year == int(query["birth_year"]) - self.year_offset)
+            terms.append(f"birth_year = :{name}_year")
+            params[f"{name}_year"] = int(query["birth_year"]) - self.year_offset
         if self.year_missing and query.get("birth_year") is not None:
-            terms.append(table.birth_year.is_(None))
-        return and_(*terms)
+            terms.append("birth_year IS NULL")
+        return "(" + " AND ".join(terms) + ")", params
 
 
 def _rule(*cols: str, year: int | None = None) -> BlockingRule:
@@ -119,15 +120,17 @@ def sql_rules(rules: tuple[BlockingRule, ...] = RULES) -> tuple[str, ...]:
     return tuple(out)
 
 
-def conditions(table: Any, query: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES) -> list:
-    """The real-time lookup's candidate conditions for one query row: the query on either side of every rule."""
-    out = []
-    for rule in rules:
-        for r in (rule,) if rule.symmetric else (rule, rule.mirrored):
-            cond = r.condition(table, query)
+def conditions(query: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES) -> tuple[str, dict[str, Any]]:
+    """The real-time lookup's candidate condition for one query row: the query on either side of every rule,
+    as one SQL disjunction and its parameters ("" when no rule applies)."""
+    terms, params = [], {}
+    for i, rule in enumerate(rules):
+        for j, r in enumerate((rule,) if rule.symmetric else (rule, rule.mirrored)):
+            cond = r.condition(query, f"r{i}_{j}")
             if cond is not None:
-                out.append(cond)
-    return out
+                terms.append(cond[0])
+                params.update(cond[1])
+    return " OR ".join(terms), params
 
 
 def blocked(left: Mapping[str, Any], right: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES) -> bool:

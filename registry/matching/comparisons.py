@@ -140,31 +140,50 @@ def _fam(cond: Callable[[int, int], bool]) -> Pred:
     return lambda l, r: cond(*_family_counts_py(l, r))
 
 
+@dataclass(frozen=True)
+class CountedComparison(Comparison):
+    """A comparison whose levels are conditions on (parts that agree, parts that differ): the counts are
+    taken once per pair, not once per level tried (the lookup's hot path)."""
+
+    on_counts: tuple[Callable[[int, int], bool], ...] = ()
+    counts: Callable[[Row, Row], tuple[int, int]] = _family_counts_py
+
+    def level_of(self, left: Row, right: Row) -> int:
+        agree, differ = self.counts(left, right)
+        for i, holds in enumerate(self.on_counts):
+            if holds(agree, differ):
+                return i
+        return len(self.levels) - 1
+
+
 def family_comparison() -> Comparison:
     a, d = FAMILY_AGREE_SQL, FAMILY_DISAGREE_SQL
-    return Comparison(
+    conditions = (lambda x, y: x + y == 0, lambda x, y: x >= 4 and y == 0, lambda x, y: x == 3 and y == 0,
+                  lambda x, y: x == 2 and y == 0, lambda x, y: x == 1 and y == 0, lambda x, y: x >= 2 and y == 1,
+                  lambda x, y: x == 1 and y == 1, lambda x, y: x >= 1, lambda x, y: y == 1, lambda x, y: True)
+    c = conditions
+    return CountedComparison(
+        on_counts=conditions,
         name="family",
         title="family (father, grandfather, family name, mother's names)",
         columns=("chain_keys", "chain_skels", "mother_key", "mother_skel", "mother_family_key", "mother_family_skel"),
         levels=(
-            Level("nothing to compare", f"{a} + {d} = 0", _fam(lambda x, y: x + y == 0), is_null=True),
-            Level("four or more parts agree, none differ", f"{a} >= 4 AND {d} = 0",
-                  _fam(lambda x, y: x >= 4 and y == 0)),
-            Level("three parts agree, none differ", f"{a} = 3 AND {d} = 0",
-                  _fam(lambda x, y: x == 3 and y == 0)),
-            Level("two parts agree, none differ", f"{a} = 2 AND {d} = 0", _fam(lambda x, y: x == 2 and y == 0)),
-            Level("one part agrees, none differ", f"{a} = 1 AND {d} = 0", _fam(lambda x, y: x == 1 and y == 0)),
-            Level("most parts agree, one differs", f"{a} >= 2 AND {d} = 1", _fam(lambda x, y: x >= 2 and y == 1)),
+            Level("nothing to compare", f"{a} + {d} = 0", _fam(c[0]), is_null=True),
+            Level("four or more parts agree, none differ", f"{a} >= 4 AND {d} = 0", _fam(c[1])),
+            Level("three parts agree, none differ", f"{a} = 3 AND {d} = 0", _fam(c[2])),
+            Level("two parts agree, none differ", f"{a} = 2 AND {d} = 0", _fam(c[3])),
+            Level("one part agrees, none differ", f"{a} = 1 AND {d} = 0", _fam(c[4])),
+            Level("most parts agree, one differs", f"{a} >= 2 AND {d} = 1", _fam(c[5])),
             # One agreeing part (often a common name: محمد as a father) against one that differs is weak;
             # against two or more that differ it is nearly always two children (measured: 17 % against
             # under 1 % of candidate pairs the same child), so the two are separate levels.
-            Level("one part agrees, one differs", f"{a} = 1 AND {d} = 1", _fam(lambda x, y: x == 1 and y == 1)),
-            Level("some parts agree, several differ", f"{a} >= 1", _fam(lambda x, y: x >= 1)),
+            Level("one part agrees, one differs", f"{a} = 1 AND {d} = 1", _fam(c[6])),
+            Level("some parts agree, several differ", f"{a} >= 1", _fam(c[7])),
             # One part on each side and they differ (often a missing father on one side and a shifted chain on
             # the other): about half such candidate pairs are the same child, against under 4 % when two or
             # more parts differ.
-            Level("the one part compared differs", f"{d} = 1", _fam(lambda x, y: y == 1)),
-            Level("all parts differ", "ELSE", lambda l, r: True),
+            Level("the one part compared differs", f"{d} = 1", _fam(c[8])),
+            Level("all parts differ", "ELSE", _fam(c[9])),
         ),
     )
 

@@ -7,8 +7,9 @@ SQL lookups, so a real-time query touches a few hundred rows at most, not the re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import TextClause, delete, select, text
 from sqlalchemy.orm import Session
 
 from registry.keys import KeyRing
@@ -40,6 +41,16 @@ def from_entry(entry: LinkageEntry | dict) -> dict:
 
 
 _COLUMNS = [c.name for c in LinkageEntry.__table__.columns]
+_TABLE = LinkageEntry.__tablename__
+_SELECTED = ", ".join(_COLUMNS)
+_TYPED = list(LinkageEntry.__table__.columns)
+
+
+@lru_cache(maxsize=4096)
+def _candidates_sql(where: str) -> TextClause:
+    """The candidates query for one shape of condition (which rules a query's fields allow; the values are
+    parameters), built once: typed, so that booleans come back as booleans."""
+    return text(f"SELECT {_SELECTED} FROM {_TABLE} WHERE {where} LIMIT :limit").columns(*_TYPED)
 
 
 class LinkageIndex:
@@ -68,11 +79,11 @@ class LinkageIndex:
 
     def candidates(self, session: Session, row: LinkageRow, limit: int = 2000) -> list[dict]:
         """Stored records sharing at least one blocking key with `row`."""
-        rules = conditions(LinkageEntry, row.as_dict())  # the batch blocking rules (matching.blocking)
-        if not rules:
+        where, params = conditions(row.as_dict())  # the batch blocking rules (matching.blocking)
+        if not where:
             return []
-        result = session.execute(select(*LinkageEntry.__table__.columns).where(or_(*rules)).limit(limit))
-        return [from_entry(dict(r._mapping)) for r in result]
+        result = session.execute(_candidates_sql(where), {**params, "limit": limit})
+        return [from_entry(dict(zip(_COLUMNS, r))) for r in result]
 
     def all_entries(self, session: Session, batch: int = 50_000) -> Iterator[list[dict]]:
         """Every stored entry, in batches of plain dicts (for batch deduplication)."""

@@ -44,14 +44,11 @@ def find_matches(session: Session, index: LinkageIndex, model: LinkageModel | No
     encoded = index.encoder.encode("query", "", identity)
     query = encoded.as_dict()  # lists as tuples: the form the model scores (stored rows via from_entry)
     best: dict[str, tuple[float, str, PairScore]] = {}
-    for cand in index.candidates(session, encoded):
-        if exclude_records and cand["record_id"] in exclude_records:
-            continue
-        if excluded_children and cand["child_id"] in excluded_children:
-            continue
-        score = model.score(query, cand)
-        if score.probability < threshold:
-            continue
+    candidates = [cand for cand in index.candidates(session, encoded)
+                  if not (exclude_records and cand["record_id"] in exclude_records)
+                  and not (excluded_children and cand["child_id"] in excluded_children)]
+    for pos, score in model.score_block(query, candidates, threshold):
+        cand = candidates[pos]
         prev = best.get(cand["child_id"])
         if prev is None or score.probability > prev[0]:
             best[cand["child_id"]] = (score.probability, cand["record_id"], score)

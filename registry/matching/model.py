@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import duckdb
 
 from registry.matching.blocking import sql_rules
-from registry.matching.comparisons import COMPARISONS, Comparison, splink_comparison, twin_cap
+from registry.matching.comparisons import COMPARISONS, RULE_COMPARISONS, Comparison, splink_comparison, twin_cap
 
 # The thresholds on a pair's probability: the model's own, used alike by batch runs and lookups.
 MATCH_THRESHOLD = 0.95  # clustered together by a batch run, and "likely match" in a lookup (until the bands below
@@ -112,8 +113,12 @@ def weight_from_probability(p: float) -> float:
 
 def apply_rules(weight: float, labels: Mapping[str, str]) -> tuple[float, float, str | None]:
     """(match weight, probability, rule) after the registry's rules on top of Fellegi-Sunter."""
+    return apply_cap(weight, twin_cap(labels))
+
+
+def apply_cap(weight: float, cap: float | None) -> tuple[float, float, str | None]:
+    """(match weight, probability, rule) with the twin rule's cap for the pair's levels (None: no cap)."""
     probability = probability_from_weight(weight)
-    cap = twin_cap(labels)
     if cap is not None and probability > cap:
         return weight_from_probability(cap), cap, "possible twins"
     return weight, probability, None
@@ -140,6 +145,8 @@ class LinkageModel:
         self._by_name = {c.name: c for c in COMPARISONS}
         self.comparisons: list[Comparison] = [self._by_name[c["output_column_name"]]
                                               for c in self.settings["comparisons"]]
+        # Each comparison's columns of a row, as one hashable value (lists are tuples in stored rows).
+        self._values = [operator.itemgetter(*c.columns) for c in self.comparisons]
 
     # ---- persistence --------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -187,6 +194,42 @@ class LinkageModel:
             fields.append(FieldScore(comparison.name, comparison.title, li, comparison.levels[li].label, w, tf))
         weight, probability, rule = apply_rules(total, {f.comparison: f.label for f in fields})
         return PairScore(weight, probability, tuple(fields), rule)
+
+    def score_block(self, query: Mapping, candidates: Sequence[Mapping],
+                    threshold: float = 0.0) -> list[tuple[int, PairScore]]:
+        """(position, score) of each candidate scoring at or above `threshold` against one query row: the same
+        numbers as `score`, for a whole candidate block at once. A comparison's weight depends only on the
+        candidate's values of that comparison's columns, and candidates in one block share most of them
+        (the same given name, father, year): each distinct combination is compared once per query, and the
+        twin rule once per combination of the levels it reads. Candidates are stored rows (`from_entry`)."""
+        prior = math.log2(self.prior / (1.0 - self.prior))
+        memo: list[dict[Any, tuple[int, float, float]]] = [{} for _ in self.comparisons]
+        caps: dict[tuple[int, ...], float | None] = {}
+        ruled = [i for i, c in enumerate(self.comparisons) if c.name in RULE_COMPARISONS]
+        out = []
+        for pos, cand in enumerate(candidates):
+            total = prior
+            levels = []
+            for ci, values in enumerate(self._values):
+                key = values(cand)
+                hit = memo[ci].get(key)
+                if hit is None:
+                    li = self.comparisons[ci].level_of(query, cand)
+                    tf = self._tf_adjustment(ci, li, query, cand)
+                    hit = memo[ci][key] = (li, self.level_weight(ci, li) + tf, tf)
+                total += hit[1]
+                levels.append(hit)
+            rule_levels = tuple(levels[i][0] for i in ruled)
+            if rule_levels not in caps:
+                caps[rule_levels] = twin_cap({self.comparisons[i].name: self.comparisons[i].levels[li].label
+                                              for i, li in zip(ruled, rule_levels)})
+            weight, probability, rule = apply_cap(total, caps[rule_levels])
+            if probability < threshold:
+                continue
+            fields = tuple(FieldScore(c.name, c.title, li, c.levels[li].label, w, tf)
+                           for c, (li, w, tf) in zip(self.comparisons, levels))
+            out.append((pos, PairScore(weight, probability, fields, rule)))
+        return out
 
     def label_of_gamma(self, comparison: str, gamma: int) -> str:
         """The level label for Splink's comparison vector value (-1 null, then highest level first)."""

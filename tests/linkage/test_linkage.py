@@ -142,6 +142,24 @@ def test_batch_and_real_time_give_the_same_probabilities(trained, tmp_path):
             assert abs(score.probability - splink_probability) < 1e-9
 
 
+def test_a_block_scored_at_once_scores_each_candidate_as_one_pair_would(trained):
+    """The lookup scores a candidate block with score_block: the same scores, bit for bit, as score."""
+    reg, valid, _ = trained
+    model = reg.model()
+    scored = 0
+    for identity, _ in valid[:300]:  # Arabic and Latin records of the generated mix
+        query = reg.index.encoder.encode("q", "", identity).as_dict()
+        with reg.db.sessions() as s:
+            block = reg.index.candidates(s, reg.index.encoder.encode("q", "", identity))
+        together = dict(model.score_block(query, block))
+        alone = {i: model.score(query, cand) for i, cand in enumerate(block)}
+        assert together == alone
+        above = dict(model.score_block(query, block, threshold=0.5))
+        assert above == {i: sc for i, sc in alone.items() if sc.probability >= 0.5}
+        scored += len(block)
+    assert scored > 500  # candidates, over the queries
+
+
 def test_real_time_lookup_finds_a_registered_child_from_another_script(trained):
     reg, valid, _ = trained
     with reg.db.sessions() as s:
