@@ -89,4 +89,4 @@ class LinkageIndex:
         """Every stored entry, in batches of plain dicts (for batch deduplication)."""
         result = session.execute(select(*LinkageEntry.__table__.columns).execution_options(yield_per=batch))
         for part in result.partitions(batch):
-            yield [dict(r._mapping) for r in part]
+            yield [dict(zip(_COLUMNS, r)) for r in part]

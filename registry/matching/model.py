@@ -243,8 +243,10 @@ class LinkageModel:
         s["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": "duckdb"}
                                                        for r in BLOCKING_RULES]
         s["retain_matching_columns"] = False
-        # The comparison levels (gamma_ columns) are needed to apply the registry's rules (apply_rules).
-        s["retain_intermediate_calculation_columns"] = True
+        # Only the pairs and their weights: the registry's rules take each pair's levels from the same SQL
+        # conditions (registry.matching.dedupe.guarded_pairs), so Splink need not carry its gamma, Bayes factor
+        # and term-frequency columns through every blocking rule.
+        s["retain_intermediate_calculation_columns"] = False
         return s
 
 

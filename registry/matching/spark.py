@@ -6,8 +6,9 @@ year, sex, governorate, record and child pseudonyms), written under the run's wo
 afterwards. No plaintext and no key ever reach Spark: the linkage key is needed only to encode, and encoding
 happened at registration. The model is trained (when it must be) on DuckDB over a sample of at most
 `dedupe.TRAINING_SAMPLE` records, as on the DuckDB engine; Spark predicts. The pairs come back to the driver
-and go through the same guard (`dedupe.guarded_pairs`: every pair re-scored by the real-time scorer, stop if
-they disagree), clustering and review queue as DuckDB's.
+and go through the same guard (`dedupe.guarded_pairs`: the registry's rules in DuckDB SQL, a few pairs of
+every combination of levels re-scored by the real-time scorer, stop if they disagree), clustering and review
+queue as DuckDB's.
 
 The comparisons' SQL is written for DuckDB (`registry.matching.comparisons`); `spark_sql` translates it,
 including the list functions that sqlglot maps wrongly (DuckDB's `len` of a list is Spark's `size`, not
