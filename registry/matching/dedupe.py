@@ -69,8 +69,11 @@ def load_into_duckdb(con: duckdb.DuckDBPyConnection, batches: Iterable[list[dict
 
 def duckdb_connection(work: Path) -> duckdb.DuckDBPyConnection:
     work.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(work / "dedupe.duckdb"))
-    # Bounded memory: DuckDB spills to its temp folder beyond this.
+    # In memory, not a database file: Splink's many intermediate tables were written to disk and read back
+    # (predict at 100,000 records: 13-16 s in memory against 20-37 s on a file, docs/benchmarks.md), and no
+    # copy of the index is left behind between runs.
+    con = duckdb.connect(":memory:")
+    # Bounded memory: DuckDB spills to its temp folder beyond this (keyed encodings only, as in memory).
     con.execute(f"SET temp_directory='{work / 'duckdb-tmp'}'")
     con.execute("SET memory_limit='4GB'")
     con.execute("SET preserve_insertion_order=false")
