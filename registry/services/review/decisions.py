@@ -1,4 +1,5 @@
-"""Decisions on suspected duplicates: merge (reversibly), not a duplicate (sticky), undo a merge, auto-merge.
+"""Decisions on suspected duplicates: merge (reversibly), not a duplicate (sticky), undo a merge. Automatic
+merges (registry.services.review.automatic) go through the same `merge_open_pair`.
 
 Each decision is one unit of work: the policy decision point first, then a conditional UPDATE that claims the
 pair (or the merge, or the child) only while it is still undecided, so of two reviewers deciding at once
@@ -20,6 +21,7 @@ from registry.consent import policy
 from registry.consent.policy import AccessRequest, Decision
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.identity.survivorship import GOLDEN_FIELDS, Golden, golden_identity
+from registry.matching.model import SAME_THRESHOLD
 from registry.services.access import authorize, record_decision
 from registry.services.actor import Actor
 from registry.services.context import Registry
@@ -30,7 +32,7 @@ from registry.store.tables.matching import SuspectedDuplicate
 from registry.store.tables.review import GoldenChoice, Merge, MergeMove, ReviewLabel
 
 AUTO = "auto"  # decided_by of automatic merges
-AUTO_MERGE_THRESHOLD = 0.999  # only pairs the model is all but certain of; the unit can raise it, never below 0.99
+AUTO_MERGE_THRESHOLD = SAME_THRESHOLD  # the same-child band; the unit can raise it, never below 0.99
 MERGE_ACTION, REJECT_ACTION, UNDO_ACTION = "merge", "merge-reject", "merge-undo"  # audit actions
 UNDO_REJECT_ACTION = "merge-reject-undo"
 
@@ -61,8 +63,9 @@ class UndoResult:
         return dict(self.__dict__)
 
 
-def _audit(reg: Registry, s: Session, actor: Actor, action: str, decision: Decision, children: tuple[str, ...]) -> None:
-    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, REVIEW_PURPOSE)
+def _audit(reg: Registry, s: Session, actor: Actor, action: str, decision: Decision, children: tuple[str, ...],
+           purpose: str = REVIEW_PURPOSE) -> None:
+    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, purpose)
     record_decision(reg, actor, request, decision, session=s, children=children)
 
 
@@ -121,12 +124,13 @@ def _survivor_first(s: Session, a: str, b: str, survivor: str | None) -> tuple[s
 
 
 def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair_id: int | None, decided_by: str,
-          automatic: bool, probability: float | None, overrides: Mapping[str, str] | None) -> Merge:
+          automatic: bool, probability: float | None, overrides: Mapping[str, str] | None,
+          run_id: str | None = None) -> Merge:
     """Make two active children one: the absorbed child's records move, its pseudonym points at the survivor."""
     _claim_child(s, survivor)
     _claim_child(s, absorbed, status="merged", merged_into=survivor)
     merge = Merge(merge_id="M" + secrets.token_hex(8), survivor=survivor, absorbed=absorbed, pair_id=pair_id,
-                  decided_by=decided_by, automatic=automatic, probability=probability)
+                  decided_by=decided_by, automatic=automatic, probability=probability, run_id=run_id)
     s.add(merge)
     s.flush()
     moved = list(s.scalars(select(CaseRecord).where(CaseRecord.child_id == absorbed)))
@@ -178,17 +182,27 @@ def merge_pair(reg: Registry, actor: Actor, pair_id: int, overrides: Mapping[str
         if a.child_id == b.child_id:
             raise Conflict("the two records already belong to one child", field="pair_id")
         decision = _authorize_merge(reg, s, actor, (a.child_id, b.child_id))
-        _claim_pair(s, pair_id, "merged")
-        keep, gone = _survivor_first(s, a.child_id, b.child_id, survivor)
-        decided_by = AUTO if automatic else actor.user_id
-        merge = _move(reg, s, keep, gone, pair_id=pair_id, decided_by=decided_by, automatic=automatic,
-                      probability=pair.probability, overrides=overrides)
-        _label(s, pair, "merge", decided_by, merge.merge_id)
-        _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone))
+        merge = merge_open_pair(reg, s, actor, pair, (a.child_id, b.child_id), decision, overrides=overrides,
+                                survivor=survivor, automatic=automatic)
         s.flush()
-        golden = golden_of(reg, s, keep)
+        golden = golden_of(reg, s, merge.survivor)
         moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id))))
-        return MergeResult(merge.merge_id, keep, gone, moved, pair_id, automatic, golden.sources)
+        return MergeResult(merge.merge_id, merge.survivor, merge.absorbed, moved, pair_id, automatic, golden.sources)
+
+
+def merge_open_pair(reg: Registry, s: Session, actor: Actor, pair: SuspectedDuplicate, children: tuple[str, str],
+                    decision: Decision, *, overrides: Mapping[str, str] | None = None, survivor: str | None = None,
+                    automatic: bool = False, purpose: str = REVIEW_PURPOSE, run_id: str | None = None) -> Merge:
+    """The one merge of a pair, a reviewer's or automatic, in the caller's unit of work once the policy has
+    permitted it: claim the pair, move the records, keep the label, audit (one event naming the two children)."""
+    _claim_pair(s, pair.pair_id, "merged")
+    keep, gone = _survivor_first(s, children[0], children[1], survivor)
+    decided_by = AUTO if automatic else actor.user_id
+    merge = _move(reg, s, keep, gone, pair_id=pair.pair_id, decided_by=decided_by, automatic=automatic,
+                  probability=pair.probability, overrides=overrides, run_id=run_id)
+    _label(s, pair, "merge", decided_by, merge.merge_id)
+    _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone), purpose)
+    return merge
 
 
 def merge_children(reg: Registry, actor: Actor, child_a: str, child_b: str, overrides: Mapping[str, str] | None = None,
@@ -293,33 +307,23 @@ def undo_merge(reg: Registry, actor: Actor, merge_id: str) -> UndoResult:
             rec.child_id = merge.absorbed
         reg.index.reassign(s, ids, merge.absorbed)
         reopened = [int(p) for p in merge.closed_pairs.split()] + ([merge.pair_id] if merge.pair_id else [])
+        # Undoing an automatic merge is a person saying "not the same child": its pairs become rejected (sticky,
+        # with the records' digests, so the next batch run does not merge them again); a reviewer's merge
+        # undone puts its pairs back in the queue.
+        status = "rejected" if merge.automatic else "open"
         for pair in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.pair_id.in_(reopened))):
             if pair.status == "merged":
-                pair.status = "open"
+                pair.status = status
+                if merge.automatic:
+                    current = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
+                    pair.digest_a, pair.digest_b = (r.content_digest if r else d for r, d in
+                                                    zip(current, (pair.digest_a, pair.digest_b)))
         if merge.pair_id is not None:
             decided = s.get(SuspectedDuplicate, merge.pair_id)
             if decided is not None:
-                _label(s, decided, "undone", actor.user_id, merge_id)
+                _label(s, decided, "not-duplicate" if merge.automatic else "undone", actor.user_id, merge_id)
         _audit(reg, s, actor, UNDO_ACTION, decision, (merge.survivor, merge.absorbed))
         return UndoResult(merge_id, merge.survivor, merge.absorbed, len(ids), sorted(reopened))
-
-
-def auto_merge(reg: Registry, actor: Actor, threshold: float = AUTO_MERGE_THRESHOLD) -> list[MergeResult]:
-    """Merge every open pair at or above `threshold`, recorded as automatic (decided_by "auto"); `actor` is who
-    ran it, for the policy and the audit log. Pairs that became one child meanwhile are skipped."""
-    if threshold < 0.99:
-        raise InvalidInput.one("threshold", "automatic merges need a probability of at least 0.99")
-    with reg.db.unit_of_work() as s:
-        ids = list(s.scalars(select(SuspectedDuplicate.pair_id)
-                             .where(SuspectedDuplicate.status == "open", SuspectedDuplicate.probability >= threshold)
-                             .order_by(SuspectedDuplicate.probability.desc(), SuspectedDuplicate.pair_id)))
-    done = []
-    for pair_id in ids:
-        try:
-            done.append(merge_pair(reg, actor, pair_id, automatic=True))
-        except Conflict:
-            continue
-    return done
 
 
 def decide_pair(reg: Registry, actor: Actor, pair_id: int, decision: str, overrides: dict[str, str] | None = None,
