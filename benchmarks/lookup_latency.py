@@ -80,14 +80,17 @@ def main() -> None:
 
 
 def answers(reg, queries, data: Path, find_matches) -> None:
-    """What the lookups answer, by the model's bands: an exact copy of a registered record (the query is the
-    record itself), and the same child written another way (the query's own child excluded, so only another
-    registration of that child can answer). Queries with the minimum fields a lookup asks for."""
+    """What the lookups answer, in the batch run's calibrated bands (likely = same child, possible = the review
+    queue's), on the probability that the child is known (`services.lookups.known`): an exact copy of a
+    registered record (the query is the record itself), and the same child written another way (the query's own
+    child excluded, so only another registration of that child can answer). Queries with the minimum fields a
+    lookup asks for. Then how honest "known" is: every query with its own child excluded, by band of the
+    probability said, against whether another registration of the child exists."""
     from sqlalchemy import select
 
+    from registry.consent.disclosure import answer_lookup
     from registry.matching.evaluate import read_truth
-    from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD, SAME_THRESHOLD
-    from registry.services.lookups import check_minimum_fields
+    from registry.services.lookups import check_minimum_fields, known
     from registry.store.models import CaseRecord
 
     truth = read_truth(data.with_suffix(".truth.csv"))
@@ -98,8 +101,9 @@ def answers(reg, queries, data: Path, find_matches) -> None:
     for k, person in truth.person.items():
         if k in child_of:
             children_of.setdefault(person, set()).add(child_of[k])
-    exact = {"same": 0, "likely": 0, "possible": 0, "none": 0}
-    other = {"same": 0, "likely": 0, "possible": 0, "none": 0}
+    exact = {"likely-match": 0, "possible-match": 0, "no-match": 0}
+    other = dict(exact)
+    said: list[tuple[float, bool]] = []
     for _, identity in queries:
         try:
             check_minimum_fields(identity)
@@ -111,19 +115,22 @@ def answers(reg, queries, data: Path, find_matches) -> None:
             continue
         others = children_of.get(person, set()) - {own}
         for tally, excluded, wanted in ((exact, set(), {own}), (other, {own}, others)):
-            if not wanted:
-                continue
             matches = find_matches(reg, identity, excluded)
-            best = max((m.probability for m in matches if m.child_id in wanted), default=0.0)
-            band = ("same" if best >= SAME_THRESHOLD else "likely" if best >= MATCH_THRESHOLD
-                    else "possible" if best >= REVIEW_THRESHOLD else "none")
-            tally[band] += 1
+            if excluded:
+                said.append((known(matches), bool(others)))
+            if wanted:
+                tally[answer_lookup(matches, {}, {}, known=known(matches)).outcome] += 1
     for label, tally in (("exact copy of a registered record", exact),
                          ("the same child registered another way", other)):
         n = sum(tally.values()) or 1
-        print(f"{label}: {sum(tally.values())} lookups; >= {SAME_THRESHOLD} (same child) "
-              f"{tally['same'] / n:.3f}, >= {MATCH_THRESHOLD} (likely) {(tally['same'] + tally['likely']) / n:.3f}, "
-              f">= {REVIEW_THRESHOLD} (at least possible) {1 - tally['none'] / n:.3f}", flush=True)
+        print(f"{label}: {sum(tally.values())} lookups; likely match {tally['likely-match'] / n:.3f}, "
+              f"at least possible {1 - tally['no-match'] / n:.3f}", flush=True)
+    bands = ((0.0, 0.05), (0.05, 0.5), (0.5, 0.9), (0.9, 0.999), (0.999, 1.01))
+    for low, high in bands:
+        inside = [k for p, k in said if low <= p < high]
+        if inside:
+            print(f"  known said {low}-{min(high, 1.0)}: {len(inside)} lookups, the child was known "
+                  f"{sum(inside) / len(inside):.3f}", flush=True)
 
 
 def http_latencies(reg, queries) -> list[float]:

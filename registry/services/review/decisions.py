@@ -123,30 +123,132 @@ def _survivor_first(s: Session, a: str, b: str, survivor: str | None) -> tuple[s
     return (a, b) if (ca.created_at, ca.child_id) <= (cb.created_at, cb.child_id) else (b, a)
 
 
-def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair_id: int | None, decided_by: str,
-          automatic: bool, probability: float | None, overrides: Mapping[str, str] | None,
-          run_id: str | None = None) -> Merge:
-    """Make two active children one: the absorbed child's records move, its pseudonym points at the survivor."""
-    _claim_child(s, survivor)
-    _claim_child(s, absorbed, status="merged", merged_into=survivor)
-    merge = Merge(merge_id="M" + secrets.token_hex(8), survivor=survivor, absorbed=absorbed, pair_id=pair_id,
-                  decided_by=decided_by, automatic=automatic, probability=probability, run_id=run_id)
-    s.add(merge)
+@dataclass(frozen=True)
+class MergeStep:
+    """One merge of a sequence: the pair decided (None: two children a reviewer merged by hand), the two
+    children as they were when the sequence started (a later step may name a child an earlier step absorbed:
+    it means that child's merged self), and the survivor a reviewer named (None: the older pseudonym)."""
+
+    pair: SuspectedDuplicate | None
+    child_a: str
+    child_b: str
+    survivor: str | None = None
+
+
+def _chunks(ids: list[str], n: int = 500) -> list[list[str]]:
+    return [ids[i:i + n] for i in range(0, len(ids), n)]
+
+
+def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_by: str, automatic: bool,
+                 run_id: str | None = None) -> list[Merge]:
+    """Make children one, each step exactly as if it were made alone and in order (a reviewer's merge is a
+    sequence of one; a batch run's automatic merges a few hundred), in set-based writes. Per step: the older
+    pseudonym survives (unless named); the absorbed child's records move to it and its pseudonym points at it;
+    the linkage index follows; other open pairs that now lie inside one child are closed with the merge (and
+    reopened by its undo). The `merges` rows and one `merge_moves` row per moved record are the lineage.
+    Raises Conflict when a child is no longer active or a decided pair no longer open (decided meanwhile)."""
+    involved = sorted({c for st in steps for c in (st.child_a, st.child_b)})
+    now = utcnow()
+    decided = sorted({st.pair.pair_id for st in steps if st.pair is not None})
+    for part in _chunks(decided):  # type: ignore[arg-type]
+        done = s.execute(update(SuspectedDuplicate)
+                         .where(SuspectedDuplicate.pair_id.in_(part), SuspectedDuplicate.status == "open")
+                         .values(status="merged", updated_at=now).execution_options(synchronize_session=False))
+        if done.rowcount != len(part):  # type: ignore[attr-defined]
+            raise Conflict(f"pair {', '.join(map(str, part))} was decided by someone else meanwhile", field="pair_id")
+    born: dict[str, tuple] = {}
+    claimed = 0
+    for part in _chunks(involved):
+        # Claims every child at once (on PostgreSQL the UPDATE locks them until commit: merges of one child queue).
+        claimed += s.execute(update(Child).where(Child.child_id.in_(part), Child.status == "active")
+                             .values(updated_at=now).execution_options(synchronize_session=False)).rowcount or 0
+        born.update({c: (t, c) for c, t in s.execute(select(Child.child_id, Child.created_at)
+                                                     .where(Child.child_id.in_(part)))})
+    if claimed != len(involved):
+        gone = sorted(set(involved) - set(s.scalars(select(Child.child_id).where(
+            Child.child_id.in_(involved), Child.status == "active"))))
+        raise Conflict(f"child {', '.join(gone)} changed meanwhile (merged or erased); reload and decide again")
+    root_of: dict[str, str] = {}  # record id -> its child as the steps go
+
+    def root(child: str) -> str:
+        while child in absorbed_into:
+            child = absorbed_into[child]
+        return child
+
+    for part in _chunks(involved):
+        root_of.update(dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
+                                      .where(CaseRecord.child_id.in_(part))).all()))
+    members: dict[str, list[str]] = {}
+    for record, child in root_of.items():
+        members.setdefault(child, []).append(record)
+    touching: dict[str, list[SuspectedDuplicate]] = {}
+    for part in _chunks(sorted(root_of)):
+        # By the records only (their index), the status checked here: with "status = 'open'" in the query
+        # the database may walk every open pair instead.
+        for pair in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a.in_(part))):
+            if pair.status == "open" and pair.record_b in root_of:
+                touching.setdefault(pair.record_a, []).append(pair)
+                touching.setdefault(pair.record_b, []).append(pair)
+    absorbed_into: dict[str, str] = {}
+    decided_ids = set(decided)
+    merges, moves, closed_all = [], [], set()
+    for st in steps:
+        x, y = root(st.child_a), root(st.child_b)
+        if x == y:
+            continue  # already one child by an earlier step, which closed this pair
+        if st.survivor is not None:
+            keep = root(st.survivor)
+            gone = y if keep == x else x
+        else:
+            keep, gone = (x, y) if born[x] <= born[y] else (y, x)
+        merge = Merge(merge_id="M" + secrets.token_hex(8), survivor=keep, absorbed=gone,
+                      pair_id=st.pair.pair_id if st.pair is not None else None, decided_by=decided_by,
+                      automatic=automatic, probability=st.pair.probability if st.pair is not None else None,
+                      run_id=run_id)
+        moved = members.pop(gone, [])
+        members.setdefault(keep, []).extend(moved)
+        absorbed_into[gone] = keep
+        closed = []
+        for record in moved:
+            root_of[record] = keep
+        for record in moved:
+            for pair in touching.get(record, ()):
+                if pair.pair_id in closed_all or pair.pair_id in decided_ids:
+                    continue
+                if root_of[pair.record_a] == keep and root_of[pair.record_b] == keep:
+                    closed.append(pair)
+                    closed_all.add(pair.pair_id)
+        for pair in closed:
+            pair.status = "merged"
+        merge.closed_pairs = " ".join(str(p.pair_id) for p in sorted(closed, key=lambda p: p.pair_id))
+        merges.append(merge)
+        moves += [{"merge_id": merge.merge_id, "record_id": r, "from_child": gone, "to_child": keep} for r in moved]
+    s.add_all(merges)
     s.flush()
-    moved = list(s.scalars(select(CaseRecord).where(CaseRecord.child_id == absorbed)))
-    for rec in moved:
-        rec.child_id = survivor
-        s.add(MergeMove(merge_id=merge.merge_id, record_id=rec.record_id, from_child=absorbed, to_child=survivor))
-    reg.index.reassign(s, [r.record_id for r in moved], survivor)
+    if moves:
+        s.execute(MergeMove.__table__.insert(), moves)
+    for merge in merges:
+        s.execute(update(Child).where(Child.child_id == merge.absorbed)
+                  .values(status="merged", merged_into=merge.survivor).execution_options(synchronize_session=False))
+    by_child: dict[str, list[str]] = {}
+    for move in moves:
+        by_child.setdefault(root(move["to_child"]), []).append(move["record_id"])
+    for child, records in by_child.items():
+        for part in _chunks(sorted(set(records))):
+            s.execute(update(CaseRecord).where(CaseRecord.record_id.in_(part)).values(child_id=child)
+                      .execution_options(synchronize_session=False))
+            reg.index.reassign(s, part, child)
     s.flush()
-    # Other open pairs between the two are now inside one child: closed with this merge, reopened by its undo.
+    s.expire_all()  # the children, records and pairs changed by set-based writes are read afresh
+    return merges
+
+
+def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair: SuspectedDuplicate | None,
+          decided_by: str, automatic: bool, overrides: Mapping[str, str] | None, run_id: str | None = None) -> Merge:
+    """One merge (apply_merges of one step) with the reviewer's field choices for the golden identity."""
+    merge = apply_merges(reg, s, [MergeStep(pair, survivor, absorbed, survivor)], decided_by=decided_by,
+                         automatic=automatic, run_id=run_id)[0]
     ids = set(s.scalars(select(CaseRecord.record_id).where(CaseRecord.child_id == survivor)))
-    closed = [p for p in s.scalars(select(SuspectedDuplicate).where(
-        SuspectedDuplicate.status == "open", SuspectedDuplicate.record_a.in_(ids),
-        SuspectedDuplicate.record_b.in_(ids))) if p.pair_id != pair_id]
-    for p in closed:
-        p.status = "merged"
-    merge.closed_pairs = " ".join(str(p.pair_id) for p in closed)
     for name, record_id in (overrides or {}).items():
         if name not in GOLDEN_FIELDS:
             raise InvalidInput.one(f"overrides.{name}", f"not a field of the identity ({', '.join(GOLDEN_FIELDS)})")
@@ -195,11 +297,10 @@ def merge_open_pair(reg: Registry, s: Session, actor: Actor, pair: SuspectedDupl
                     automatic: bool = False, purpose: str = REVIEW_PURPOSE, run_id: str | None = None) -> Merge:
     """The one merge of a pair, a reviewer's or automatic, in the caller's unit of work once the policy has
     permitted it: claim the pair, move the records, keep the label, audit (one event naming the two children)."""
-    _claim_pair(s, pair.pair_id, "merged")
     keep, gone = _survivor_first(s, children[0], children[1], survivor)
     decided_by = AUTO if automatic else actor.user_id
-    merge = _move(reg, s, keep, gone, pair_id=pair.pair_id, decided_by=decided_by, automatic=automatic,
-                  probability=pair.probability, overrides=overrides, run_id=run_id)
+    merge = _move(reg, s, keep, gone, pair=pair, decided_by=decided_by, automatic=automatic, overrides=overrides,
+                  run_id=run_id)
     _label(s, pair, "merge", decided_by, merge.merge_id)
     _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone), purpose)
     return merge
@@ -214,8 +315,7 @@ def merge_children(reg: Registry, actor: Actor, child_a: str, child_b: str, over
             raise Conflict("these pseudonyms already name one child")
         decision = _authorize_merge(reg, s, actor, (a, b))
         keep, gone = _survivor_first(s, a, b, survivor)
-        merge = _move(reg, s, keep, gone, pair_id=None, decided_by=actor.user_id, automatic=False,
-                      probability=None, overrides=overrides)
+        merge = _move(reg, s, keep, gone, pair=None, decided_by=actor.user_id, automatic=False, overrides=overrides)
         _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone))
         s.flush()
         moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id))))
