@@ -56,6 +56,7 @@ from registry.store.tables.review import ReviewLabel
 HELD_REJECTED = "not a duplicate"  # a person said two of the records are different children
 HELD_TWINS = "possible twins"  # the twin rule keeps two of the records apart
 HELD_CONSENT = "consent"  # the policy refused (consent to deduplication withdrawn meanwhile)
+PLAN_WINDOW = 2000  # same-child pairs whose linkage rows are fetched together for the twin check
 MERGES_PER_TRANSACTION = 250  # short transactions: the audit log's appenders wait on an open one
 
 
@@ -112,9 +113,14 @@ def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, s
     parts = _Components(child_of, rejected)
     rows: dict[str, dict] = {}
     plan = Plan()
-    for pair_id, a, b, _ in sorted(same_child, key=lambda p: (-p[3], p[0])):
-        if a not in child_of or b not in child_of:
-            continue
+    ordered = [p for p in sorted(same_child, key=lambda p: (-p[3], p[0])) if p[1] in child_of and p[2] in child_of]
+    for n, (pair_id, a, b, _) in enumerate(ordered):
+        if model is not None and n % PLAN_WINDOW == 0:
+            # The linkage rows the twin check may score, fetched for the next pairs at once (then dropped, so
+            # memory stays bounded at a million records): every record of the children they would join.
+            rows = {}
+            _fetch_rows(s, rows, {r for _, x, y, _ in ordered[n:n + PLAN_WINDOW] for end in (x, y)
+                                  for r in parts.members[parts.find(child_of[end])]})
         x, y = parts.find(child_of[a]), parts.find(child_of[b])
         if x == y:
             continue  # already one child by an earlier merge of this run: that merge closes the pair
@@ -138,15 +144,18 @@ def _twins_across(s, model: LinkageModel, rows: dict[str, dict], left: list[str]
     """Would one child hold two records the twin rule keeps apart? Scores every record pair across the two."""
     if len(left) == 1 and len(right) == 1:
         return False  # the pair itself, already scored in the same-child band: not capped
-    missing = [r for r in (*left, *right) if r not in rows]
-    for i in range(0, len(missing), 500):
-        for entry in s.scalars(select(LinkageEntry).where(LinkageEntry.record_id.in_(missing[i:i + 500]))):
-            rows[entry.record_id] = from_entry(entry)
+    _fetch_rows(s, rows, {r for r in (*left, *right) if r not in rows})
     for x in left:
         for y in right:
             if {x, y} != set(pair) and x in rows and y in rows and model.score(rows[x], rows[y]).capped_by:
                 return True
     return False
+
+
+def _fetch_rows(s, rows: dict[str, dict], records: set[str]) -> None:
+    for part in _chunks(sorted(records - rows.keys())):
+        for entry in s.scalars(select(LinkageEntry).where(LinkageEntry.record_id.in_(part))):
+            rows[entry.record_id] = from_entry(entry)
 
 
 def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tuple[int, dict[int, str]]:
