@@ -202,11 +202,12 @@ def _merge_chunk(reg: Registry, s: Session, run_id: str, pair_ids: list[int], re
         record_checked(reg, SYSTEM, checked, session=s)  # each refusal is in the log
     if not allowed:
         return 0
+    labels = {p.pair_id: {"pair_id": p.pair_id, "record_a": p.record_a, "record_b": p.record_b, "decision": "merge",
+                          "decided_by": AUTO, "probability": p.probability, "match_weight": p.match_weight}
+              for p in pairs.values()}
     merges = apply_merges(reg, s, allowed, decided_by=AUTO, automatic=True, run_id=run_id)
     s.execute(ReviewLabel.__table__.insert(), [  # the model's own answer: kept, never counted as evidence
-        {"pair_id": m.pair_id, "record_a": pairs[m.pair_id].record_a, "record_b": pairs[m.pair_id].record_b,
-         "decision": "merge", "decided_by": AUTO, "probability": pairs[m.pair_id].probability,
-         "match_weight": pairs[m.pair_id].match_weight, "merge_id": m.merge_id, "decided_at": m.decided_at}
+        {**labels[m.pair_id], "merge_id": m.merge_id, "decided_at": m.decided_at}
         for m in merges if m.pair_id is not None])
     # One audit event per transaction, naming every child its merges joined (see the module's docstring).
     children = tuple(sorted({c for m in merges for c in (m.survivor, m.absorbed)}))

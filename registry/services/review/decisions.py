@@ -9,12 +9,13 @@ label (registry.services.review.labels).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
@@ -28,7 +29,7 @@ from registry.services.context import Registry
 from registry.services.review.queue import REVIEW_PURPOSE, load_pair, source_records
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child, resolve_child
-from registry.store.tables.matching import SuspectedDuplicate
+from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.store.tables.review import GoldenChoice, Merge, MergeMove, ReviewLabel
 
 AUTO = "auto"  # decided_by of automatic merges
@@ -140,7 +141,7 @@ def _chunks(ids: list[str], n: int = 500) -> list[list[str]]:
 
 
 def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_by: str, automatic: bool,
-                 run_id: str | None = None) -> list[Merge]:
+                 run_id: str | None = None) -> list[Merged]:
     """Make children one, each step exactly as if it were made alone and in order (a reviewer's merge is a
     sequence of one; a batch run's automatic merges a few hundred), in set-based writes. Per step: the older
     pseudonym survives (unless named); the absorbed child's records move to it and its pseudonym points at it;
@@ -225,26 +226,38 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
         moves += [{"merge_id": merge.merge_id, "record_id": r, "from_child": gone, "to_child": keep} for r in moved]
     s.add_all(merges)
     s.flush()
+    made = [Merged(m.merge_id, m.survivor, m.absorbed, m.pair_id, m.decided_at) for m in merges]
     if moves:
         s.execute(MergeMove.__table__.insert(), moves)
-    for merge in merges:
-        s.execute(update(Child).where(Child.child_id == merge.absorbed)
-                  .values(status="merged", merged_into=merge.survivor).execution_options(synchronize_session=False))
-    by_child: dict[str, list[str]] = {}
-    for move in moves:
-        by_child.setdefault(root(move["to_child"]), []).append(move["record_id"])
-    for child, records in by_child.items():
-        for part in _chunks(sorted(set(records))):
-            s.execute(update(CaseRecord).where(CaseRecord.record_id.in_(part)).values(child_id=child)
-                      .execution_options(synchronize_session=False))
-            reg.index.reassign(s, part, child)
-    s.flush()
+    # Set-based writes, one statement each: the absorbed children, then every moved record (its case pointer and
+    # its linkage row) to the child it ends in.
+    children = Child.__table__
+    if merges:
+        s.execute(children.update().where(children.c.child_id == bindparam("gone"))
+                  .values(status="merged", merged_into=bindparam("keep")),
+                  [{"gone": m.absorbed, "keep": m.survivor} for m in made])
+    final = [{"rid": mv["record_id"], "child": root(mv["to_child"])} for mv in moves]
+    if final:
+        for table in (CaseRecord.__table__, LinkageEntry.__table__):
+            s.execute(table.update().where(table.c.record_id == bindparam("rid")).values(child_id=bindparam("child")),
+                      final)
     s.expire_all()  # the children, records and pairs changed by set-based writes are read afresh
-    return merges
+    return made
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A merge just made (its lineage row's fields that callers need)."""
+
+    merge_id: str
+    survivor: str
+    absorbed: str
+    pair_id: int | None
+    decided_at: dt.datetime
 
 
 def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair: SuspectedDuplicate | None,
-          decided_by: str, automatic: bool, overrides: Mapping[str, str] | None, run_id: str | None = None) -> Merge:
+          decided_by: str, automatic: bool, overrides: Mapping[str, str] | None, run_id: str | None = None) -> Merged:
     """One merge (apply_merges of one step) with the reviewer's field choices for the golden identity."""
     merge = apply_merges(reg, s, [MergeStep(pair, survivor, absorbed, survivor)], decided_by=decided_by,
                          automatic=automatic, run_id=run_id)[0]
@@ -294,7 +307,7 @@ def merge_pair(reg: Registry, actor: Actor, pair_id: int, overrides: Mapping[str
 
 def merge_open_pair(reg: Registry, s: Session, actor: Actor, pair: SuspectedDuplicate, children: tuple[str, str],
                     decision: Decision, *, overrides: Mapping[str, str] | None = None, survivor: str | None = None,
-                    automatic: bool = False, purpose: str = REVIEW_PURPOSE, run_id: str | None = None) -> Merge:
+                    automatic: bool = False, purpose: str = REVIEW_PURPOSE, run_id: str | None = None) -> Merged:
     """The one merge of a pair, a reviewer's or automatic, in the caller's unit of work once the policy has
     permitted it: claim the pair, move the records, keep the label, audit (one event naming the two children)."""
     keep, gone = _survivor_first(s, children[0], children[1], survivor)
