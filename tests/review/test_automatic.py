@@ -224,3 +224,37 @@ def test_the_queue_is_ranked_by_what_a_decision_is_worth(trained_off, kit):
         expected = p.probability * sizes[p.a.child_id] * sizes[p.b.child_id]
         assert p.priority == pytest.approx(expected + (SAME_CHILD_FIRST if p.probability >= SAME_THRESHOLD else 0))
         assert p.as_dict()["band"] in ("possible", "same")
+
+
+def test_an_arabic_and_a_latin_record_of_one_child_merge_automatically_and_stay_apart_once_undone(
+        registry, kit):
+    """On SQLite and PostgreSQL: the same child written in Arabic by one institution and in Latin letters by
+    another (same national ID and date) is merged by the run, as the system, and an undo sticks."""
+    from registry.identity import validate_identity
+    from registry.services.registration import register_child
+    from registry.synth import generate
+
+    reg = registry
+    for rec in generate(400, seed=11).records:
+        try:
+            register_child(reg, validate_identity(rec.row))
+        except Exception:
+            continue
+    arabic = {**kit.mohammed[0], "national_id": "01234567890"}
+    latin = {**kit.mohammed[1], "date_of_birth": "2015-03-04"}
+    (ca, ra), (cb, rb) = kit.register(reg, arabic), kit.register(reg, latin)
+    first = run_dedupe(reg)
+    with reg.db.sessions() as s:
+        merge = s.scalars(select(Merge).where(Merge.absorbed.in_([ca, cb]))).one()
+        assert {merge.survivor, merge.absorbed} == {ca, cb}
+        assert (merge.automatic, merge.decided_by, merge.run_id) == (True, "auto", first.run_id)
+        assert {s.get(CaseRecord, r).child_id for r in (ra, rb)} == {merge.survivor}
+    entry = next(m for m in lineage(reg, kit.reviewer, cb).merges if m["merge_id"] == merge.merge_id)
+    assert entry["automatic"] and entry["band"] == "same child"
+    undo_merge(reg, kit.reviewer, merge.merge_id)
+    second = run_dedupe(reg)
+    with reg.db.sessions() as s:
+        assert s.get(CaseRecord, ra).child_id == ca and s.get(CaseRecord, rb).child_id == cb
+        assert not s.scalars(select(Merge).where(Merge.run_id == second.run_id, Merge.absorbed.in_([ca, cb]))).all()
+        assert [p.status for p in s.scalars(select(SuspectedDuplicate).where(
+            SuspectedDuplicate.record_a.in_([ra, rb]), SuspectedDuplicate.record_b.in_([ra, rb])))] == ["rejected"]
