@@ -36,7 +36,8 @@ def child(home: Path) -> None:
 
     reg = reopen(home)
     started = time.perf_counter()
-    result = run_dedupe(reg, retrain=True)
+    phases: list[tuple[str, float]] = []  # each step's start, seconds into the run
+    result = run_dedupe(reg, retrain=True, progress=lambda msg: phases.append((msg, time.perf_counter() - started)))
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
@@ -51,7 +52,8 @@ def child(home: Path) -> None:
     sweep = _sweep(pairs, keys, truth)
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
                       "pairs": result.pairs_scored, "clusters": result.clusters,
-                      "auto_merged": result.auto_merged, **queue_figures(reg, truth, result.records), **{
+                      "auto_merged": result.auto_merged, **queue_figures(reg, truth, result.records),
+                      "phases": [[msg[:40], round(t, 1)] for msg, t in phases], **{
                           "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
                           "cluster_f1": e.cluster.f1, "cross_script_recall": e.cross_script_recall,
                           "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate},
