@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from registry.consent import policy
 from registry.consent.policy import AccessRequest, ConsentFact, Facts
 from registry.errors import Conflict, InvalidInput
+from registry.matching.comparisons import twin_cap
 from registry.matching.index import from_entry
 from registry.matching.model import LinkageModel
 from registry.services.access import Checked, consent_fact, record_checked, record_decision
@@ -56,8 +57,9 @@ from registry.store.tables.review import ReviewLabel
 HELD_REJECTED = "not a duplicate"  # a person said two of the records are different children
 HELD_TWINS = "possible twins"  # the twin rule keeps two of the records apart
 HELD_CONSENT = "consent"  # the policy refused (consent to deduplication withdrawn meanwhile)
+TWIN_GIVEN_LEVELS = ("different known names", "different")  # the given-name levels the twin rule reads
 PLAN_WINDOW = 2000  # same-child pairs whose linkage rows are fetched together for the twin check
-MERGES_PER_TRANSACTION = 250  # short transactions: the audit log's appenders wait on an open one
+MERGES_PER_TRANSACTION = 1000  # short transactions: the audit log's appenders wait on an open one
 
 
 @dataclass
@@ -147,19 +149,30 @@ def _twins_across(s, model: LinkageModel, rows: dict[str, dict], left: list[str]
     _fetch_rows(s, rows, {r for r in (*left, *right) if r not in rows})
     for x in left:
         for y in right:
-            if {x, y} != set(pair) and x in rows and y in rows and model.score(rows[x], rows[y]).capped_by:
+            if {x, y} != set(pair) and x in rows and y in rows and _twin_rule_applies(model, rows[x], rows[y]):
                 return True
     return False
 
 
+def _twin_rule_applies(model: LinkageModel, left: dict, right: dict) -> bool:
+    """Does the twin rule cap this pair (different given names, the dictionary's or with the same family and
+    birthday)? Then it is never the same child automatically. Only the three comparisons the rule reads."""
+    levels = {c.name: c for c in model.comparisons}
+    given = levels["given"].levels[levels["given"].level_of(left, right)].label
+    if given not in TWIN_GIVEN_LEVELS:
+        return False
+    labels = {name: levels[name].levels[levels[name].level_of(left, right)].label for name in ("family", "dob")}
+    return twin_cap({"given": given, **labels}) is not None
+
+
 def _fetch_rows(s, rows: dict[str, dict], records: set[str]) -> None:
     for part in _chunks(sorted(records - rows.keys())):
-        for entry in s.scalars(select(LinkageEntry).where(LinkageEntry.record_id.in_(part))):
-            rows[entry.record_id] = from_entry(entry)
+        for row in s.execute(select(*LinkageEntry.__table__.columns).where(LinkageEntry.record_id.in_(part))):
+            rows[row.record_id] = from_entry(dict(row._mapping))
 
 
 def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tuple[int, dict[int, str]]:
-    """Merge the planned pairs as the system, in order, a few hundred per transaction, through the reviewers'
+    """Merge the planned pairs as the system, in order, up to a thousand per transaction, through the reviewers'
     merge (`decisions.apply_merges`). Returns (merges made, pairs the policy refused and why). A pair already
     inside one child (an earlier merge closed it) or decided meanwhile is skipped; a transaction that meets a
     concurrent decision is redone a pair at a time."""

@@ -202,10 +202,11 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
             gone = y if keep == x else x
         else:
             keep, gone = (x, y) if born[x] <= born[y] else (y, x)
-        merge = Merge(merge_id="M" + secrets.token_hex(8), survivor=keep, absorbed=gone,
-                      pair_id=st.pair.pair_id if st.pair is not None else None, decided_by=decided_by,
-                      automatic=automatic, probability=st.pair.probability if st.pair is not None else None,
-                      run_id=run_id)
+        # Strictly increasing times: the undo's order of merges (`_blocking_merge`) reads them.
+        merge = {"merge_id": "M" + secrets.token_hex(8), "survivor": keep, "absorbed": gone,
+                 "pair_id": st.pair.pair_id if st.pair is not None else None, "decided_by": decided_by,
+                 "automatic": automatic, "probability": st.pair.probability if st.pair is not None else None,
+                 "run_id": run_id, "decided_at": now + dt.timedelta(microseconds=len(merges))}
         moved = members.pop(gone, [])
         members.setdefault(keep, []).extend(moved)
         absorbed_into[gone] = keep
@@ -221,12 +222,14 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
                     closed_all.add(pair.pair_id)
         for pair in closed:
             pair.status = "merged"
-        merge.closed_pairs = " ".join(str(p.pair_id) for p in sorted(closed, key=lambda p: p.pair_id))
+        merge["closed_pairs"] = " ".join(str(p.pair_id) for p in sorted(closed, key=lambda p: p.pair_id))
         merges.append(merge)
-        moves += [{"merge_id": merge.merge_id, "record_id": r, "from_child": gone, "to_child": keep} for r in moved]
-    s.add_all(merges)
-    s.flush()
-    made = [Merged(m.merge_id, m.survivor, m.absorbed, m.pair_id, m.decided_at) for m in merges]
+        moves += [{"merge_id": merge["merge_id"], "record_id": r, "from_child": gone, "to_child": keep}
+                  for r in moved]
+    s.flush()  # the pairs closed above
+    if merges:
+        s.execute(Merge.__table__.insert(), merges)
+    made = [Merged(m["merge_id"], m["survivor"], m["absorbed"], m["pair_id"], m["decided_at"]) for m in merges]
     if moves:
         s.execute(MergeMove.__table__.insert(), moves)
     # Set-based writes, one statement each: the absorbed children, then every moved record (its case pointer and
