@@ -222,9 +222,9 @@ def labels_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")
     table = Table()
     for col in ("threshold", "", "precision", "recall", "TP", "FP", "FN"):
         table.add_column(col)
-    for name in ("match", "review"):
+    for name, words in (("match", "same child"), ("review", "possible")):
         r = result[name]
         fmt = lambda v: "-" if v is None else f"{v:.3f}"
-        table.add_row(name, str(r["threshold"]), fmt(r["precision"]), fmt(r["recall"]), str(r["true_positives"]),
+        table.add_row(words, str(r["threshold"]), fmt(r["precision"]), fmt(r["recall"]), str(r["true_positives"]),
                       str(r["false_positives"]), str(r["false_negatives"]))
     console.print(table)
