@@ -2,25 +2,24 @@
 
 - **Same child** (probability >= `model.SAME_THRESHOLD`): merged automatically, by the system, through the merge
   a reviewer makes (`decisions.apply_merges`): recorded as automatic in the lineage with the run's id,
-  audited, undone like any merge. Off (REGISTRY_AUTO_MERGE=false), the pairs stay in the
-  queue, ranked first.
+  audited, undone like any merge. Off (REGISTRY_AUTO_MERGE=false), the pairs stay in the queue, ranked first.
 - **Possible**: the review queue, ranked by how much a decision is worth (`queue.pair_priority`).
 - **Different**: nothing (the batch engine keeps only pairs at or above the possible band).
 
-Must stay apart: an automatic merge never joins two children when that would put, inside one child, two
-records a person said are different ("not a duplicate", or an automatic merge undone), nor two records the
-twin rule keeps apart ("possible twins": every pair of records across the two children is scored, so a third
-record cannot chain twins together). Such a pair is held: it stays open in the queue, saying which rule held
-it, for a person to settle. Two records of one institution under different local references are NOT kept
-apart: the data model lets a child have several case pointers at one agency (an agency that opened a second
-case file for a child it already had is a duplicate like any other).
+Must stay apart: an automatic merge never joins two children when that would put, inside one child, two records
+a person said are different ("not a duplicate", or an automatic merge undone), nor two records the twin rule
+keeps apart ("possible twins": every pair of records across the two children is checked with the comparisons the
+rule reads, so a third record cannot chain twins together). Such a pair is held: it stays open in the queue,
+saying which rule held it, for a person to settle. Two records of one institution under different local
+references are NOT kept apart: the data model lets a child have several case pointers at one agency (an agency
+that opened a second case file for a child it already had is a duplicate like any other).
 
 Audit: one event per transaction of automatic merges (at most MERGES_PER_TRANSACTION merges), action "merge",
 purpose "automatic-deduplication", by the system, naming every child its merges joined; the lineage names each
-merge. Not one event per merge: a first run on a million records merges about 240,000 pairs, and an audit
-append costs about 1.5 ms on SQLite here (6 minutes, more than the whole run's budget). The DPO's queries go by
-child (`audit_event_children`), so every merged child is still found in the log; which pair was merged into
-which child is the lineage's (`merges`, `merge_moves`).
+merge. Not one event per merge: a first run on a million records merges about 240,000 pairs, and an audit append
+cost about 1.5 ms on SQLite here (profiled at 100,000 records): 6 minutes, more than the run's budget. The DPO's
+queries go by child (`audit_event_children`), so every merged child is still found in the log; which pair was
+merged into which child is the lineage's (`merges`, `merge_moves`).
 """
 
 from __future__ import annotations
