@@ -1,5 +1,5 @@
 """Decisions on suspected duplicates: merge (reversibly), not a duplicate (sticky), undo a merge. Automatic
-merges (registry.services.review.automatic) go through the same `merge_open_pair`.
+merges (registry.services.review.automatic) go through the same `apply_merges`.
 
 Each decision is one unit of work: the policy decision point first, then a conditional UPDATE that claims the
 pair (or the merge, or the child) only while it is still undecided, so of two reviewers deciding at once
@@ -143,7 +143,7 @@ def _chunks(ids: list[str], n: int = 500) -> list[list[str]]:
 def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_by: str, automatic: bool,
                  run_id: str | None = None) -> list[Merged]:
     """Make children one, each step exactly as if it were made alone and in order (a reviewer's merge is a
-    sequence of one; a batch run's automatic merges a few hundred), in set-based writes. Per step: the older
+    sequence of one; a batch run's automatic merges up to a thousand), in set-based writes. Per step: the older
     pseudonym survives (unless named); the absorbed child's records move to it and its pseudonym points at it;
     the linkage index follows; other open pairs that now lie inside one child are closed with the merge (and
     reopened by its undo). The `merges` rows and one `merge_moves` row per moved record are the lineage.
