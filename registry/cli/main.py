@@ -154,7 +154,8 @@ def dedupe(
 
 @export_app.command("clusters")
 def export_clusters(file: Path = typer.Argument(..., help="CSV to write")) -> None:
-    """Write institution, source_ref, cluster_id, child_id for every record (latest deduplication run)."""
+    """Write institution, source_ref, cluster_id, child_id for every record (clusters: the latest run's
+    same-child decisions, i.e. its automatic merges)."""
     from registry.services.dedupe import export_clusters as write
 
     n = write(open_registry(), file)
