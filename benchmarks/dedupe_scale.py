@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,8 @@ def child(home: Path) -> None:
 
     reg = reopen(home)
     started = time.perf_counter()
-    result = run_dedupe(reg, retrain=True)
+    phases: list[tuple[str, float]] = []  # each step's start, seconds into the run
+    result = run_dedupe(reg, retrain=True, progress=lambda msg: phases.append((msg, time.perf_counter() - started)))
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
@@ -49,7 +51,9 @@ def child(home: Path) -> None:
     cal = calibration(pairs, truth)
     sweep = _sweep(pairs, keys, truth)
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
-                      "pairs": result.pairs_scored, "clusters": result.clusters, **{
+                      "pairs": result.pairs_scored, "clusters": result.clusters,
+                      "auto_merged": result.auto_merged, **queue_figures(reg, truth, result.records),
+                      "phases": [[msg[:40], round(t, 1)] for msg, t in phases], **{
                           "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
                           "cluster_f1": e.cluster.f1, "cross_script_recall": e.cross_script_recall,
                           "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate},
@@ -57,6 +61,28 @@ def child(home: Path) -> None:
                       "reliability": [[b.low, b.high, b.pairs, round(b.mean_probability, 4), round(b.true_rate, 4)]
                                       for b in cal.bands],
                       "true_pairs_unscored": cal.true_pairs_unscored}))
+
+
+def queue_figures(reg, truth, records: int) -> dict:
+    """The review queue after the run: open pairs per 100 records, their share of true duplicates, and how many
+    are same-child pairs held apart by a rule (or waiting because automatic merging is off)."""
+    from sqlalchemy import select
+
+    from registry.matching.model import SAME_THRESHOLD
+    from registry.store.models import CaseRecord
+    from registry.store.tables.matching import SuspectedDuplicate
+
+    with reg.db.sessions() as s:
+        rec = {r: (c, (i, ref)) for r, c, i, ref in s.execute(
+            select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.institution, CaseRecord.source_ref))}
+        open_pairs = [(a, b, p) for a, b, p in s.execute(
+            select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.probability)
+            .where(SuspectedDuplicate.status == "open")) if rec[a][0] != rec[b][0]]
+    person = truth.person.get
+    true = sum(1 for a, b, _ in open_pairs if person(rec[a][1]) is not None and person(rec[a][1]) == person(rec[b][1]))
+    return {"queue_open_pairs": len(open_pairs), "queue_per_100_records": round(100 * len(open_pairs) / records, 2),
+            "queue_true_share": round(true / len(open_pairs), 4) if open_pairs else None,
+            "queue_same_child_band": sum(1 for *_, p in open_pairs if p >= SAME_THRESHOLD)}
 
 
 def run_keys(s):
@@ -91,6 +117,7 @@ def main() -> None:
     name = bench_name(args.records, args.mix)
     data = synth_csv(args.work / f"children-{name}.csv", args.records, mix_seed(args.mix), args.mix)
     home = args.work / f"home-{name}"
+    imported = home / "registry.imported.db"  # the registry as imported: each run starts from it
     if not (home / "registry.db").exists():
         from registry.services.importing import import_file
 
@@ -100,6 +127,12 @@ def main() -> None:
         import_file(reg, data, None, batch_size=2000)
         print(f"  imported in {time.perf_counter() - t:.0f} s", flush=True)
         reg.close()
+        shutil.copyfile(home / "registry.db", imported)
+    elif imported.exists():
+        # A run merges children automatically: the next run must start from the same registry, not a merged one.
+        for extra in ("registry.db-wal", "registry.db-shm"):
+            (home / extra).unlink(missing_ok=True)
+        shutil.copyfile(imported, home / "registry.db")
     out = subprocess.run([sys.executable, __file__, "--child", str(home)], capture_output=True, text=True)
     if out.returncode:
         sys.exit(out.stderr[-3000:])

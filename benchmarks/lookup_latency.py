@@ -81,58 +81,72 @@ def main() -> None:
           f"p99 {percentile(cpu, 99):.1f} ms, max {max(cpu):.1f} ms", flush=True)
 
     if not args.no_answers:
-        answers(reg, queries, data, find_matches)
+        answers(reg, queries, data)
     http = http_latencies(reg, queries)
     print(f"through HTTP: {len(http)} lookups, p50 {statistics.median(http):.1f} ms, "
           f"p95 {percentile(http, 95):.1f} ms, p99 {percentile(http, 99):.1f} ms, max {max(http):.1f} ms "
           f"(load average {os.getloadavg()[0]:.1f})", flush=True)
 
 
-def answers(reg, queries, data: Path, find_matches) -> None:
-    """What the lookups answer, by the model's bands: an exact copy of a registered record (the query is the
-    record itself), and the same child written another way (the query's own child excluded, so only another
-    registration of that child can answer). Queries with the minimum fields a lookup asks for."""
+def answers(reg, queries, data: Path) -> None:
+    """What the lookups answer, in the batch run's calibrated bands (likely = same child, possible = the review
+    queue's), on the probability that the child is known (`services.lookups.known`; beside it, on the best
+    candidate alone): an exact copy of a registered record (the query is the record itself), and the same child
+    written another way (the query's own record left out, so only another registration of that child can
+    answer, whether a batch run has merged it into the same child or not). Queries with the minimum fields a
+    lookup asks for. Then how honest "known" is: every query with its own record left out, by band of the
+    probability said, against whether another registration of the child exists."""
     from sqlalchemy import select
 
+    from registry.consent.disclosure import answer_lookup, match_class
+    from registry.matching import lookup as matching
     from registry.matching.evaluate import read_truth
-    from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD, SAME_THRESHOLD
-    from registry.services.lookups import check_minimum_fields
+    from registry.services.lookups import KNOWN_FLOOR, check_minimum_fields, known
     from registry.store.models import CaseRecord
 
     truth = read_truth(data.with_suffix(".truth.csv"))
     with reg.db.sessions() as s:
-        child_of = {(i, ref): c for i, ref, c in s.execute(
-            select(CaseRecord.institution, CaseRecord.source_ref, CaseRecord.child_id))}
-    children_of: dict[str, set[str]] = {}
+        record_of = {(i, ref): r for i, ref, r in s.execute(
+            select(CaseRecord.institution, CaseRecord.source_ref, CaseRecord.record_id))}
+    records_of: dict[str, set[str]] = {}
     for k, person in truth.person.items():
-        if k in child_of:
-            children_of.setdefault(person, set()).add(child_of[k])
-    exact = {"same": 0, "likely": 0, "possible": 0, "none": 0}
-    other = {"same": 0, "likely": 0, "possible": 0, "none": 0}
+        if k in record_of:
+            records_of.setdefault(person, set()).add(record_of[k])
+    exact = {"likely-match": 0, "possible-match": 0, "no-match": 0}
+    other, exact_best, other_best = dict(exact), dict(exact), dict(exact)
+    said: list[tuple[float, bool]] = []
     for _, identity in queries:
         try:
             check_minimum_fields(identity)
         except Exception:
             continue
         key = (identity.institution, identity.source_ref)
-        own, person = child_of.get(key), truth.person.get(key)
+        own, person = record_of.get(key), truth.person.get(key)
         if own is None or person is None:
             continue
-        others = children_of.get(person, set()) - {own}
-        for tally, excluded, wanted in ((exact, set(), {own}), (other, {own}, others)):
-            if not wanted:
-                continue
-            matches = find_matches(reg, identity, excluded)
-            best = max((m.probability for m in matches if m.child_id in wanted), default=0.0)
-            band = ("same" if best >= SAME_THRESHOLD else "likely" if best >= MATCH_THRESHOLD
-                    else "possible" if best >= REVIEW_THRESHOLD else "none")
-            tally[band] += 1
-    for label, tally in (("exact copy of a registered record", exact),
-                         ("the same child registered another way", other)):
+        others = records_of.get(person, set()) - {own}
+        for tally, best, left_out, wanted in ((exact, exact_best, set(), True), (other, other_best, {own}, others)):
+            with reg.db.sessions() as s:
+                matches = matching.find_matches(s, reg.index, reg.model(), identity, excluded_children=set(),
+                                                threshold=KNOWN_FLOOR, exclude_records=left_out)
+            if left_out:
+                said.append((known(matches), bool(others)))
+            if wanted:
+                tally[answer_lookup(matches, {}, {}, known=known(matches)).outcome] += 1
+                best[match_class(max((m.probability for m in matches), default=0.0))] += 1
+    for label, tally, best in (("exact copy of a registered record", exact, exact_best),
+                               ("the same child registered another way", other, other_best)):
         n = sum(tally.values()) or 1
-        print(f"{label}: {sum(tally.values())} lookups; >= {SAME_THRESHOLD} (same child) "
-              f"{tally['same'] / n:.3f}, >= {MATCH_THRESHOLD} (likely) {(tally['same'] + tally['likely']) / n:.3f}, "
-              f">= {REVIEW_THRESHOLD} (at least possible) {1 - tally['none'] / n:.3f}", flush=True)
+        print(f"{label}: {sum(tally.values())} lookups; likely match {tally['likely-match'] / n:.3f}, "
+              f"at least possible {1 - tally['no-match'] / n:.3f} (on the best candidate alone: "
+              f"{best['likely-match'] / n:.3f}, {1 - best['no-match'] / n:.3f})", flush=True)
+    bands = ((0.0, 0.05), (0.05, 0.5), (0.5, 0.9), (0.9, 0.999), (0.999, 1.01))
+    for low, high in bands:
+        inside = [(p, k) for p, k in said if low <= p < high]
+        if inside:
+            print(f"  known said {low}-{min(high, 1.0)}: {len(inside)} lookups, mean said "
+                  f"{sum(p for p, _ in inside) / len(inside):.3f}, the child was known "
+                  f"{sum(k for _, k in inside) / len(inside):.3f}", flush=True)
 
 
 def http_latencies(reg, queries) -> list[float]:

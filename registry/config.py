@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     spark_exchange_dir: Path | None = Field(None, validation_alias=_env(
         "REGISTRY_SPARK_EXCHANGE_DIR", "spark_exchange_dir"),
         description="Folder for the Spark engine's Parquet export, seen by every worker (default HOME/work)")
+    # A batch run merges the pairs it scores in the same-child band by itself (recorded as automatic, audited,
+    # reversible); off, they go to the review queue ranked first (docs/review.md).
+    auto_merge: bool = Field(True, validation_alias=_env("REGISTRY_AUTO_MERGE", "auto_merge"),
+                             description="Batch runs merge same-child pairs automatically (false: queue them)")
     extra: dict[str, str] = Field(default_factory=dict, validation_alias=_env("REGISTRY_EXTRA", "extra"),
                                   description="Settings for extensions, as JSON (break_glass_hours)")
 

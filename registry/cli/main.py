@@ -134,7 +134,8 @@ def dedupe(
     engine: str = typer.Option(None, help="duckdb (embedded) or spark (Splink's Spark backend, docs/scale-out.md);"
                                " default REGISTRY_DEDUPE_ENGINE, else duckdb"),
 ) -> None:
-    """Batch deduplication: train (or reuse) the model, score candidate pairs, cluster, fill the review queue."""
+    """Batch deduplication: train (or reuse) the model, score candidate pairs, merge the same-child pairs
+    automatically (unless REGISTRY_AUTO_MERGE=false), queue the possible ones for review."""
     from registry.services.dedupe import DedupeBusy, run_dedupe
 
     reg = open_registry()
@@ -145,14 +146,16 @@ def dedupe(
         fail(f"{e}: wait for it to finish (a run that died releases its lock and is marked failed next time)")
     if result.marked_failed:
         console.print(f"{result.marked_failed} earlier run(s) that died were marked failed")
-    console.print(f"{result.records} records, {result.pairs_scored} pairs at or above review threshold, "
-                  f"{result.clusters} clusters; {result.suspected} new pairs for review ({result.engine})"
+    console.print(f"{result.records} records, {result.pairs_scored} pairs scored possible or same child; "
+                  f"{result.auto_merged} merged automatically (same child), {result.open_pairs} open in the review "
+                  f"queue ({result.suspected} new), {result.clusters} clusters ({result.engine})"
                   + (" (model trained and saved)" if result.trained else ""))
 
 
 @export_app.command("clusters")
 def export_clusters(file: Path = typer.Argument(..., help="CSV to write")) -> None:
-    """Write institution, source_ref, cluster_id, child_id for every record (latest deduplication run)."""
+    """Write institution, source_ref, cluster_id, child_id for every record (clusters: the latest run's
+    same-child decisions, i.e. its automatic merges)."""
     from registry.services.dedupe import export_clusters as write
 
     n = write(open_registry(), file)

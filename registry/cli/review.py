@@ -24,7 +24,7 @@ from registry.identity.survivorship import GOLDEN_FIELDS
 from registry.names.text import script_of
 from registry.services.actor import Actor
 from registry.services.context import Registry, open_registry
-from registry.services.review import decisions
+from registry.services.review import automatic, decisions
 from registry.services.review.labels import evaluate_labels
 from registry.services.review.lineage import lineage
 from registry.services.review.queue import REVIEW_PURPOSE, PairView, get_pair, review_queue
@@ -194,18 +194,19 @@ def lineage_cmd(ctx: typer.Context, child_id: str,
         console.print(f"{lin.child_id} now resolves to {lin.current}")
     console.print(f"lineage of {lin.current}: {len(lin.merges)} merge(s)")
     for m in lin.merges:  # one line each: pseudonyms and merge ids whole, whatever the terminal's width
-        by = "automatic" if m["automatic"] else f"by {m['decided_by']}"
+        by = f"automatic ({m['band']}, run {m['run_id']})" if m["automatic"] else f"by {m['decided_by']}"
         undone = f", undone {m['undone_at'][:19]}" if m["undone_at"] else ""
         console.print(f"{m['merge_id']}: {m['absorbed']} into {m['survivor']}, {m['records_moved']} record(s), "
                       f"{by} at {m['decided_at'][:19]}{undone}", soft_wrap=True)
 
 
 @review_app.command("auto-merge")
-def auto_merge_cmd(ctx: typer.Context, threshold: float = typer.Option(decisions.AUTO_MERGE_THRESHOLD),
+def auto_merge_cmd(ctx: typer.Context, threshold: float = typer.Option(automatic.AUTO_MERGE_THRESHOLD),
                    user: AsUser = None, password_stdin: PasswordStdin = False) -> None:
-    """Merge every open pair at or above THRESHOLD, recorded as automatic."""
+    """Merge every open pair at or above THRESHOLD (default: the same-child band), recorded as automatic, under
+    the must-stay-apart rules of a batch run's automatic merges."""
     reg, actor = _ctx(ctx, user, password_stdin)
-    done = run(decisions.auto_merge, reg, actor, threshold)
+    done = run(automatic.auto_merge, reg, actor, threshold)
     console.print(f"{len(done)} pair(s) merged automatically at probability >= {threshold}")
 
 
@@ -221,9 +222,9 @@ def labels_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")
     table = Table()
     for col in ("threshold", "", "precision", "recall", "TP", "FP", "FN"):
         table.add_column(col)
-    for name in ("match", "review"):
+    for name, words in (("match", "same child"), ("review", "possible")):
         r = result[name]
         fmt = lambda v: "-" if v is None else f"{v:.3f}"
-        table.add_row(name, str(r["threshold"]), fmt(r["precision"]), fmt(r["recall"]), str(r["true_positives"]),
+        table.add_row(words, str(r["threshold"]), fmt(r["precision"]), fmt(r["recall"]), str(r["true_positives"]),
                       str(r["false_positives"]), str(r["false_negatives"]))
     console.print(table)

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-LIKELY = 0.95  # probability at or above which a match is "likely-match"
+# The batch run's calibrated decision bands (registry.matching.model.SAME_THRESHOLD and POSSIBLE_THRESHOLD; a
+# test keeps them equal): "likely match" is the same-child band, "possible match" the review queue's band.
+LIKELY = 0.999  # probability at or above which a match is "likely-match"
 POSSIBLE = 0.5  # at or above which it is "possible-match"; below, the match is not mentioned at all
 
 NO_MATCH, POSSIBLE_MATCH, LIKELY_MATCH = "no-match", "possible-match", "likely-match"
@@ -68,15 +70,20 @@ def relevant_matches(matches: Sequence[MatchLike]) -> list[MatchLike]:
 
 
 def answer_lookup(matches: Sequence[MatchLike], may_disclose: Mapping[str, bool],
-                  agencies: Mapping[str, Contact]) -> LookupAnswer:
+                  agencies: Mapping[str, Contact], known: float | None = None) -> LookupAnswer:
     """The answer for these matches, given per child whether its contact points may be disclosed to the asker.
 
     `may_disclose[child_id]` comes from the policy decision point (consent to share, or the asker's own case).
+    `known` is the probability that the child is one of the candidates at all (several children sharing the
+    query's data add up: registry.matching.model.known_probability); without it, the best candidate's. Contact
+    points are only ever those of a candidate that is itself at least a possible match: a child known only
+    through several weak candidates is "contact the national unit".
     """
     relevant = relevant_matches(matches)
-    if not relevant:
+    best = max((m.probability for m in relevant), default=0.0)
+    outcome = match_class(max(best, known) if known is not None else best)
+    if outcome == NO_MATCH:
         return LookupAnswer(NO_MATCH, (), False, MESSAGES[NO_MATCH])
-    outcome = match_class(max(m.probability for m in relevant))
     contacts: dict[str, Contact] = {}
     hidden = False
     for m in relevant:

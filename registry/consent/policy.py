@@ -37,12 +37,15 @@ ACTIONS = frozenset({READ, REGISTER, LOOKUP, DISCLOSE_CONTACTS, SHARE, MERGE, EX
 # ---- purposes -----------------------------------------------------------------------------------------------
 CASE_MANAGEMENT = "case-management"
 DEDUPLICATION_REVIEW = "deduplication-review"
+# A batch run's automatic merge of a same-child pair: asked by the system, never by a person.
+AUTOMATIC_DEDUPLICATION = "automatic-deduplication"
 LOOKUP_PURPOSES = ("registration", "referral", "family-tracing", DEDUPLICATION_REVIEW)
 CASEWORKER_LOOKUP_PURPOSES = ("registration", "referral", "family-tracing")
 DPO_PURPOSES = ("complaint-investigation", "subject-access-request", "audit-review")
 DPO_IDENTITY_PURPOSES = ("complaint-investigation", "subject-access-request")  # may open an identity
 ADMINISTRATION = "administration"  # agencies, users and tokens
-PURPOSES = frozenset({CASE_MANAGEMENT, "emergency", ADMINISTRATION, *LOOKUP_PURPOSES, *DPO_PURPOSES})
+PURPOSES = frozenset({CASE_MANAGEMENT, "emergency", ADMINISTRATION, AUTOMATIC_DEDUPLICATION, *LOOKUP_PURPOSES,
+                      *DPO_PURPOSES})
 
 # ---- consent purposes and bases -----------------------------------------------------------------------------
 CONSENT_PURPOSES = ("registration", "deduplication", "share", "referral")
@@ -162,6 +165,14 @@ def _dedup_review(request: AccessRequest, facts: Facts) -> Decision:
     return permit("deduplication-review", c.legal_basis if c else _own_case_basis(facts))
 
 
+def _automatic_merge(facts: Facts) -> Decision:
+    """The system merges a same-child pair of a batch run: only while deduplication is allowed for the child."""
+    state, c = consent_state(facts, "deduplication")
+    if state in ("withdrawn", "expired"):
+        return _consent_denial(state, "no-consent")
+    return permit("automatic-merge", c.legal_basis if c else _own_case_basis(facts))
+
+
 def _read(request: AccessRequest, facts: Facts) -> Decision:
     role = request.role
     if role == SYSTEM_ADMIN:
@@ -238,6 +249,8 @@ def _decide(request: AccessRequest, facts: Facts) -> Decision:
     if action == SHARE:
         return _share(request, facts)
     if action == MERGE:
+        if role == SYSTEM_ADMIN and request.purpose == AUTOMATIC_DEDUPLICATION:
+            return _automatic_merge(facts)
         if role != NATIONAL_REVIEWER:
             return deny("role")
         return _dedup_review(request, facts)

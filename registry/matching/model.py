@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,9 @@ import duckdb
 from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import COMPARISONS, RULE_COMPARISONS, Comparison, splink_comparison, twin_cap
 
-# The thresholds on a pair's probability: the model's own, used alike by batch runs and lookups.
-MATCH_THRESHOLD = 0.95  # clustered together by a batch run, and "likely match" in a lookup (until the bands below
-# are wired: then SAME_THRESHOLD takes this role)
-REVIEW_THRESHOLD = 0.5  # may be the same child: queued for the national unit, "possible match"
+# The thresholds on a pair's probability: the model's own, used alike by batch runs and lookups (the decision
+# bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
+REVIEW_THRESHOLD = 0.5
 
 # Version 3: the family comparison has the levels "one part agrees, one differs" and "the one part compared
 # differs"; a file of an older version is retrained by the next batch run.
@@ -71,6 +70,7 @@ DETERMINISTIC_RULES = (
 # "different": neither queued nor shown.
 SAME_THRESHOLD = 0.999
 POSSIBLE_THRESHOLD = REVIEW_THRESHOLD
+MATCH_THRESHOLD = SAME_THRESHOLD  # the older name: batch clustering and a lookup's "likely match" are this band
 DECISIONS = ("same", "possible", "different")
 
 
@@ -83,6 +83,23 @@ def decision_band(probability: float, *, same: float = SAME_THRESHOLD, possible:
     if probability >= possible:
         return "possible"
     return "different"
+
+
+def known_probability(probabilities: Iterable[float]) -> float:
+    """The probability that a queried child is one of the registered children scored against it.
+
+    Each candidate child's probability is a pairwise posterior (the query against that child alone). Once
+    several registered children are candidates, "it is this one", "it is that one" and "it is none of them"
+    are exclusive hypotheses: the posterior odds of each candidate add up (odds_known = sum of the odds), so
+    the child is known with probability odds_known / (1 + odds_known). With one candidate this is its own
+    probability. A child counts once (its best record), whatever records it has.
+    """
+    odds = 0.0
+    for p in probabilities:
+        if p >= 1.0:
+            return 1.0
+        odds += p / (1.0 - p)
+    return odds / (1.0 + odds)
 
 
 log = logging.getLogger("registry.matching")

@@ -66,10 +66,14 @@ def child_family(session: Session, child_id: str) -> set[str]:
     return ids
 
 
+def consent_fact(r: ConsentRecord) -> ConsentFact:
+    return ConsentFact(r.consent_id, r.purpose, r.recipient, r.basis, r.given_on, r.expires_on,
+                       r.withdrawn_at is not None)
+
+
 def consent_facts(session: Session, child_ids: set[str]) -> tuple[ConsentFact, ...]:
     rows = session.scalars(select(ConsentRecord).where(ConsentRecord.child_id.in_(child_ids)))
-    return tuple(ConsentFact(r.consent_id, r.purpose, r.recipient, r.basis, r.given_on, r.expires_on,
-                             r.withdrawn_at is not None) for r in rows)
+    return tuple(consent_fact(r) for r in rows)
 
 
 def holders(session: Session, child_ids: set[str]) -> frozenset[str]:

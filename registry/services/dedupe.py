@@ -1,5 +1,6 @@
-"""Batch deduplication, the administrator's use case: score the whole index with Splink, cluster, fill the
-national unit's review queue, and audit the run. Also the export of the clusters found.
+"""Batch deduplication, the administrator's use case: score the whole index with Splink, decide every scored
+pair (same child: merged automatically; possible: the review queue; different: nothing;
+registry.services.review.automatic), and audit the run. Also the export of the clusters found.
 
 The engine is `registry.matching.dedupe` (DuckDB, embedded) or `registry.matching.spark` (Splink's Spark
 backend, docs/scale-out.md), chosen per run or by REGISTRY_DEDUPE_ENGINE; both hand back the same pairs and
@@ -25,7 +26,8 @@ from registry.matching.spark import ENGINES, SparkEngine, SparkUnavailable, spar
 from registry.services.access import excluded_from_matching, record_admin
 from registry.services.actor import SYSTEM, Actor
 from registry.services.context import Registry
-from registry.services.review.queue import store_batch_pairs
+from registry.services.review.automatic import mark_held, merge_automatically, plan_same_child
+from registry.services.review.queue import finish_batch_queue, store_batch_pairs
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord
 from registry.store.tables.matching import ClusterAssignment, DedupeRun
@@ -41,6 +43,8 @@ class DedupeResult:
     trained: bool
     engine: str = "duckdb"
     marked_failed: int = 0  # earlier runs found unfinished (they died) and marked failed by this one
+    auto_merged: int = 0  # same-child pairs merged automatically by this run
+    open_pairs: int = 0  # the review queue after the run
 
 
 class DedupeBusy(RuntimeError):
@@ -146,16 +150,28 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
             )
             found = score_batch(con, batches, reg.settings.model_path, retrain=retrain, progress=say,
                                 predict=predict)
+        say("deciding: same child, possible, different")
+        with reg.db.unit_of_work() as s:
+            stored = store_batch_pairs(s, run_id, found.pairs)
+        with reg.db.sessions() as s:
+            plan = plan_same_child(s, reg.model(), stored.same_child)
+        merged, refused = 0, {}
+        if reg.settings.auto_merge:
+            say(f"merging {len(plan.merges)} same-child pairs automatically")
+            merged, refused = merge_automatically(reg, run_id, plan.merges)
         say("filling the review queue")
         with reg.db.unit_of_work() as s:
-            suspected = store_batch_pairs(s, run_id, found.pairs, found.assignments)
-        result = DedupeResult(run_id, found.records, len(found.pairs), suspected, found.clusters, found.trained,
-                              engine="spark" if predict else "duckdb")
+            mark_held(s, {**plan.held, **refused})
+            open_pairs = finish_batch_queue(s, run_id, plan.clusters)
+        clusters = len({c for _, c in plan.clusters})
+        result = DedupeResult(run_id, found.records, len(found.pairs), stored.added, clusters, found.trained,
+                              engine="spark" if predict else "duckdb", auto_merged=merged, open_pairs=open_pairs)
         with reg.db.unit_of_work() as s:
             run = s.get(DedupeRun, run_id)
             assert run is not None  # written at the start of this run
             run.finished_at, run.records, run.pairs_scored = utcnow(), found.records, len(found.pairs)
-            run.suspected, run.clusters, run.status = suspected, result.clusters, "finished"
+            run.suspected, run.clusters, run.status = stored.added, clusters, "finished"
+            run.auto_merged = merged
             record_admin(reg, "dedupe", session=s, actor=actor)
         return result
     finally:
@@ -163,7 +179,8 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
 
 
 def registry_clusters(reg: Registry) -> dict[tuple[str, str], str]:
-    """{(institution, source_ref): cluster_id} from the latest batch run."""
+    """{(institution, source_ref): cluster_id} from the latest batch run: its same-child decisions (the
+    children as its automatic merges left them; with automatic merging off, as they would have)."""
     with reg.db.sessions() as s:
         return {(i, ref): c for i, ref, c in s.execute(
             select(CaseRecord.institution, CaseRecord.source_ref, ClusterAssignment.cluster_id)

@@ -3,11 +3,13 @@
     answer = lookup_child(reg, actor, "registration", {"given_name": ..., "family_name": ..., ...})
 
 Steps: the policy decides whether this role may look up for this purpose; the query must carry the minimum
-fields (`MINIMUM_FIELDS_RULE`); one quota slot is taken (429 beyond it); the matcher finds candidates; for each
-candidate the policy decides whether its contact points may be disclosed to the asker (consent to share);
-`disclosure.answer_lookup` builds the answer; every decision goes to the audit log, the lookup itself with a
-keyed fingerprint of the query (never the query). The whole call is padded to `MIN_SECONDS`, so the time
-taken does not tell a match from no match.
+fields (`MINIMUM_FIELDS_RULE`); one quota slot is taken (429 beyond it); the matcher finds candidates, and the
+answer's class is the probability that the child is one of them (`known`: several children sharing the query's
+data add up) in the batch run's calibrated bands (likely = same child, possible = the review queue's); for
+each candidate that is itself at least a possible match the policy decides whether its contact points may be
+disclosed to the asker (consent to share); `disclosure.answer_lookup` builds the answer; every decision goes
+to the audit log, the lookup itself with a keyed fingerprint of the query (never the query). The whole call is
+padded to `MIN_SECONDS`, so the time taken does not tell a match from no match.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from registry.consent.quota import take_lookup_slot
 from registry.errors import InvalidInput
 from registry.identity import Identity, validate_identity
 from registry.matching import lookup as matching
+from registry.matching.model import known_probability
 from registry.services.access import (
     AccessDenied,
     QuotaExceeded,
@@ -52,14 +55,25 @@ class MatchingUnavailable(RuntimeError):
     """The matcher is not installed or not trained: answering "no match" would be a false reassurance."""
 
 
-def find_matches(reg: Registry, identity: Identity, excluded_children: set[str]) -> list[Any]:
-    """The matcher's candidates: objects with child_id, probability and institutions."""
+# Candidates below the possible band still count towards "is this child known?" (several children sharing the
+# query's data add up), down to this probability; below it a candidate adds nothing that changes an answer.
+KNOWN_FLOOR = 0.05
+
+
+def find_matches(reg: Registry, identity: Identity, excluded_children: set[str],
+                 threshold: float = KNOWN_FLOOR) -> list[Any]:
+    """The matcher's candidates: objects with child_id, probability and institutions, best first."""
     try:
         with reg.db.sessions() as s:
             return list(matching.find_matches(s, reg.index, reg.model(), identity,
-                                              excluded_children=excluded_children))
+                                              excluded_children=excluded_children, threshold=threshold))
     except matching.ModelNotTrained as e:
         raise MatchingUnavailable(str(e)) from e
+
+
+def known(matches: list[Any]) -> float:
+    """The probability that the queried child is one of the registered candidates (each child once)."""
+    return known_probability(m.probability for m in matches)
 
 
 def _excluded_for(session: Session, actor: Actor) -> set[str]:
@@ -121,18 +135,20 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
 
     with reg.db.unit_of_work() as s:
         excluded = _excluded_for(s, actor)
-    matches = disclosure.relevant_matches(find_matches(reg, identity, excluded))
+    candidates = find_matches(reg, identity, excluded)
     with reg.db.unit_of_work() as s:
         # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
         # except for an agency that holds its case.
-        matches = [m for m in matches
-                   if actor.agency in m.institutions or child_may_be_matched(s, m.child_id)]
+        candidates = [m for m in candidates
+                      if actor.agency in m.institutions or child_may_be_matched(s, m.child_id)]
+        matches = disclosure.relevant_matches(candidates)
         checks = {m.child_id: check(reg, s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose, child_id=m.child_id)
                   for m in matches}
         codes = {code for m in matches for code in m.institutions}
         agencies = {a.code: Contact(a.code, a.name, a.focal_point_role)
                     for a in s.scalars(select(Agency).where(Agency.code.in_(codes), Agency.active.is_(True)))}
-    answer = disclosure.answer_lookup(matches, {c: k.decision.permit for c, k in checks.items()}, agencies)
+    answer = disclosure.answer_lookup(matches, {c: k.decision.permit for c, k in checks.items()}, agencies,
+                                      known=known(candidates))
 
     for checked in checks.values():  # each disclosure decision, permitted or not
         record_checked(reg, actor, checked)

@@ -38,6 +38,12 @@ LOOKUP_PURPOSES = {
     "deduplication-review": N_("deduplication review"),
 }
 SOURCES = {"batch": N_("batch deduplication"), "registration": N_("registration")}
+# Why a same-child pair waits in the queue instead of being merged by the batch run (review.automatic).
+HELD = {
+    "not a duplicate": N_("Not merged automatically: a person said two of these records are different children"),
+    "possible twins": N_("Not merged automatically: it would join records the twin rule keeps apart"),
+    "consent": N_("Not merged automatically: consent to deduplication was withdrawn"),
+}
 
 
 def labeller(table: dict[str, str], _: Callable[[str], str]) -> Callable[[str], str]:

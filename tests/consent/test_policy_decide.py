@@ -100,6 +100,12 @@ CASES = [
      "deny.consent-withdrawn"),
     ("caseworker", "merge", "deduplication-review", HELD_BY_A, (), False, None, "deny.role"),
     ("system_admin", "merge", "deduplication-review", HELD_BY_A, (), False, None, "deny.role"),
+    # a batch run's automatic merge: the system only, and never across a withdrawn consent to deduplication
+    ("system_admin", "merge", "automatic-deduplication", HELD_BY_A, (), False, None, "permit.automatic-merge"),
+    ("system_admin", "merge", "automatic-deduplication", HELD_BY_A, (DEDUP_WITHDRAWN,), False, None,
+     "deny.consent-withdrawn"),
+    ("national_reviewer", "merge", "automatic-deduplication", HELD_BY_B, (), False, None, "deny.purpose"),
+    ("caseworker", "merge", "automatic-deduplication", HELD_BY_A, (), False, None, "deny.role"),
     # audit data
     ("dpo", "export", "audit-review", frozenset(), (), False, None, "permit.dpo-audit"),
     ("system_admin", "export", "audit-review", frozenset(), (), False, None, "deny.role"),

@@ -79,10 +79,10 @@ def reg(registry: Registry) -> Registry:
     return registry
 
 
-def generated_registry(home: Path, n: int = 600, seed: int = 3) -> Registry:
+def generated_registry(home: Path, n: int = 600, seed: int = 3, auto_merge: bool = True) -> Registry:
     url = f"sqlite:///{home / 'registry.db'}"
     home.mkdir(parents=True, exist_ok=True)
-    settings = Settings(home=home, database_url=url, key_dir=home / "keys")
+    settings = Settings(home=home, database_url=url, key_dir=home / "keys", auto_merge=auto_merge)
     keys = create_key_dir(settings.key_dir)
     upgrade(url)
     reg = open_registry(settings, keys)
@@ -101,6 +101,14 @@ def generated_registry(home: Path, n: int = 600, seed: int = 3) -> Registry:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A generated registry, deduplicated once per test module (a few seconds)."""
     reg = generated_registry(tmp_path_factory.mktemp("review") / "home")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture(scope="module")
+def trained_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A generated registry deduplicated once with automatic merging off (REGISTRY_AUTO_MERGE=false)."""
+    reg = generated_registry(tmp_path_factory.mktemp("review-off") / "home", n=900, seed=5, auto_merge=False)
     yield reg
     reg.close()
 

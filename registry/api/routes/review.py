@@ -36,7 +36,7 @@ def queue(governorate: str | None = Query(None, description="ISO 3166-2 code of 
           source: Literal["batch", "registration"] | None = None,
           offset: int = Query(0, ge=0, le=10**9), limit: int = Query(20, ge=1, le=200),
           reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
-    """Open suspected duplicates as clusters, most likely first, each pair explained in words."""
+    """Open suspected duplicates as clusters, the most worthwhile decision first, each pair explained in words."""
     page = review_queue(reg, actor, governorate=governorate, institution=institution, source=source,
                         offset=offset, limit=limit)
     return {"total": page.total, "offset": page.offset, "limit": page.limit,

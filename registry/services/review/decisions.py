@@ -1,4 +1,5 @@
-"""Decisions on suspected duplicates: merge (reversibly), not a duplicate (sticky), undo a merge, auto-merge.
+"""Decisions on suspected duplicates: merge (reversibly), not a duplicate (sticky), undo a merge. Automatic
+merges (registry.services.review.automatic) go through the same `apply_merges`.
 
 Each decision is one unit of work: the policy decision point first, then a conditional UPDATE that claims the
 pair (or the merge, or the child) only while it is still undecided, so of two reviewers deciding at once
@@ -8,29 +9,31 @@ label (registry.services.review.labels).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
 from registry.consent.policy import AccessRequest, Decision
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.identity.survivorship import GOLDEN_FIELDS, Golden, golden_identity
+from registry.matching.model import SAME_THRESHOLD
 from registry.services.access import authorize, record_decision
 from registry.services.actor import Actor
 from registry.services.context import Registry
 from registry.services.review.queue import REVIEW_PURPOSE, load_pair, source_records
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child, resolve_child
-from registry.store.tables.matching import SuspectedDuplicate
+from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.store.tables.review import GoldenChoice, Merge, MergeMove, ReviewLabel
 
 AUTO = "auto"  # decided_by of automatic merges
-AUTO_MERGE_THRESHOLD = 0.999  # only pairs the model is all but certain of; the unit can raise it, never below 0.99
+AUTO_MERGE_THRESHOLD = SAME_THRESHOLD  # the same-child band; the unit can raise it, never below 0.99
 MERGE_ACTION, REJECT_ACTION, UNDO_ACTION = "merge", "merge-reject", "merge-undo"  # audit actions
 UNDO_REJECT_ACTION = "merge-reject-undo"
 
@@ -61,8 +64,9 @@ class UndoResult:
         return dict(self.__dict__)
 
 
-def _audit(reg: Registry, s: Session, actor: Actor, action: str, decision: Decision, children: tuple[str, ...]) -> None:
-    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, REVIEW_PURPOSE)
+def _audit(reg: Registry, s: Session, actor: Actor, action: str, decision: Decision, children: tuple[str, ...],
+           purpose: str = REVIEW_PURPOSE) -> None:
+    request = AccessRequest(actor.user_id, actor.role, actor.agency, action, purpose)
     record_decision(reg, actor, request, decision, session=s, children=children)
 
 
@@ -120,29 +124,147 @@ def _survivor_first(s: Session, a: str, b: str, survivor: str | None) -> tuple[s
     return (a, b) if (ca.created_at, ca.child_id) <= (cb.created_at, cb.child_id) else (b, a)
 
 
-def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair_id: int | None, decided_by: str,
-          automatic: bool, probability: float | None, overrides: Mapping[str, str] | None) -> Merge:
-    """Make two active children one: the absorbed child's records move, its pseudonym points at the survivor."""
-    _claim_child(s, survivor)
-    _claim_child(s, absorbed, status="merged", merged_into=survivor)
-    merge = Merge(merge_id="M" + secrets.token_hex(8), survivor=survivor, absorbed=absorbed, pair_id=pair_id,
-                  decided_by=decided_by, automatic=automatic, probability=probability)
-    s.add(merge)
-    s.flush()
-    moved = list(s.scalars(select(CaseRecord).where(CaseRecord.child_id == absorbed)))
-    for rec in moved:
-        rec.child_id = survivor
-        s.add(MergeMove(merge_id=merge.merge_id, record_id=rec.record_id, from_child=absorbed, to_child=survivor))
-    reg.index.reassign(s, [r.record_id for r in moved], survivor)
-    s.flush()
-    # Other open pairs between the two are now inside one child: closed with this merge, reopened by its undo.
+@dataclass(frozen=True)
+class MergeStep:
+    """One merge of a sequence: the pair decided (None: two children a reviewer merged by hand), the two
+    children as they were when the sequence started (a later step may name a child an earlier step absorbed:
+    it means that child's merged self), and the survivor a reviewer named (None: the older pseudonym)."""
+
+    pair: SuspectedDuplicate | None
+    child_a: str
+    child_b: str
+    survivor: str | None = None
+
+
+def _chunks(ids: list[str], n: int = 500) -> list[list[str]]:
+    return [ids[i:i + n] for i in range(0, len(ids), n)]
+
+
+def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_by: str, automatic: bool,
+                 run_id: str | None = None) -> list[Merged]:
+    """Make children one, each step exactly as if it were made alone and in order (a reviewer's merge is a
+    sequence of one; a batch run's automatic merges up to a thousand), in set-based writes. Per step: the older
+    pseudonym survives (unless named); the absorbed child's records move to it and its pseudonym points at it;
+    the linkage index follows; other open pairs that now lie inside one child are closed with the merge (and
+    reopened by its undo). The `merges` rows and one `merge_moves` row per moved record are the lineage.
+    Raises Conflict when a child is no longer active or a decided pair no longer open (decided meanwhile)."""
+    involved = sorted({c for st in steps for c in (st.child_a, st.child_b)})
+    now = utcnow()
+    decided = sorted({st.pair.pair_id for st in steps if st.pair is not None})
+    for part in _chunks(decided):  # type: ignore[arg-type]
+        done = s.execute(update(SuspectedDuplicate)
+                         .where(SuspectedDuplicate.pair_id.in_(part), SuspectedDuplicate.status == "open")
+                         .values(status="merged", updated_at=now).execution_options(synchronize_session=False))
+        if done.rowcount != len(part):  # type: ignore[attr-defined]
+            raise Conflict(f"pair {', '.join(map(str, part))} was decided by someone else meanwhile", field="pair_id")
+    born: dict[str, tuple] = {}
+    claimed = 0
+    for part in _chunks(involved):
+        # Claims every child at once (on PostgreSQL the UPDATE locks them until commit: merges of one child queue).
+        claimed += s.execute(update(Child).where(Child.child_id.in_(part), Child.status == "active")
+                             .values(updated_at=now).execution_options(synchronize_session=False)).rowcount or 0
+        born.update({c: (t, c) for c, t in s.execute(select(Child.child_id, Child.created_at)
+                                                     .where(Child.child_id.in_(part)))})
+    if claimed != len(involved):
+        gone = sorted(set(involved) - set(s.scalars(select(Child.child_id).where(
+            Child.child_id.in_(involved), Child.status == "active"))))
+        raise Conflict(f"child {', '.join(gone)} changed meanwhile (merged or erased); reload and decide again")
+    root_of: dict[str, str] = {}  # record id -> its child as the steps go
+
+    def root(child: str) -> str:
+        while child in absorbed_into:
+            child = absorbed_into[child]
+        return child
+
+    for part in _chunks(involved):
+        root_of.update(dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
+                                      .where(CaseRecord.child_id.in_(part))).all()))
+    members: dict[str, list[str]] = {}
+    for record, child in root_of.items():
+        members.setdefault(child, []).append(record)
+    touching: dict[str, list[SuspectedDuplicate]] = {}
+    for part in _chunks(sorted(root_of)):
+        # By the records only (their index), the status checked here: with "status = 'open'" in the query
+        # the database may walk every open pair instead.
+        for pair in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a.in_(part))):
+            if pair.status == "open" and pair.record_b in root_of:
+                touching.setdefault(pair.record_a, []).append(pair)
+                touching.setdefault(pair.record_b, []).append(pair)
+    absorbed_into: dict[str, str] = {}
+    decided_ids = set(decided)
+    merges, moves, closed_all = [], [], set()
+    for st in steps:
+        x, y = root(st.child_a), root(st.child_b)
+        if x == y:
+            continue  # already one child by an earlier step, which closed this pair
+        if st.survivor is not None:
+            keep = root(st.survivor)
+            gone = y if keep == x else x
+        else:
+            keep, gone = (x, y) if born[x] <= born[y] else (y, x)
+        # Strictly increasing times: the undo's order of merges (`_blocking_merge`) reads them.
+        merge = {"merge_id": "M" + secrets.token_hex(8), "survivor": keep, "absorbed": gone,
+                 "pair_id": st.pair.pair_id if st.pair is not None else None, "decided_by": decided_by,
+                 "automatic": automatic, "probability": st.pair.probability if st.pair is not None else None,
+                 "run_id": run_id, "decided_at": now + dt.timedelta(microseconds=len(merges))}
+        moved = members.pop(gone, [])
+        members.setdefault(keep, []).extend(moved)
+        absorbed_into[gone] = keep
+        closed = []
+        for record in moved:
+            root_of[record] = keep
+        for record in moved:
+            for pair in touching.get(record, ()):
+                if pair.pair_id in closed_all or pair.pair_id in decided_ids:
+                    continue
+                if root_of[pair.record_a] == keep and root_of[pair.record_b] == keep:
+                    closed.append(pair)
+                    closed_all.add(pair.pair_id)
+        for pair in closed:
+            pair.status = "merged"
+        merge["closed_pairs"] = " ".join(str(p.pair_id) for p in sorted(closed, key=lambda p: p.pair_id))
+        merges.append(merge)
+        moves += [{"merge_id": merge["merge_id"], "record_id": r, "from_child": gone, "to_child": keep}
+                  for r in moved]
+    s.flush()  # the pairs closed above
+    if merges:
+        s.execute(Merge.__table__.insert(), merges)
+    made = [Merged(m["merge_id"], m["survivor"], m["absorbed"], m["pair_id"], m["decided_at"]) for m in merges]
+    if moves:
+        s.execute(MergeMove.__table__.insert(), moves)
+    # Set-based writes, one statement each: the absorbed children, then every moved record (its case pointer and
+    # its linkage row) to the child it ends in.
+    children = Child.__table__
+    if merges:
+        s.execute(children.update().where(children.c.child_id == bindparam("gone"))
+                  .values(status="merged", merged_into=bindparam("keep")),
+                  [{"gone": m.absorbed, "keep": m.survivor} for m in made])
+    final = [{"rid": mv["record_id"], "child": root(mv["to_child"])} for mv in moves]
+    if final:
+        for table in (CaseRecord.__table__, LinkageEntry.__table__):
+            s.execute(table.update().where(table.c.record_id == bindparam("rid")).values(child_id=bindparam("child")),
+                      final)
+    s.expire_all()  # the children, records and pairs changed by set-based writes are read afresh
+    return made
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A merge just made (its lineage row's fields that callers need)."""
+
+    merge_id: str
+    survivor: str
+    absorbed: str
+    pair_id: int | None
+    decided_at: dt.datetime
+
+
+def _move(reg: Registry, s: Session, survivor: str, absorbed: str, *, pair: SuspectedDuplicate | None,
+          decided_by: str, automatic: bool, overrides: Mapping[str, str] | None, run_id: str | None = None) -> Merged:
+    """One merge (apply_merges of one step) with the reviewer's field choices for the golden identity."""
+    merge = apply_merges(reg, s, [MergeStep(pair, survivor, absorbed, survivor)], decided_by=decided_by,
+                         automatic=automatic, run_id=run_id)[0]
     ids = set(s.scalars(select(CaseRecord.record_id).where(CaseRecord.child_id == survivor)))
-    closed = [p for p in s.scalars(select(SuspectedDuplicate).where(
-        SuspectedDuplicate.status == "open", SuspectedDuplicate.record_a.in_(ids),
-        SuspectedDuplicate.record_b.in_(ids))) if p.pair_id != pair_id]
-    for p in closed:
-        p.status = "merged"
-    merge.closed_pairs = " ".join(str(p.pair_id) for p in closed)
     for name, record_id in (overrides or {}).items():
         if name not in GOLDEN_FIELDS:
             raise InvalidInput.one(f"overrides.{name}", f"not a field of the identity ({', '.join(GOLDEN_FIELDS)})")
@@ -178,17 +300,26 @@ def merge_pair(reg: Registry, actor: Actor, pair_id: int, overrides: Mapping[str
         if a.child_id == b.child_id:
             raise Conflict("the two records already belong to one child", field="pair_id")
         decision = _authorize_merge(reg, s, actor, (a.child_id, b.child_id))
-        _claim_pair(s, pair_id, "merged")
-        keep, gone = _survivor_first(s, a.child_id, b.child_id, survivor)
-        decided_by = AUTO if automatic else actor.user_id
-        merge = _move(reg, s, keep, gone, pair_id=pair_id, decided_by=decided_by, automatic=automatic,
-                      probability=pair.probability, overrides=overrides)
-        _label(s, pair, "merge", decided_by, merge.merge_id)
-        _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone))
+        merge = merge_open_pair(reg, s, actor, pair, (a.child_id, b.child_id), decision, overrides=overrides,
+                                survivor=survivor, automatic=automatic)
         s.flush()
-        golden = golden_of(reg, s, keep)
+        golden = golden_of(reg, s, merge.survivor)
         moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id))))
-        return MergeResult(merge.merge_id, keep, gone, moved, pair_id, automatic, golden.sources)
+        return MergeResult(merge.merge_id, merge.survivor, merge.absorbed, moved, pair_id, automatic, golden.sources)
+
+
+def merge_open_pair(reg: Registry, s: Session, actor: Actor, pair: SuspectedDuplicate, children: tuple[str, str],
+                    decision: Decision, *, overrides: Mapping[str, str] | None = None, survivor: str | None = None,
+                    automatic: bool = False, purpose: str = REVIEW_PURPOSE, run_id: str | None = None) -> Merged:
+    """The one merge of a pair, a reviewer's or automatic, in the caller's unit of work once the policy has
+    permitted it: claim the pair, move the records, keep the label, audit (one event naming the two children)."""
+    keep, gone = _survivor_first(s, children[0], children[1], survivor)
+    decided_by = AUTO if automatic else actor.user_id
+    merge = _move(reg, s, keep, gone, pair=pair, decided_by=decided_by, automatic=automatic, overrides=overrides,
+                  run_id=run_id)
+    _label(s, pair, "merge", decided_by, merge.merge_id)
+    _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone), purpose)
+    return merge
 
 
 def merge_children(reg: Registry, actor: Actor, child_a: str, child_b: str, overrides: Mapping[str, str] | None = None,
@@ -200,8 +331,7 @@ def merge_children(reg: Registry, actor: Actor, child_a: str, child_b: str, over
             raise Conflict("these pseudonyms already name one child")
         decision = _authorize_merge(reg, s, actor, (a, b))
         keep, gone = _survivor_first(s, a, b, survivor)
-        merge = _move(reg, s, keep, gone, pair_id=None, decided_by=actor.user_id, automatic=False,
-                      probability=None, overrides=overrides)
+        merge = _move(reg, s, keep, gone, pair=None, decided_by=actor.user_id, automatic=False, overrides=overrides)
         _audit(reg, s, actor, MERGE_ACTION, decision, (keep, gone))
         s.flush()
         moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == merge.merge_id))))
@@ -293,33 +423,23 @@ def undo_merge(reg: Registry, actor: Actor, merge_id: str) -> UndoResult:
             rec.child_id = merge.absorbed
         reg.index.reassign(s, ids, merge.absorbed)
         reopened = [int(p) for p in merge.closed_pairs.split()] + ([merge.pair_id] if merge.pair_id else [])
+        # Undoing an automatic merge is a person saying "not the same child": its pairs become rejected (sticky,
+        # with the records' digests, so the next batch run does not merge them again); a reviewer's merge
+        # undone puts its pairs back in the queue.
+        status = "rejected" if merge.automatic else "open"
         for pair in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.pair_id.in_(reopened))):
             if pair.status == "merged":
-                pair.status = "open"
+                pair.status = status
+                if merge.automatic:
+                    current = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
+                    pair.digest_a, pair.digest_b = (r.content_digest if r else d for r, d in
+                                                    zip(current, (pair.digest_a, pair.digest_b)))
         if merge.pair_id is not None:
             decided = s.get(SuspectedDuplicate, merge.pair_id)
             if decided is not None:
-                _label(s, decided, "undone", actor.user_id, merge_id)
+                _label(s, decided, "not-duplicate" if merge.automatic else "undone", actor.user_id, merge_id)
         _audit(reg, s, actor, UNDO_ACTION, decision, (merge.survivor, merge.absorbed))
         return UndoResult(merge_id, merge.survivor, merge.absorbed, len(ids), sorted(reopened))
-
-
-def auto_merge(reg: Registry, actor: Actor, threshold: float = AUTO_MERGE_THRESHOLD) -> list[MergeResult]:
-    """Merge every open pair at or above `threshold`, recorded as automatic (decided_by "auto"); `actor` is who
-    ran it, for the policy and the audit log. Pairs that became one child meanwhile are skipped."""
-    if threshold < 0.99:
-        raise InvalidInput.one("threshold", "automatic merges need a probability of at least 0.99")
-    with reg.db.unit_of_work() as s:
-        ids = list(s.scalars(select(SuspectedDuplicate.pair_id)
-                             .where(SuspectedDuplicate.status == "open", SuspectedDuplicate.probability >= threshold)
-                             .order_by(SuspectedDuplicate.probability.desc(), SuspectedDuplicate.pair_id)))
-    done = []
-    for pair_id in ids:
-        try:
-            done.append(merge_pair(reg, actor, pair_id, automatic=True))
-        except Conflict:
-            continue
-    return done
 
 
 def decide_pair(reg: Registry, actor: Actor, pair_id: int, decision: str, overrides: dict[str, str] | None = None,

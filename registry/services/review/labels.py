@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD
+from registry.matching.model import REVIEW_THRESHOLD, SAME_THRESHOLD
 from registry.services.context import Registry
 from registry.services.review.decisions import AUTO
 from registry.store.tables.review import ReviewLabel
@@ -36,8 +36,8 @@ def _at(labels: list[tuple[float, bool]], threshold: float) -> dict[str, Any]:
 
 
 def evaluate_labels(reg: Registry) -> dict[str, Any]:
-    """Precision and recall among reviewed pairs at the match threshold and at the review threshold."""
+    """Precision and recall among reviewed pairs at the same-child threshold and at the review threshold."""
     labels = latest_labels(reg)
     return {"labels": len(labels), "same_child": sum(1 for _, s in labels if s),
             "not_duplicate": sum(1 for _, s in labels if not s),
-            "match": _at(labels, MATCH_THRESHOLD), "review": _at(labels, REVIEW_THRESHOLD)}
+            "match": _at(labels, SAME_THRESHOLD), "review": _at(labels, REVIEW_THRESHOLD)}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from registry.consent import policy
+from registry.matching.model import decision_band
 from registry.services.access import authorize
 from registry.services.actor import Actor
 from registry.services.context import Registry
@@ -15,6 +16,11 @@ from registry.services.review.queue import REVIEW_PURPOSE
 from registry.store.models import Child, resolve_child
 from registry.store.pseudonym import parse_pseudonym
 from registry.store.tables.review import Merge, MergeMove
+
+
+def _band_words(probability: float | None) -> str | None:
+    return None if probability is None else {"same": "same child", "possible": "possible",
+                                              "different": "different"}[decision_band(probability)]
 
 
 @dataclass
@@ -51,6 +57,9 @@ def lineage(reg: Registry, actor: Actor, child_id: str, purpose: str = REVIEW_PU
             moved = len(list(s.scalars(select(MergeMove.record_id).where(MergeMove.merge_id == m.merge_id))))
             out.append({"merge_id": m.merge_id, "survivor": m.survivor, "absorbed": m.absorbed,
                         "pair_id": m.pair_id, "records_moved": moved, "decided_by": m.decided_by,
-                        "automatic": m.automatic, "decided_at": m.decided_at.isoformat(),
+                        "automatic": m.automatic, "run_id": m.run_id,
+                        # The band, never the score: an automatic merge says "same child".
+                        "band": _band_words(m.probability),
+                        "decided_at": m.decided_at.isoformat(),
                         "undone_at": m.undone_at.isoformat() if m.undone_at else None})
         return Lineage(asked, current, asked != current, children, out)

@@ -18,6 +18,7 @@ from registry.errors import NotFound
 from registry.identity.survivorship import Golden, SourceRecord, golden_identity
 from registry.identity.vault import Erased
 from registry.matching.explain import explain_records
+from registry.matching.model import decision_band
 from registry.services.access import authorize, record_decision
 from registry.services.actor import Actor
 from registry.services.context import Registry
@@ -28,6 +29,8 @@ REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
 # A pair's queue cluster as the last batch run stored it; a pair queued by a registration since then is a
 # cluster of its own until the next run.
 _CLUSTER_KEY = func.coalesce(SuspectedDuplicate.cluster_key, literal("P") + cast(SuspectedDuplicate.pair_id, String))
+# The queue's order: how much a decision is worth (pair_priority), the probability for a pair not yet weighed.
+_PRIORITY = func.coalesce(SuspectedDuplicate.priority, SuspectedDuplicate.probability)
 
 
 @dataclass(frozen=True)
@@ -47,16 +50,23 @@ class QueuePair:
     match_weight: float
     source: str
     why: list[str] = field(default_factory=list)  # the explanation in words, strongest first
+    priority: float | None = None  # how much a decision is worth (the queue's order)
+    held: str | None = None  # the rule that kept a same-child pair from an automatic merge
+
+    @property
+    def worth(self) -> float:
+        return self.priority if self.priority is not None else self.probability
 
     def as_dict(self) -> dict[str, Any]:
         return {"pair_id": self.pair_id, "probability": self.probability, "match_weight": round(self.match_weight, 2),
-                "source": self.source, "a": self.a.__dict__, "b": self.b.__dict__, "why": self.why}
+                "source": self.source, "band": decision_band(self.probability), "held": self.held,
+                "a": self.a.__dict__, "b": self.b.__dict__, "why": self.why}
 
 
 @dataclass
 class Cluster:
     cluster_id: str  # "C" + the smallest pair id: stable while the cluster's pairs stay open
-    probability: float  # its most likely pair's
+    probability: float  # its most worthwhile pair's
     children: list[str]
     pairs: list[QueuePair]
 
@@ -99,7 +109,7 @@ def _pair_rows(session: Session, where: list[Any]) -> list[tuple[str, QueuePair]
     link_a, link_b = aliased(LinkageEntry), aliased(LinkageEntry)
     rows = session.execute(
         select(_CLUSTER_KEY, sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.match_weight, sd.source,
-               rec_a.child_id, rec_a.institution, link_a.governorate,
+               sd.priority, sd.held, rec_a.child_id, rec_a.institution, link_a.governorate,
                rec_b.child_id, rec_b.institution, link_b.governorate)
         .join(rec_a, rec_a.record_id == sd.record_a)
         .join(rec_b, rec_b.record_id == sd.record_b)
@@ -107,10 +117,11 @@ def _pair_rows(session: Session, where: list[Any]) -> list[tuple[str, QueuePair]
         .outerjoin(link_b, link_b.record_id == sd.record_b)
         .where(sd.status == "open", rec_a.status == "active", rec_b.status == "active", *where))
     out = []
-    for key, pair_id, ra, rb, prob, weight, source, ca, ia, ga, cb, ib, gb in rows:
+    for key, pair_id, ra, rb, prob, weight, source, worth, held, ca, ia, ga, cb, ib, gb in rows:
         if ca == cb:
             continue
-        out.append((key, QueuePair(pair_id, Side(ra, ca, ia, ga), Side(rb, cb, ib, gb), prob, weight, source)))
+        out.append((key, QueuePair(pair_id, Side(ra, ca, ia, ga), Side(rb, cb, ib, gb), prob, weight, source,
+                                   priority=worth, held=held)))
     return out
 
 
@@ -120,18 +131,20 @@ def open_pairs(session: Session) -> list[QueuePair]:
 
 
 def _clusters_by_key(rows: list[tuple[str, QueuePair]]) -> list[Cluster]:
-    """Pairs grouped by cluster key, most likely first. The queue uses the keys stored by the last batch run
-    (so a page of clusters in SQL and the clusters shown are the same thing); clusters_of computes its own."""
+    """Pairs grouped by cluster key, the most worthwhile decision first. The queue uses the keys stored by the
+    last batch run (so a page of clusters in SQL and the clusters shown are the same thing); clusters_of
+    computes its own."""
     groups: dict[str, list[QueuePair]] = {}
     for key, pair in rows:
         groups.setdefault(key, []).append(pair)
     clusters = []
     for members in groups.values():
-        members.sort(key=lambda p: (-p.probability, p.pair_id))
+        members.sort(key=lambda p: (-p.worth, p.pair_id))
         children = sorted({c for p in members for c in (p.a.child_id, p.b.child_id)})
-        clusters.append(Cluster(f"C{min(p.pair_id for p in members)}", members[0].probability, children, members))
-    clusters.sort(key=lambda c: (-c.probability, c.cluster_id))
-    return clusters
+        clusters.append((members[0].worth, Cluster(f"C{min(p.pair_id for p in members)}", members[0].probability,
+                                                   children, members)))
+    clusters.sort(key=lambda wc: (-wc[0], wc[1].cluster_id))
+    return [c for _, c in clusters]
 
 
 def _key_new_pairs(session: Session) -> None:
@@ -200,7 +213,7 @@ def _cluster_page(session: Session, governorate: str | None, institution: str | 
     if source:
         wanted.append(sd.source == source)
     having = [func.max(case((w, 1), else_=0)) == 1 for w in wanted]
-    query = (select(_CLUSTER_KEY.label("key"), func.max(sd.probability).label("probability"),
+    query = (select(_CLUSTER_KEY.label("key"), func.max(_PRIORITY).label("probability"),
                     func.min(sd.pair_id).label("first_pair"))
              .where(sd.status == "open").group_by(_CLUSTER_KEY).having(*having))
     if governorate or institution:  # the joins cost seconds at a million records: only when a filter needs them
@@ -209,7 +222,7 @@ def _cluster_page(session: Session, governorate: str | None, institution: str | 
                  .outerjoin(link_b, link_b.record_id == sd.record_b))
     clusters = query.subquery()
     total = session.scalar(select(func.count()).select_from(clusters)) or 0
-    # The same order as clusters_of: most likely first, then "C" + the smallest pair id as text.
+    # The same order as clusters_of: most worthwhile first, then "C" + the smallest pair id as text.
     keys = session.scalars(
         select(clusters.c.key)
         .order_by(clusters.c.probability.desc(), (literal("C") + cast(clusters.c.first_pair, String)))
@@ -234,7 +247,7 @@ def clusters_of(pairs: list[QueuePair]) -> list[Cluster]:
 
 def review_queue(reg: Registry, actor: Actor, *, governorate: str | None = None, institution: str | None = None,
                  source: str | None = None, offset: int = 0, limit: int = 20) -> QueuePage:
-    """One page of the queue, most likely clusters first. Pseudonyms, institutions and reasons only."""
+    """One page of the queue, the most worthwhile decisions first. Pseudonyms, institutions and reasons only."""
     with reg.db.unit_of_work() as s:
         authorize(reg, s, actor, policy.READ, purpose=REVIEW_PURPOSE)
         _key_new_pairs(s)
@@ -318,19 +331,25 @@ def get_pair(reg: Registry, actor: Actor, pair_id: int, purpose: str | None = No
             golden = golden_identity(source_records(reg, s, {c for c in (a.child_id, b.child_id) if c}))
         ex = explain_records(reg.model(), s, pair.record_a, pair.record_b)
         qp = QueuePair(pair.pair_id, a, b, pair.probability, pair.match_weight, pair.source,
-                       [f.words for f in ex.fields] if ex else [])
+                       [f.words for f in ex.fields] if ex else [], pair.priority, pair.held)
         return PairView(qp, pair.status, ex.as_dict() if ex else None, identities,
                         golden.as_dict() if golden else None)
 
 
-def store_batch_pairs(s: Session, run_id: str, pairs: list, assignments: list) -> int:
-    """A batch run's findings, in the caller's unit of work: cluster assignments replaced; new suspected pairs
-    queued (rejected pairs stay rejected while their records are unchanged; pairs whose records already belong
-    to one child are not queued); batch pairs this run did not find again become stale. Returns how many
-    pairs were newly queued."""
-    s.execute(delete(ClusterAssignment))
-    s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
-                           [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
+@dataclass
+class StoredPairs:
+    """What a batch run's pairs did to the queue."""
+
+    added: int  # pairs newly open (new, or reopened because a record changed)
+    same_child: list[tuple[int, str, str, float]]  # open pairs in the same-child band: (pair id, a, b, probability)
+
+
+def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
+    """A batch run's scored pairs (probability at or above the possible band's floor), in the caller's unit of
+    work: new pairs stored open (rejected pairs stay rejected while their records are unchanged; pairs whose
+    records already belong to one child are left out); batch pairs this run did not find again become stale.
+    The same-child band's open pairs are returned for the automatic merge (registry.services.review.automatic),
+    which runs next; `finish_batch_queue` then orders what stays open."""
     records = {r.record_id: (r.child_id, r.content_digest) for r in
                s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
     known = {(p.record_a, p.record_b): p for p in s.scalars(select(SuspectedDuplicate))}
@@ -346,11 +365,13 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list, assignments: list) -
                 continue  # sticky: a reviewer said no, and neither record has changed
             if existing.status == "open":
                 existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                existing.held = None
                 continue
             if existing.status in ("rejected", "stale"):
                 existing.status = "open"
                 existing.digest_a, existing.digest_b = digests
                 existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
+                existing.held = None
                 added += 1
             continue
         pair = SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight, status="open",
@@ -363,8 +384,47 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list, assignments: list) -
     for pair in known.values():
         if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
             pair.status = "stale"
-    _store_queue_clusters([p for p in known.values() if p.status == "open"], records)
-    return added
+    s.flush()
+    same = [(p.pair_id, p.record_a, p.record_b, p.probability) for p in known.values()
+            if p.status == "open" and p.run_id == run_id and decision_band(p.probability) == "same"]
+    return StoredPairs(added, same)
+
+
+def pair_priority(probability: float, records_a: int, records_b: int) -> float:
+    """How much a decision on a pair is worth: the queue's order, highest first.
+
+    A pair nobody decides stays two children, so what a decision saves is the chance the pair is one child
+    (calibrated: the probability) times the record pairs a merge would join (records of the one child times
+    records of the other). Same-child pairs (queued when automatic merging is off, or held apart by a rule)
+    come before every possible pair.
+    """
+    worth = probability * records_a * records_b
+    return worth + SAME_CHILD_FIRST if decision_band(probability) == "same" else worth
+
+
+SAME_CHILD_FIRST = 1e6  # above any possible pair's worth (a cluster of a thousand records on each side)
+
+
+def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
+    """After a batch run's decisions: each record's cluster stored (what `registry export clusters` writes), and
+    each open pair's queue cluster and priority. Returns how many pairs are open."""
+    s.execute(delete(ClusterAssignment))
+    s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
+                           [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
+    records = {r.record_id: (r.child_id, r.content_digest) for r in
+               s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest)
+                         .where(CaseRecord.status == "active"))}
+    sizes: dict[str, int] = {}
+    for child, _ in records.values():
+        sizes[child] = sizes.get(child, 0) + 1
+    open_pairs = [p for p in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open"))]
+    for pair in open_pairs:
+        if pair.record_a in records and pair.record_b in records:
+            worth = pair_priority(pair.probability, sizes[records[pair.record_a][0]], sizes[records[pair.record_b][0]])
+            if pair.priority != worth:
+                pair.priority = worth
+    _store_queue_clusters(open_pairs, records)
+    return len(open_pairs)
 
 
 def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tuple[str, str]]) -> None:
@@ -397,18 +457,22 @@ def queue_registration_matches(session: Session, record_id: str, matches: list) 
         return 0
     digests = dict(session.execute(select(CaseRecord.record_id, CaseRecord.content_digest).where(
         CaseRecord.record_id.in_([record_id] + [m.record_id for m in matches]))).all())
+    sizes = dict(session.execute(select(CaseRecord.child_id, func.count()).where(
+        CaseRecord.child_id.in_([m.child_id for m in matches]), CaseRecord.status == "active")
+        .group_by(CaseRecord.child_id)).all())
     queued = 0
     for m in matches:
         a, b = sorted((record_id, m.record_id))
+        worth = pair_priority(m.probability, 1, sizes.get(m.child_id, 1))
         pair = session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
                                                                 SuspectedDuplicate.record_b == b)).one_or_none()
         if pair is None:
             session.add(SuspectedDuplicate(record_a=a, record_b=b, probability=m.probability,
                                            match_weight=m.score.match_weight, source="registration",
-                                           digest_a=digests[a], digest_b=digests[b]))
+                                           digest_a=digests[a], digest_b=digests[b], priority=worth))
             queued += 1
         elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
             pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
-            pair.probability, pair.match_weight = m.probability, m.score.match_weight
+            pair.probability, pair.match_weight, pair.priority = m.probability, m.score.match_weight, worth
             queued += 1
     return queued

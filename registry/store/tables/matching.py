@@ -76,6 +76,10 @@ class SuspectedDuplicate(Base):
     # Pairs that share a child are decided together: the queue's cluster, stored when a batch run ends so the
     # queue can be paged in SQL (None until then: the pair is a cluster of its own).
     cluster_key: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    # How much a decision on the pair is worth (the queue's order): see registry.services.review.automatic.
+    priority: Mapped[float | None] = mapped_column(Float, default=None)
+    # Why a same-child pair was not merged automatically (a must-stay-apart rule): a person decides.
+    held: Mapped[str | None] = mapped_column(String(24), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -103,3 +107,4 @@ class DedupeRun(Base):
     pairs_scored: Mapped[int] = mapped_column(Integer, default=0)
     suspected: Mapped[int] = mapped_column(Integer, default=0)
     clusters: Mapped[int] = mapped_column(Integer, default=0)
+    auto_merged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # automatic merges made

@@ -49,6 +49,7 @@ class Merge(Base):
     decided_by: Mapped[str] = mapped_column(String(32))  # the reviewer's user id, or "auto"
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)
     probability: Mapped[float | None] = mapped_column(Float, default=None)
+    run_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the batch run of an automatic merge
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     undone_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     undone_by: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -18,7 +18,7 @@ from registry.web.explain_words import finding_words, side_words
 from registry.web.i18n import Language
 from registry.web.pages import PageRoute, Posted, posted, registry_of, render, signed_in
 from registry.web.waterfall import draw
-from registry.web.words import SOURCES, labeller
+from registry.web.words import HELD, SOURCES, labeller
 
 router = APIRouter(route_class=PageRoute)
 PAGE_SIZE = 10
@@ -43,7 +43,8 @@ def queue_page(request: Request, governorate: str | None = None, institution: st
     pages = max(1, -(-result.total // PAGE_SIZE))
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return render(request, "review_queue.html", result=result, filters=filters, page=page, pages=pages,
-                  query=query, governorates=governorate_names(lang), source_name=labeller(SOURCES, lang.gettext))
+                  query=query, governorates=governorate_names(lang), source_name=labeller(SOURCES, lang.gettext),
+                  held_reason=labeller(HELD, lang.gettext))
 
 
 def _waterfall(explanation: dict, lang: Language):  # type: ignore[no-untyped-def]
