@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from registry import __version__
@@ -22,6 +23,8 @@ async def _lifespan(app: FastAPI):
     from registry.audit.scheduler import Checkpointer
 
     reg: Registry = app.state.registry
+    # As many request threads as database connections: a request never holds a thread waiting for one.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = reg.settings.db_pool_size
     seconds = reg.settings.audit_checkpoint_seconds
     timer = None
     if seconds or reg.settings.audit_checkpoint_every:
@@ -31,6 +34,7 @@ async def _lifespan(app: FastAPI):
     finally:
         if timer is not None:
             timer.stop()
+        reg.audit.close()
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:

@@ -42,6 +42,7 @@ class Registry:
         return self._model[1]
 
     def close(self) -> None:
+        self.audit.close()
         self.db.dispose()
 
 
@@ -49,7 +50,7 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
     settings = settings or load_settings()
     secure_home(settings.home)  # 0700 / 0600: the database and work files hold children's encodings
     keys = keys or load_keys(settings.key_dir)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
     return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys),
                     audit=audit_log_for(settings, db, keys), index=LinkageIndex(keys))
 

@@ -17,6 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -87,17 +89,33 @@ def query_fingerprint(reg: Registry, identity: Identity) -> str:
     return reg.keys.content_digest("lookup|" + json.dumps(fields, ensure_ascii=False, sort_keys=True))
 
 
+def lookup_floor(reg: Registry) -> float:
+    """Seconds every lookup answer takes at least (the settings', else MIN_SECONDS)."""
+    floor = reg.settings.lookup_min_seconds
+    return MIN_SECONDS if floor is None else floor
+
+
 def lookup_child(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any],
                  min_seconds: float | None = None) -> LookupAnswer:
     started = time.monotonic()
     try:
         return _lookup(reg, actor, purpose, raw)
     finally:
-        floor = min_seconds if min_seconds is not None else reg.settings.lookup_min_seconds
-        floor = MIN_SECONDS if floor is None else floor
-        pad = floor - (time.monotonic() - started)
+        pad = (lookup_floor(reg) if min_seconds is None else min_seconds) - (time.monotonic() - started)
         if pad > 0:
             time.sleep(pad)
+
+
+async def lookup_child_async(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
+    """`lookup_child` for the server: the lookup runs on a worker thread, and the wait up to the floor is an
+    asynchronous sleep, so it holds neither a thread nor a database connection while it waits."""
+    started = time.monotonic()
+    try:
+        return await anyio.to_thread.run_sync(_lookup, reg, actor, purpose, raw)
+    finally:
+        pad = lookup_floor(reg) - (time.monotonic() - started)
+        if pad > 0:
+            await anyio.sleep(pad)
 
 
 def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
