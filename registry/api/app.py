@@ -15,6 +15,7 @@ from registry.api.guard import Guard
 from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
 from registry.logs import configure_json_logs
 from registry.services.context import Registry, open_registry
+from registry.services.lookups import prepare_matching
 
 
 @asynccontextmanager
@@ -25,6 +26,7 @@ async def _lifespan(app: FastAPI):
     reg: Registry = app.state.registry
     # As many request threads as database connections: a request never holds a thread waiting for one.
     anyio.to_thread.current_default_thread_limiter().total_tokens = reg.settings.db_pool_size
+    prepare_matching(reg)  # before the first request, not by every thread of the first requests at once
     seconds = reg.settings.audit_checkpoint_seconds
     timer = None
     if seconds or reg.settings.audit_checkpoint_every:

@@ -5,7 +5,8 @@ they need (a session, the vault, the index, the model, a set of excluded childre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class Registry:
 
     index: LinkageIndex
     _model: tuple[float, Any] | None = None
+    _model_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def model(self) -> LinkageModel | None:
         """The trained linkage model, reloaded when its file changes; None before the first training."""
@@ -38,7 +40,9 @@ class Registry:
             return None
         mtime = path.stat().st_mtime
         if self._model is None or self._model[0] != mtime:
-            self._model = (mtime, LinkageModel.load(path))
+            with self._model_lock:  # one thread loads it; the others wait for that copy
+                if self._model is None or self._model[0] != mtime:
+                    self._model = (mtime, LinkageModel.load(path))
         return self._model[1]
 
     def close(self) -> None:

@@ -28,15 +28,16 @@ from registry.consent.quota import take_lookup_slot
 from registry.errors import InvalidInput
 from registry.identity import Identity, validate_identity
 from registry.matching import lookup as matching
+from registry.names.dictionary import load_dictionary
 from registry.services.access import (
     AccessDenied,
     QuotaExceeded,
     authorize,
-    check,
-    child_may_be_matched,
+    check_children,
+    checked_event,
+    decision_event,
     excluded_from_matching,
-    record_checked,
-    record_decision,
+    may_be_matched,
 )
 from registry.services.actor import Actor
 from registry.services.context import Registry
@@ -52,6 +53,14 @@ MINIMUM_FIELDS_RULE = ("a national ID number, or a given name with a family name
 
 class MatchingUnavailable(RuntimeError):
     """The matcher is not installed or not trained: answering "no match" would be a false reassurance."""
+
+
+def prepare_matching(reg: Registry) -> None:
+    """Load the model and the name dictionary before requests come. Left to the first requests, every request
+    thread that arrives at once loads its own copy, and the whole worker stalls for seconds (measured: p95 of
+    21 s in the first half minute after a start, benchmarks/load.py)."""
+    load_dictionary()
+    reg.model()
 
 
 def find_matches(reg: Registry, identity: Identity, excluded_children: set[str]) -> list[Any]:
@@ -143,20 +152,21 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
     with reg.db.unit_of_work() as s:
         # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
         # except for an agency that holds its case.
-        matches = [m for m in matches
-                   if actor.agency in m.institutions or child_may_be_matched(s, m.child_id)]
-        checks = {m.child_id: check(reg, s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose, child_id=m.child_id)
-                  for m in matches}
+        checks = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose,
+                                child_ids=[m.child_id for m in matches])
+        matches = [m for m in matches if actor.agency in m.institutions or may_be_matched(checks[m.child_id])]
+        checks = {m.child_id: checks[m.child_id] for m in matches}
         codes = {code for m in matches for code in m.institutions}
         agencies = {a.code: Contact(a.code, a.name, a.focal_point_role)
                     for a in s.scalars(select(Agency).where(Agency.code.in_(codes), Agency.active.is_(True)))}
     answer = disclosure.answer_lookup(matches, {c: k.decision.permit for c, k in checks.items()}, agencies)
 
-    for checked in checks.values():  # each disclosure decision, permitted or not
-        record_checked(reg, actor, checked)
+    # Each disclosure decision, permitted or not, then the lookup itself: one append, one commit for all.
+    events = [checked_event(actor, checked) for checked in checks.values()]
     children = tuple(sorted({k.children[0] for k in checks.values() if k.children}))
     outside = any(k.outside_caseload for k in checks.values())
     request = policy.AccessRequest(actor.user_id, actor.role, actor.agency, policy.LOOKUP, purpose)
-    record_decision(reg, actor, request, decision, outcome=answer.outcome, children=children,
-                    query_fingerprint=fingerprint, outside_caseload=outside)
+    events.append(decision_event(actor, request, decision, outcome=answer.outcome, children=children,
+                                 query_fingerprint=fingerprint, outside_caseload=outside))
+    reg.audit.record_many(events)
     return answer
