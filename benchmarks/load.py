@@ -453,16 +453,18 @@ def check_database(args, world: World, answers: list[Answer], warm: list[Answer]
                          f"answered, {limited} refused (429), {hits} counted in the database")
             if lookups_ok != args.quota or hits != args.quota:
                 problems.append("quota")
-    reg.audit.flush()
+    if hasattr(reg.audit, "flush"):  # events committed inside transactions, not yet chained
+        reg.audit.flush()
     with reg.db.sessions() as s:
         logged = s.scalar(select(func.count()).select_from(AuditEventRow).where(
             AuditEventRow.action == policy.LOOKUP, AuditEventRow.decision == "permit",
             AuditEventRow.user_id != "registry")) or 0
     verified = reg.audit.verify().ok
     answered = lookups_ok + sum(a.status == 200 for a in warm)
-    lines.append(f"audit log: {logged} permitted lookups logged for {answered} answered (warm-up included); "
-                 f"chain verifies: {verified}")
-    if logged != answered or not verified:
+    unknown = sum(a.kind == "lookup" and a.status == "timeout" for a in answers)  # may have been answered late
+    lines.append(f"audit log: {logged} permitted lookups logged for {answered} answered (warm-up included) and "
+                 f"{unknown} timed out; chain verifies: {verified}")
+    if not answered <= logged <= answered + unknown or not verified:
         problems.append("audit")
     reg.close()
     lines.append("checks: " + ("all hold" if not problems else "FAILED: " + ", ".join(problems)))
