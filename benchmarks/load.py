@@ -259,7 +259,7 @@ def plan(args, world: World) -> list[list[tuple]]:
                 continue
             child = rnd.choice(children)
             consented.add(child)
-            body = {"purpose": "share", "recipient": "*", "grantor": "caregiver",
+            body = {"purpose": "share", "recipient": "*", "grantor": "caregiver", "evidence_ref": f"form/{n}",
                     "given_on": dt.date.today().isoformat()}
             out.append([("consent", "POST", f"/v1/children/{child}/consents", body, token)])
         else:
