@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -572,6 +573,7 @@ def main() -> None:
     if not args.keep:
         for step in world.cleanup:
             step()
+        shutil.rmtree(home, ignore_errors=True)
     else:
         print(f"kept: {home} {world.url}")
     print(json.dumps({"requests_per_s": round(len(answers) / elapsed, 1)}))
