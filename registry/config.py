@@ -46,6 +46,10 @@ class Settings(BaseSettings):
                               description="SQLAlchemy URL; default sqlite:///HOME/registry.db")
     key_dir: Path = Field(Path(), validation_alias=_env("REGISTRY_KEY_DIR", "key_dir"),
                           description="The key folder (when keys do not come from the environment); default HOME/keys")
+    # Per server worker process: this many requests run at once (threads), each with a database connection of
+    # its own from a pool of this size (plus as many again for a request that briefly needs a second one).
+    db_pool_size: int = Field(16, ge=1, le=200, validation_alias=_env("REGISTRY_DB_POOL_SIZE", "db_pool_size"),
+                              description="Database connections (and request threads) per worker process")
     # Quotas and thresholds that operators tune; the defaults suit a national deployment.
     lookup_quota_per_user_per_hour: int = Field(200, ge=1, validation_alias=_env(
         "REGISTRY_LOOKUP_QUOTA_USER", "lookup_quota_per_user_per_hour"), description="Lookups per user per hour")

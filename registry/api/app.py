@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from registry import __version__
@@ -14,6 +15,7 @@ from registry.api.guard import Guard
 from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
 from registry.logs import configure_json_logs
 from registry.services.context import Registry, open_registry
+from registry.services.lookups import prepare_matching
 
 
 @asynccontextmanager
@@ -22,6 +24,9 @@ async def _lifespan(app: FastAPI):
     from registry.audit.scheduler import Checkpointer
 
     reg: Registry = app.state.registry
+    # As many request threads as database connections: a request never holds a thread waiting for one.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = reg.settings.db_pool_size
+    prepare_matching(reg)  # before the first request, not by every thread of the first requests at once
     seconds = reg.settings.audit_checkpoint_seconds
     timer = None
     if seconds or reg.settings.audit_checkpoint_every:
@@ -31,6 +36,7 @@ async def _lifespan(app: FastAPI):
     finally:
         if timer is not None:
             timer.stop()
+        reg.audit.close()
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:

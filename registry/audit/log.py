@@ -1,29 +1,35 @@
 """The stored audit log: appending events, making signed checkpoints, proofs, verification and export.
 
 Storage only: hashing, proofs and signatures are the pure functions of `merkle`, `event`, `checkpoint` and
-`verify`. How appends stay correct under concurrency: the leaf index is the primary key of `audit_events`.
-An appender reads the last entry (index and leaf hash), writes the next index, and if another appender took
-that index first the insert fails on the key and it retries from a fresh read. So no two leaves share an index
-and the committed indexes are always 0..n-1 without gaps (an entry can only be written after the one before
-it is committed). Works the same on SQLite (where the write lock serialises appenders) and PostgreSQL.
+`verify`. How appends stay correct under concurrency: every append goes through the process's one writer
+thread (`writer.py`, group commit), which appends a batch in one transaction while holding the end of the chain
+(an advisory lock on PostgreSQL, the write lock on SQLite), so writers of several processes take turns. The
+leaf index is also the primary key of `audit_events`: should an appender ever race another for an index, the
+insert fails and it tries again from a fresh read. So no two leaves share an index and the committed indexes
+are always 0..n-1 without gaps.
 
-Appends are cheap (one read by primary key, one insert); roots are computed when a checkpoint is made, from
-the previous checkpoint's stored frontier plus the leaf hashes since.
+An event recorded inside a caller's transaction is written to `audit_pending` there (it commits or rolls back
+with the action, and waits on no other appender); right after the caller commits, the writer moves it into the
+chain, and any later append (by any process) does so if this one died first.
+
+Appends are cheap (one read by primary key, one multi-row insert per batch); roots are computed when a
+checkpoint is made, from the previous checkpoint's stored frontier plus the leaf hashes since.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-import random
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import nacl.signing
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy import event as sqla_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.audit.checkpoint import (
@@ -46,16 +52,16 @@ from registry.audit.event import (
 from registry.audit.merkle import Frontier, consistency_proof, hash_leaf, inclusion_proof, root
 from registry.audit.verify import Problem, Report, StoredEntry, verify_entries, write_bundle
 from registry.audit.witness import Witness, WitnessError
+from registry.audit.writer import GroupWriter, WriterError
 from registry.keys import KeyRing
 from registry.store.db import Database, utcnow
-from registry.store.tables.audit import AuditCheckpointRow, AuditEventChildRow, AuditEventRow
+from registry.store.tables.audit import AuditCheckpointRow, AuditEventChildRow, AuditEventRow, AuditPendingRow
 
-MAX_ATTEMPTS = 200
 READ_CHUNK = 2000
 log = logging.getLogger("registry.audit")
 
 
-class AuditLogError(RuntimeError):
+class AuditLogError(WriterError):
     """The log cannot do what was asked (e.g. a proof for a size it does not have, a broken stored log)."""
 
 
@@ -91,91 +97,82 @@ class AuditLog:
         self._published: dict[int, int] = {}
         self._publish_lock = threading.Lock()
         self.publish_failures: list[str] = []  # the last publication's failures, by witness name and reason
+        self._writer = GroupWriter(db.url, self._append_batch)  # group commit: see writer.py
 
     # ---- appending ----------------------------------------------------------------------------------------
-    def record(self, event: AuditEvent, session: Session | None = None) -> int:
-        """Append an event; returns its leaf index.
+    def record(self, event: AuditEvent, session: Session | None = None) -> int | None:
+        """Append an event. Without `session`, returns its leaf index once the event is committed in the chain.
 
-        With `session`, the entry is written in the caller's transaction (on PostgreSQL inside a savepoint, so a
-        lost race for the index is retried without disturbing the caller) and becomes visible when the caller
-        commits; if the caller rolls back, the event is gone with the action.
-        Other appenders wait on that index until then: keep such transactions short.
+        With `session`, the event is written in the caller's transaction (to `audit_pending`, which nothing else
+        writes to, so it waits on no other appender) and commits or rolls back with the action. When the caller
+        commits, the writer gives it its place in the chain before `commit()` returns; should the process die in
+        between, the next append by any process chains it. Returns None: the index is known only then.
         """
         if event.request_id is None and (request_id := CURRENT_REQUEST_ID.get()) is not None:
             event = dataclasses.replace(event, request_id=request_id)
         if session is not None:
-            # Only a lost race for the index is retried here; a lock timeout is the caller's to handle.
-            return self._with_retries(lambda: self._append_in_savepoint(session, event), retry_locked=False)
-        index = self._with_retries(lambda: self._append_own(event), retry_locked=True)
-        if self.checkpoint_every and (index + 1) % self.checkpoint_every == 0:
+            session.execute(insert(AuditPendingRow.__table__), [{"event": json.dumps(event.to_dict(), sort_keys=True)}])
+            if not session.info.get(_FLUSH_AFTER_COMMIT):
+                session.info[_FLUSH_AFTER_COMMIT] = True
+                sqla_event.listen(session, "after_commit", self._flush_after_commit, once=True)
+            return None
+        return self.record_many([event])[0]
+
+    def record_many(self, events: list[AuditEvent]) -> list[int]:
+        """Append events in this order, in one commit; returns their leaf indexes once committed."""
+        current = CURRENT_REQUEST_ID.get()
+        events = [dataclasses.replace(e, request_id=current) if e.request_id is None and current else e
+                  for e in events]
+        indexes, crossed = self._writer.append(events)
+        if crossed and self.checkpoint_every:
             try:
                 self.checkpoint()
             except AuditLogError as e:
-                # The event is recorded; a broken stored checkpoint is for `registry audit verify` to report.
+                # The events are recorded; a broken stored checkpoint is for `registry audit verify` to report.
                 log.error("automatic checkpoint failed: %s", type(e).__name__)
-        return index
+        return indexes
 
-    def _with_retries(self, attempt: Callable[[], int], retry_locked: bool) -> int:
-        for n in range(MAX_ATTEMPTS):
-            try:
-                return attempt()
-            except IntegrityError:
-                pass  # another appender took this index: read the new last entry and try the next one
-            except OperationalError as e:
-                # SQLite: "database is locked" after the busy timeout; a fresh transaction can try again.
-                if not retry_locked or ("locked" not in str(e) and "busy" not in str(e)):
-                    raise
-            time.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))
-        raise AuditLogError(f"could not append after {MAX_ATTEMPTS} attempts (too much contention)")
+    def flush(self) -> None:
+        """Chain every event committed inside a caller's transaction and still waiting (after a crash, say)."""
+        self.record_many([])
 
-    def _append_own(self, event: AuditEvent) -> int:
-        with self.db.unit_of_work() as s:
-            return self._append(s, event)
+    def close(self) -> None:
+        self._writer.close()
 
-    def _append_in_savepoint(self, session: Session, event: AuditEvent) -> int:
-        if session.get_bind().dialect.name == "sqlite":
-            # pysqlite's SAVEPOINT cannot nest in the implicit transaction (its RELEASE would commit the caller's
-            # work early). Not needed either: SQLite undoes only the failed statement, and once this insert has
-            # started the caller's transaction holds the write lock, so the retry reads the true last entry.
-            return self._append(session, event)
-        # PostgreSQL aborts the whole transaction on a failed insert: the savepoint keeps the caller's work.
-        with session.begin_nested():
-            return self._append(session, event)
+    def _flush_after_commit(self, session: Session) -> None:
+        session.info.pop(_FLUSH_AFTER_COMMIT, None)
+        try:
+            self.flush()
+        except Exception as e:  # noqa: BLE001 - the action is committed; its events wait in audit_pending
+            log.error("chaining committed audit events failed (they wait for the next append): %s",
+                      type(e).__name__)
 
-    def _append(self, s: Session, event: AuditEvent) -> int:
-        last = s.execute(
-            select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash)
-            .order_by(AuditEventRow.leaf_index.desc())
-            .limit(1)
-        ).first()
-        index = 0 if last is None else last.leaf_index + 1
+    def _append_batch(self, s: Connection, events: list[AuditEvent]) -> tuple[list[int], bool]:
+        """In the writer's transaction, holding the chain: first the waiting events committed by callers, then
+        `events`. Returns the indexes of `events` and whether a multiple of `checkpoint_every` was reached."""
+        # Core statements on the writer's connection: the ORM's bookkeeping would cost more than the inserts.
+        waiting = s.execute(_WAITING).all()
+        pending = [AuditEvent.from_dict(json.loads(row.event)) for row in waiting]
+        last = s.execute(_LAST).first()
+        first = 0 if last is None else last.leaf_index + 1
         prev = FIRST_PREV if last is None else last.leaf_hash
-        raw = entry_bytes(index, prev, event)
-        leaf = hash_leaf(raw)  # SHA-256(0x00 || canonical entry bytes)
-        s.execute(
-            insert(AuditEventRow),
-            [
-                {
-                    "leaf_index": index,
-                    "leaf_hash": leaf,
-                    "entry": raw,
-                    "at": event.at,
-                    "user_id": event.user_id,
-                    "role": event.role,
-                    "agency": event.agency,
-                    "action": event.action,
-                    "purpose": event.purpose,
-                    "outcome": event.outcome,
-                    "decision": event.decision,
-                    "query_fingerprint": event.query_fingerprint,
-                    "break_glass": event.break_glass,
-                    "outside_caseload": event.outside_caseload,
-                }
-            ],
-        )
-        if event.children:
-            s.execute(insert(AuditEventChildRow), [{"leaf_index": index, "child": c} for c in event.children])
-        return index
+        rows, child_rows = [], []
+        for index, event in enumerate(pending + events, start=first):
+            raw = entry_bytes(index, prev, event)
+            prev = hash_leaf(raw)  # SHA-256(0x00 || canonical entry bytes)
+            rows.append(_row(index, prev, raw, event))
+            child_rows += [{"leaf_index": index, "child": c} for c in event.children]
+        if rows:
+            s.execute(_INSERT_ENTRIES, rows)
+        if child_rows:
+            s.execute(_INSERT_CHILDREN, child_rows)
+        if waiting:
+            done = [r.pending_id for r in waiting]
+            s.execute(delete(AuditPendingRow.__table__).where(AuditPendingRow.pending_id.in_(done)))
+        end = first + len(rows)
+        crossed = bool(self.checkpoint_every) and rows != [] and \
+            (end // self.checkpoint_every) > (first // self.checkpoint_every)  # type: ignore[operator]
+        return list(range(first + len(pending), end)), crossed
 
     # ---- reading ------------------------------------------------------------------------------------------
     def size(self) -> int:
@@ -236,9 +233,10 @@ class AuditLog:
         A witness that cannot be reached does not stop the checkpoint: its failure is in `publish_failures`
         (and logged by witness and type), and `publish_pending` tries again.
         """
+        self._writer.append([])  # events committed by callers and not yet chained are covered too
         cp, made = self._make_checkpoint()
         if made and self.attest_checkpoints:
-            self._with_retries(lambda: self._append_own(self._attestation_event(cp)), retry_locked=True)
+            self._writer.append([self._attestation_event(cp)])
         if publish:
             self.publish(cp)
         return cp
@@ -552,3 +550,30 @@ def _read_notes(s: Session) -> list[tuple[int | None, str]]:
 
 def _split_hashes(blob: bytes) -> list[bytes]:
     return [bytes(blob[i : i + 32]) for i in range(0, len(blob), 32)]
+
+
+_FLUSH_AFTER_COMMIT = "registry.audit.flush_after_commit"
+# The writer's statements, built once.
+_WAITING = select(AuditPendingRow.pending_id, AuditPendingRow.event).order_by(AuditPendingRow.pending_id)
+_LAST = select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash).order_by(AuditEventRow.leaf_index.desc()).limit(1)
+_INSERT_ENTRIES = insert(AuditEventRow.__table__)
+_INSERT_CHILDREN = insert(AuditEventChildRow.__table__)
+
+
+def _row(index: int, leaf: bytes, raw: bytes, event: AuditEvent) -> dict[str, object]:
+    return {
+        "leaf_index": index,
+        "leaf_hash": leaf,
+        "entry": raw,
+        "at": event.at,
+        "user_id": event.user_id,
+        "role": event.role,
+        "agency": event.agency,
+        "action": event.action,
+        "purpose": event.purpose,
+        "outcome": event.outcome,
+        "decision": event.decision,
+        "query_fingerprint": event.query_fingerprint,
+        "break_glass": event.break_glass,
+        "outside_caseload": event.outside_caseload,
+    }

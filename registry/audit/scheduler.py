@@ -26,6 +26,7 @@ class Checkpointer:
 
     def run_once(self) -> None:
         try:
+            self.audit.flush()  # events a crashed process committed but did not chain
             self.audit.maybe_checkpoint()
             self.audit.publish_pending()
         except Exception as e:  # noqa: BLE001 - the timer must outlive a database outage

@@ -5,7 +5,8 @@ they need (a session, the vault, the index, the model, a set of excluded childre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class Registry:
 
     index: LinkageIndex
     _model: tuple[float, Any] | None = None
+    _model_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def model(self) -> LinkageModel | None:
         """The trained linkage model, reloaded when its file changes; None before the first training."""
@@ -38,10 +40,13 @@ class Registry:
             return None
         mtime = path.stat().st_mtime
         if self._model is None or self._model[0] != mtime:
-            self._model = (mtime, LinkageModel.load(path))
+            with self._model_lock:  # one thread loads it; the others wait for that copy
+                if self._model is None or self._model[0] != mtime:
+                    self._model = (mtime, LinkageModel.load(path))
         return self._model[1]
 
     def close(self) -> None:
+        self.audit.close()
         self.db.dispose()
 
 
@@ -49,7 +54,7 @@ def open_registry(settings: Settings | None = None, keys: KeyRing | None = None)
     settings = settings or load_settings()
     secure_home(settings.home)  # 0700 / 0600: the database and work files hold children's encodings
     keys = keys or load_keys(settings.key_dir)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
     return Registry(settings=settings, db=db, keys=keys, vault=Vault(keys),
                     audit=audit_log_for(settings, db, keys), index=LinkageIndex(keys))
 

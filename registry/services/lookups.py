@@ -19,6 +19,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,15 +31,16 @@ from registry.errors import InvalidInput
 from registry.identity import Identity, validate_identity
 from registry.matching import lookup as matching
 from registry.matching.model import known_probability
+from registry.names.dictionary import load_dictionary
 from registry.services.access import (
     AccessDenied,
     QuotaExceeded,
     authorize,
-    check,
-    child_may_be_matched,
+    check_children,
+    checked_event,
+    decision_event,
     excluded_from_matching,
-    record_checked,
-    record_decision,
+    may_be_matched,
 )
 from registry.services.actor import Actor
 from registry.services.context import Registry
@@ -58,6 +61,14 @@ class MatchingUnavailable(RuntimeError):
 # Candidates below the possible band still count towards "is this child known?" (several children sharing the
 # query's data add up), down to this probability; below it a candidate adds nothing that changes an answer.
 KNOWN_FLOOR = 0.05
+
+
+def prepare_matching(reg: Registry) -> None:
+    """Load the model and the name dictionary before requests come. Left to the first requests, every request
+    thread that arrives at once loads its own copy, and the whole worker stalls for seconds (measured: p95 of
+    21 s in the first half minute after a start, benchmarks/load.py)."""
+    load_dictionary()
+    reg.model()
 
 
 def find_matches(reg: Registry, identity: Identity, excluded_children: set[str],
@@ -101,17 +112,33 @@ def query_fingerprint(reg: Registry, identity: Identity) -> str:
     return reg.keys.content_digest("lookup|" + json.dumps(fields, ensure_ascii=False, sort_keys=True))
 
 
+def lookup_floor(reg: Registry) -> float:
+    """Seconds every lookup answer takes at least (the settings', else MIN_SECONDS)."""
+    floor = reg.settings.lookup_min_seconds
+    return MIN_SECONDS if floor is None else floor
+
+
 def lookup_child(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any],
                  min_seconds: float | None = None) -> LookupAnswer:
     started = time.monotonic()
     try:
         return _lookup(reg, actor, purpose, raw)
     finally:
-        floor = min_seconds if min_seconds is not None else reg.settings.lookup_min_seconds
-        floor = MIN_SECONDS if floor is None else floor
-        pad = floor - (time.monotonic() - started)
+        pad = (lookup_floor(reg) if min_seconds is None else min_seconds) - (time.monotonic() - started)
         if pad > 0:
             time.sleep(pad)
+
+
+async def lookup_child_async(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
+    """`lookup_child` for the server: the lookup runs on a worker thread, and the wait up to the floor is an
+    asynchronous sleep, so it holds neither a thread nor a database connection while it waits."""
+    started = time.monotonic()
+    try:
+        return await anyio.to_thread.run_sync(_lookup, reg, actor, purpose, raw)
+    finally:
+        pad = lookup_floor(reg) - (time.monotonic() - started)
+        if pad > 0:
+            await anyio.sleep(pad)
 
 
 def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
@@ -139,22 +166,24 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
     with reg.db.unit_of_work() as s:
         # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
         # except for an agency that holds its case.
+        checks = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose,
+                                child_ids=[m.child_id for m in candidates])
         candidates = [m for m in candidates
-                      if actor.agency in m.institutions or child_may_be_matched(s, m.child_id)]
+                      if actor.agency in m.institutions or may_be_matched(checks[m.child_id])]
         matches = disclosure.relevant_matches(candidates)
-        checks = {m.child_id: check(reg, s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose, child_id=m.child_id)
-                  for m in matches}
+        checks = {m.child_id: checks[m.child_id] for m in matches}
         codes = {code for m in matches for code in m.institutions}
         agencies = {a.code: Contact(a.code, a.name, a.focal_point_role)
                     for a in s.scalars(select(Agency).where(Agency.code.in_(codes), Agency.active.is_(True)))}
     answer = disclosure.answer_lookup(matches, {c: k.decision.permit for c, k in checks.items()}, agencies,
                                       known=known(candidates))
 
-    for checked in checks.values():  # each disclosure decision, permitted or not
-        record_checked(reg, actor, checked)
+    # Each disclosure decision, permitted or not, then the lookup itself: one append, one commit for all.
+    events = [checked_event(actor, checked) for checked in checks.values()]
     children = tuple(sorted({k.children[0] for k in checks.values() if k.children}))
     outside = any(k.outside_caseload for k in checks.values())
     request = policy.AccessRequest(actor.user_id, actor.role, actor.agency, policy.LOOKUP, purpose)
-    record_decision(reg, actor, request, decision, outcome=answer.outcome, children=children,
-                    query_fingerprint=fingerprint, outside_caseload=outside)
+    events.append(decision_event(actor, request, decision, outcome=answer.outcome, children=children,
+                                 query_fingerprint=fingerprint, outside_caseload=outside))
+    reg.audit.record_many(events)
     return answer

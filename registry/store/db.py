@@ -42,9 +42,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, pool_size: int | None = None):
+        """`pool_size`: connections kept open (SQLAlchemy's default, 5, when None), and as many again on demand;
+        a request waits at most 30 s for one (then fails) rather than forever."""
         self.url = url
-        self.engine: Engine = create_engine(url, echo=echo, future=True)
+        pool = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": pool_size}
+        self.engine: Engine = create_engine(url, echo=echo, future=True, **pool)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -67,3 +67,34 @@ def test_serve_with_workers_keeps_idle_connections_and_logs_no_query(tmp_path):
         out, errs = proc.communicate(timeout=30)
     assert "secret-query-value" not in out + errs
     assert "Traceback" not in out + errs
+
+
+def test_a_server_whose_standard_error_nobody_reads_keeps_answering(tmp_path):
+    """The recorded "stall under load" (docs/security.md): a harness started `registry serve` with its standard
+    error on a pipe it read only at the end. After some 64 KiB of log lines (about 420 requests) the pipe was
+    full, every request blocked in its log call, and the server answered nothing more. Lines now go through a
+    bounded queue and are dropped (and counted) when nobody reads them; requests never wait on the log."""
+    env = {**os.environ, "REGISTRY_HOME": str(tmp_path / "home")}
+    for name in ("REGISTRY_DATABASE_URL", "REGISTRY_KEY_DIR"):
+        env.pop(name, None)
+    registry = [sys.executable, "-c", "from registry.cli import main; main()"]
+    subprocess.run([*registry, "init"], env=env, cwd=REPO, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    proc = subprocess.Popen([*registry, "serve", "--port", str(port)], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # never read until the end
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert time.time() < deadline, "server did not start"
+                time.sleep(0.3)
+        with sock:
+            for _ in range(1500):  # well past what the pipe holds: each request logs a line of ~170 bytes
+                assert _get(sock, "/health") == b"HTTP/1.1 200 OK"
+    finally:
+        proc.terminate()
+        _, errs = proc.communicate(timeout=30)
+    assert b"log lines dropped" in errs or len(errs) > 1500 * 100  # dropped and said so, or all written

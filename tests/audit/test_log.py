@@ -61,7 +61,9 @@ def test_proofs_from_the_stored_log_verify_against_signed_checkpoints(log, make_
 
 def test_recording_in_the_callers_session_commits_or_rolls_back_with_the_action(log, make_event):
     with log.db.unit_of_work() as s:
-        assert log.record(make_event(action="register"), session=s) == 0
+        assert log.record(make_event(action="register"), session=s) is None  # its place comes at commit
+        assert log.size() == 0  # not in the chain before the action commits
+    assert log.entry(0).event.action == "register"
     with pytest.raises(RuntimeError), log.db.unit_of_work() as s:
         log.record(make_event(action="register", reason_code="second"), session=s)
         raise RuntimeError("the registration failed")

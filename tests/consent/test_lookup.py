@@ -246,3 +246,38 @@ def test_without_a_matcher_the_lookup_says_so_instead_of_no_match(world, monkeyp
     monkeypatch.setattr("registry.services.lookups.find_matches", missing)
     r = world.post("cw_a", "/v1/lookups", json=query(world.latin[0]))
     assert r.status_code == 503 and "no-match" not in r.text
+
+
+def test_the_candidates_facts_gathered_at_once_decide_as_one_by_one(known):
+    """A lookup gathers the facts for all its candidates with a few queries (`check_children`); the decisions
+    must be those `check` makes child by child: consents, withdrawals, holders, merged pseudonyms, unknown ids."""
+    from sqlalchemy import update
+
+    from registry.consent import policy
+    from registry.services.access import check, check_children, may_be_matched
+    from registry.services.accounts import actor_for_token
+    from registry.store.models import Child
+
+    world, a, b = known  # a: Arabic names, held by Homs; b: Latin names, held by Aleppo
+    c = world.register("cw_a", world.arabic[1], "HMS-0002")
+    d = world.register("cw_b", world.latin[1], "ALP-0002")
+    world.consent("cw_a", a, recipient=ALEPPO)
+    dedupe = world.consent("cw_b", b, purpose="deduplication")["consent_id"]
+    world.post("cw_b", f"/v1/consents/{dedupe}/withdraw", json={"withdrawn_by": "caregiver"})
+    world.consent("cw_b", d, recipient="*")
+    with world.reg.db.unit_of_work() as s:  # c merged into d: c's case and consents are d's from now on
+        s.execute(update(Child).where(Child.child_id == c).values(status="merged", merged_into=d))
+    unknown = "CR-2222-3333-444"
+    world.auth("cw_b")
+    actor = actor_for_token(world.reg, world.tokens["cw_b"])
+    ids = [a, b, c, d, unknown]
+    with world.reg.db.sessions() as s:
+        together = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose="registration", child_ids=ids)
+        for child_id in ids:
+            alone = check(world.reg, s, actor, policy.DISCLOSE_CONTACTS, purpose="registration", child_id=child_id)
+            assert (together[child_id].request, together[child_id].decision, together[child_id].children,
+                    together[child_id].outside_caseload) == (alone.request, alone.decision, alone.children,
+                                                             alone.outside_caseload), child_id
+    assert together[a].decision.permit and not together[unknown].decision.permit
+    assert together[c].children == (d,)  # the merged pseudonym answers as its survivor
+    assert not may_be_matched(together[b]) and may_be_matched(together[a])  # b's deduplication consent withdrawn

@@ -12,7 +12,7 @@ from registry.api.deps import current_actor, get_registry
 from registry.api.schemas import IdentityFields
 from registry.services.actor import Actor
 from registry.services.context import Registry
-from registry.services.lookups import MINIMUM_FIELDS_RULE, lookup_child
+from registry.services.lookups import MINIMUM_FIELDS_RULE, lookup_child_async
 
 router = APIRouter(tags=["lookups"])
 
@@ -37,7 +37,8 @@ class LookupOut(BaseModel):
 @router.post("/lookups", response_model=LookupOut, responses=errors(429, 503),
              description=f"Needs a declared purpose and {MINIMUM_FIELDS_RULE}. Answers a match class and contact "
              "points only: never a score, a record or a pseudonym.")
-def post_lookup(body: LookupIn, reg: Registry = Depends(get_registry),
-                actor: Actor = Depends(current_actor)) -> LookupOut:
+async def post_lookup(body: LookupIn, reg: Registry = Depends(get_registry),
+                      actor: Actor = Depends(current_actor)) -> LookupOut:
     fields = body.model_dump(exclude={"purpose"}, exclude_none=True)
-    return LookupOut(**lookup_child(reg, actor, body.purpose, fields).to_dict())
+    # Asynchronous: the anti-timing floor's wait holds no worker thread (the lookup itself runs on one).
+    return LookupOut(**(await lookup_child_async(reg, actor, body.purpose, fields)).to_dict())

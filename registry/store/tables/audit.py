@@ -4,6 +4,8 @@
 of `audit_events` and `audit_event_children` are copies for querying (by user, agency, child, action, purpose,
 outcome, time); `verify_log` checks that they agree with the bytes.
 The leaf index is the primary key: two appenders cannot both write the same index (see `log.py`).
+`audit_pending` holds events written inside a caller's transaction (they commit with the action) until the
+log's writer gives them their place in the chain, moments later (see `log.py`).
 """
 
 from __future__ import annotations
@@ -62,4 +64,14 @@ class AuditCheckpointRow(Base):
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-AUDIT_TABLES = [AuditEventRow.__table__, AuditEventChildRow.__table__, AuditCheckpointRow.__table__]
+class AuditPendingRow(Base):
+    """An event committed with its caller's action, not yet chained: the writer moves it into `audit_events`."""
+
+    __tablename__ = "audit_pending"
+
+    pending_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(Text)  # the event's JSON (AuditEvent.to_dict): tokens only, no identity
+
+
+AUDIT_TABLES = [AuditEventRow.__table__, AuditEventChildRow.__table__, AuditCheckpointRow.__table__,
+                AuditPendingRow.__table__]

@@ -1,6 +1,6 @@
 """A caseworker's pages: "Is this child already known?" and registering a child.
 
-The lookup page calls `lookup_child`, as `POST /v1/lookups` does, and shows exactly what the API answers: the
+The lookup page calls `lookup_child_async`, as `POST /v1/lookups` does, and shows exactly what the API answers: the
 match class, the contact points it may disclose, or the advice to contact the national unit. Never a score,
 a record or a pseudonym of another agency's child.
 """
@@ -8,13 +8,12 @@ a record or a pseudonym of another agency's child.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from registry.consent.policy import CASEWORKER_LOOKUP_PURPOSES, LOOKUP_PURPOSES
 from registry.errors import Conflict, FieldError, InvalidInput
 from registry.services.children import read_child_as, register_child_as
-from registry.services.lookups import lookup_child
+from registry.services.lookups import lookup_child_async
 from registry.services.sessions import WebUser
 from registry.web.i18n import Language
 from registry.web.pages import PageRoute, Posted, posted, registry_of, render, signed_in
@@ -56,7 +55,7 @@ async def lookup(request: Request, form: Posted = Depends(posted)) -> Response:
             "Choose why you are asking: the purpose is recorded with the lookup"))], answer=None, **context)
     fields = {k: v for k, v in values.items() if v and k != "purpose"}
     try:
-        answer = await run_in_threadpool(lookup_child, registry_of(request), user.actor, values["purpose"], fields)
+        answer = await lookup_child_async(registry_of(request), user.actor, values["purpose"], fields)
     except InvalidInput as e:
         return render(request, "lookup.html", 422, errors=e.errors, answer=None, **context)
     return render(request, "lookup.html", errors=[], answer=answer, outcome_words=labeller(OUTCOMES, _),
