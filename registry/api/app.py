@@ -18,10 +18,15 @@ from registry.services.context import Registry, open_registry
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """The audit log's checkpoints on a timer while the server runs (`registry.audit.scheduler`)."""
+    """The lookups warmed up (`services.lookups.warm_up`), and the audit log's checkpoints on a timer while the
+    server runs (`registry.audit.scheduler`)."""
+    import gc
+
     from registry.audit.scheduler import Checkpointer
+    from registry.services.lookups import warm_up
 
     reg: Registry = app.state.registry
+    warm_up(reg)  # the model and the name dictionary loaded once, kept out of the garbage collector's passes
     seconds = reg.settings.audit_checkpoint_seconds
     timer = None
     if seconds or reg.settings.audit_checkpoint_every:
@@ -31,6 +36,7 @@ async def _lifespan(app: FastAPI):
     finally:
         if timer is not None:
             timer.stop()
+        gc.unfreeze()  # collected normally again as the server stops
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:

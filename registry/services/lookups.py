@@ -142,3 +142,18 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
     record_decision(reg, actor, request, decision, outcome=answer.outcome, children=children,
                     query_fingerprint=fingerprint, outside_caseload=outside)
     return answer
+
+
+def warm_up(reg: Registry) -> None:
+    """Before a server takes lookups: load what every lookup needs once (the model, the name dictionary), then
+    move everything loaded so far out of the garbage collector's reach (gc.freeze). A full collection scans
+    every live object; with the dictionary and the model loaded that took about 60 ms, in the middle of
+    whichever lookup triggered it (the longest lookup at 100,000 records: 67 ms with, 14 ms without)."""
+    import gc
+
+    from registry.names.dictionary import load_dictionary
+
+    reg.model()
+    load_dictionary()
+    gc.collect()
+    gc.freeze()
