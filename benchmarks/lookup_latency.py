@@ -66,6 +66,9 @@ def main() -> None:
             continue
     queries = queries[: args.queries]
     find_matches(reg, queries[0][1], set())  # warm: model and dictionary loaded
+    from registry.services.lookups import warm_up
+
+    warm_up(reg)  # as the served app does at start-up
     inproc, cpu = [], []
     found = 0
     for _, identity in queries:

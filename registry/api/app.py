@@ -15,18 +15,23 @@ from registry.api.guard import Guard
 from registry.api.routes import admin, audit, breakglass, children, consent, health, lookups, review
 from registry.logs import configure_json_logs
 from registry.services.context import Registry, open_registry
-from registry.services.lookups import prepare_matching
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """The audit log's checkpoints on a timer while the server runs (`registry.audit.scheduler`)."""
+    """The lookups warmed up (`services.lookups.warm_up`), and the audit log's checkpoints on a timer while the
+    server runs (`registry.audit.scheduler`)."""
+    import gc
+
     from registry.audit.scheduler import Checkpointer
+    from registry.services.lookups import warm_up
 
     reg: Registry = app.state.registry
     # As many request threads as database connections: a request never holds a thread waiting for one.
     anyio.to_thread.current_default_thread_limiter().total_tokens = reg.settings.db_pool_size
-    prepare_matching(reg)  # before the first request, not by every thread of the first requests at once
+    # Before the first request (not by every thread of the first requests at once), and kept out of the
+    # garbage collector's passes.
+    warm_up(reg)
     seconds = reg.settings.audit_checkpoint_seconds
     timer = None
     if seconds or reg.settings.audit_checkpoint_every:
@@ -37,6 +42,7 @@ async def _lifespan(app: FastAPI):
         if timer is not None:
             timer.stop()
         reg.audit.close()
+        gc.unfreeze()  # collected normally again as the server stops
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:

@@ -450,9 +450,11 @@ class _Preparer:
         return self
 
     def __exit__(self, *exc) -> None:
+        global _worker_registry
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
+        _worker_registry = None
 
     def __call__(self, batch: Batch):
         global _worker_registry
