@@ -132,15 +132,18 @@ def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
     return tuple(result)
 
 
-def alignment_cost(arabic: str, latin: str) -> float:
-    """Minimum cost of reading `latin` (a-z) as a spelling of `arabic` (folded Arabic letters)."""
+def alignment_cost(arabic: str, latin: str, limit: float = float("inf")) -> float:
+    """Minimum cost of reading `latin` (a-z) as a spelling of `arabic` (folded Arabic letters).
+
+    With a `limit`, work stops on readings that already cost that much: the result is exact below the
+    limit and some value >= limit otherwise (costs only grow along a reading)."""
     if not arabic or not latin:
         return EDIT_COST * max(len(arabic), len(latin))
-    return _dp_cost(arabic, latin)
+    return _dp_cost(arabic, latin, limit)
 
 
 @lru_cache(maxsize=200_000)
-def _dp_cost(arabic: str, latin: str) -> float:
+def _dp_cost(arabic: str, latin: str, limit: float = float("inf")) -> float:
     n, m = len(arabic), len(latin)
     options = _indexed_options(arabic)
     inf = float("inf")
@@ -155,12 +158,14 @@ def _dp_cost(arabic: str, latin: str) -> float:
         row = i * width
         nxt = row + width
         by_first, empty = options[i] if i < n else ({}, ())
+        alive = False
         for j in range(m + 1):
             here_plain = plain[row + j]
             here_vowel = vowel[row + j]
             here = here_plain if here_plain < here_vowel else here_vowel
-            if here == inf:
+            if here >= limit:
                 continue
+            alive = True
             if i < n:
                 for _text, c in empty:
                     if here + c < plain[nxt + j]:
@@ -192,12 +197,23 @@ def _dp_cost(arabic: str, latin: str) -> float:
                                 vowel[k] = here_plain + c + extra
                 if here + EDIT_COST < plain[row + j + 1]:
                     plain[row + j + 1] = here + EDIT_COST
+        if not alive:
+            return limit  # every reading of arabic[:i] already costs the limit
     last = n * width + m
     return min(plain[last], vowel[last])
 
 
 def alignment_similarity(arabic: str, latin: str) -> float:
     """Alignment cost as a similarity in [0, 1]: 1 for a perfect spelling, about 0.6 after one edit."""
-    cost = alignment_cost(arabic, latin)
+    return bounded_alignment_similarity(arabic, latin, 0.0)
+
+
+def bounded_alignment_similarity(arabic: str, latin: str, floor: float) -> float:
+    """alignment_similarity when it is at least `floor`, else some value below `floor`: readings are
+    abandoned as soon as they cannot reach it (a score of 0 needs no exact cost either)."""
     scale = 1.5 + 0.25 * len(arabic)
+    limit = scale * (1.0 - floor) if floor > 0 else scale
+    cost = alignment_cost(arabic, latin, limit=limit)
+    if cost >= limit:
+        return min(floor, max(0.0, 1.0 - cost / scale))  # never above the floor by a rounding error
     return max(0.0, 1.0 - cost / scale)
