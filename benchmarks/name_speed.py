@@ -112,7 +112,8 @@ def main() -> None:
                               str(args.seed)], check=True, capture_output=True, text=True)
         rates.append(float(out.stdout.strip().splitlines()[-1]))
     print(f"name_similarity, {args.pairs:,} unique pairs, fresh process each run: "
-          f"median {statistics.median(rates):,.0f} comparisons per CPU second (runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+          f"median {statistics.median(rates):,.0f} comparisons per CPU second "
+          f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
 
 
 if __name__ == "__main__":

@@ -88,20 +88,6 @@ def _options(word: str, i: int) -> list[Option]:
     return _CONSONANTS.get(ch, [("", 0.5)])
 
 
-@lru_cache(maxsize=50_000)
-def _indexed_options(word: str) -> tuple[tuple[dict[str, tuple[Option, ...]], tuple[Option, ...]], ...]:
-    """Per letter: its non-empty options indexed by first Latin letter, and its empty options."""
-    result = []
-    for opts in _expanded_options(word):
-        by_first: dict[str, list[Option]] = {}
-        for text, c in opts:
-            if text:
-                by_first.setdefault(text[0], []).append((text, c))
-        empty = tuple((t, c) for t, c in opts if not t)
-        result.append(({k: tuple(v) for k, v in by_first.items()}, empty))
-    return tuple(result)
-
-
 _INSERTIONS_BY_FIRST: dict[str, tuple[Option, ...]] = {}
 for _text, _cost in _INSERTIONS:
     _INSERTIONS_BY_FIRST[_text[0]] = _INSERTIONS_BY_FIRST.get(_text[0], ()) + ((_text, _cost),)
@@ -117,19 +103,45 @@ def _after_long_vowel(word: str, i: int) -> bool:
     return previous in "وي" and i - 1 > 0 and word[i - 2] != "ا"
 
 
+LetterOptions = tuple[dict[str, tuple[Option, ...]], tuple[Option, ...]]
+
+
 @lru_cache(maxsize=50_000)
-def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
-    """Per letter, its options plus doubled consonants (shadda is not written: Mohammed). A doubled
+def _indexed_options(word: str) -> tuple[LetterOptions, ...]:
+    """Per letter: its non-empty options indexed by first Latin letter, and its empty options. The options
+    of a letter depend only on the letter and its neighbours (start, end, the two letters before), so they
+    are built once per such context (_letter_options), not once per name."""
+    return tuple(_letter_options(*_context(word, i)) for i in range(len(word)))
+
+
+def _context(word: str, i: int) -> tuple[str, str, bool]:
+    """Up to two letters before word[i], the letter, and whether it is the last: all its options depend on."""
+    return word[max(0, i - 2):i], word[i], i == len(word) - 1
+
+
+@lru_cache(maxsize=5_000)
+def _letter_options(before: str, letter: str, last: bool) -> LetterOptions:
+    # A stand-in word with the same neighbourhood: _options and _after_long_vowel read no further back.
+    word = before + letter
+    i = len(word) - 1
+    opts = _expanded_letter(word + ("" if last else "ـ"), i)
+    by_first: dict[str, list[Option]] = {}
+    for text, c in opts:
+        if text:
+            by_first.setdefault(text[0], []).append((text, c))
+    empty = tuple((t, c) for t, c in opts if not t)
+    return {k: tuple(v) for k, v in by_first.items()}, empty
+
+
+def _expanded_letter(word: str, i: int) -> tuple[Option, ...]:
+    """The options of word[i] plus doubled consonants (shadda is not written: Mohammed). A doubled
     consonant right after a long vowel costs more: Arabic names hardly ever have a long vowel before a
     shadda, so "Ammar" does not read عامر (it reads عمّار); s is exempt (French ss: Youssef, Moussa)."""
-    result = []
-    for i in range(len(word)):
-        opts = list(_options(word, i))
-        extra = DOUBLE_AFTER_LONG_VOWEL_COST if _after_long_vowel(word, i) else DOUBLE_COST
-        opts += [(o + o, c + (DOUBLE_COST if o == "s" else extra)) for o, c in opts
-                 if len(o) == 1 and o not in "aeiou"]
-        result.append(tuple(opts))
-    return tuple(result)
+    opts = list(_options(word, i))
+    extra = DOUBLE_AFTER_LONG_VOWEL_COST if _after_long_vowel(word, i) else DOUBLE_COST
+    opts += [(o + o, c + (DOUBLE_COST if o == "s" else extra)) for o, c in opts
+             if len(o) == 1 and o not in "aeiou"]
+    return tuple(opts)
 
 
 def alignment_cost(arabic: str, latin: str, limit: float = float("inf")) -> float:
