@@ -29,7 +29,7 @@ from registry.names.skeleton import (
     phonetic_skeleton,
     unit_skeleton,
 )
-from registry.names.transliteration import alignment_similarity
+from registry.names.transliteration import bounded_alignment_similarity
 from registry.names.units import NameUnit, parse_unit, split_units
 
 # Chosen on the dev fold of the TRAIN split (maximum of recall - hard-negative false-accept rate, with a
@@ -222,24 +222,30 @@ def _from_dictionary(phonetic: float, overlap: float) -> float:
 def _explained_elsewhere(arabic_head: str, lat: UnitAnalysis, phonetic: float) -> float:
     """An unknown Arabic name against a known Latin spelling: if the spelling fits the name it is known
     for better than this Arabic name (Mahmoud: محمود 1.0, محمد 0.85), lower the score by the difference."""
-    best = max((_alignment(_id_head(i), lat.unit.head) for i, p in lat.candidates[:3]
-                if p >= 0.2 and _id_head(i) != arabic_head), default=0.0)
+    best = 0.0
+    for name_id, share in lat.candidates[:3]:
+        if share >= 0.2 and _id_head(name_id) != arabic_head:
+            # Only a better fit than this Arabic name lowers the score: no need to align the rest exactly.
+            best = max(best, _alignment(_id_head(name_id), lat.unit.head, max(best, phonetic)))
     return phonetic - max(0.0, best - phonetic)
 
 
 @lru_cache(maxsize=500_000)
-def _alignment(arabic_head: str, latin_head: str) -> float:
+def _alignment(arabic_head: str, latin_head: str, floor: float = 0.0) -> float:
     """Alignment similarity; a Latin head that still starts with a joined article before a vowel
     (Alansari for الانصاري, left whole by the unit rules so that Elias stays Elias) may drop it.
-    Names whose skeletons are far apart are not aligned at all (fast path for clear non-matches)."""
+    Names whose skeletons are far apart are not aligned at all (fast path for clear non-matches).
+    Exact when at least `floor`; below it, some value <= floor (the caller only needs to know that)."""
     skeleton_a, skeleton_b = arabic_skeleton(arabic_head), _latin_skeleton(latin_head)
     if min(len(skeleton_a), len(skeleton_b)) >= 3:
         skeleton_score = jellyfish.jaro_winkler_similarity(skeleton_a, skeleton_b)
         if skeleton_score < SKELETON_PREFILTER:
             return 0.5 * skeleton_score
-    score = alignment_similarity(arabic_head, latin_head)
+    score = bounded_alignment_similarity(arabic_head, latin_head, floor)
     if score < 1.0 and _JOINED_ARTICLE.match(latin_head):
-        score = max(score, alignment_similarity(arabic_head, latin_head[2:]) - JOINED_ARTICLE_COST)
+        stripped = bounded_alignment_similarity(arabic_head, latin_head[2:],
+                                                max(score, floor) + JOINED_ARTICLE_COST)
+        score = max(score, stripped - JOINED_ARTICLE_COST)
     return score
 
 
@@ -269,7 +275,7 @@ def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis, dictionary: NameDictionar
     phonetic = head_score = _alignment(ar.unit.head, lat.unit.head)
     if phonetic < 1.0:
         for reading, cost in _latin_readings(ar.unit, lat.unit):
-            phonetic = max(phonetic, _alignment(ar.unit.head, reading) - cost)
+            phonetic = max(phonetic, _alignment(ar.unit.head, reading, phonetic + cost) - cost)
     if phonetic > head_score + MISPARSE_MARGIN:
         # The spelling reads this name only as a whole token (Assaad for اسعد, not "saad" after an
         # article): what the dictionary knows about the head is about another name, so phonetics decide.
@@ -291,8 +297,10 @@ def _latin_latin(a: UnitAnalysis, b: UnitAnalysis) -> float:
     if a.known or b.known:
         # Pivot through Arabic: align the unknown spelling against the names the known one stands for.
         known, other = (a, b) if a.known else (b, a)
-        pivot = max(_alignment(_id_head(i), other.unit.head) for i, p in known.candidates[:3])
-        return max(pivot, phonetic * PIVOT_PHONETIC_FACTOR)
+        best = phonetic * PIVOT_PHONETIC_FACTOR
+        for name_id, _ in known.candidates[:3]:
+            best = max(best, _alignment(_id_head(name_id), other.unit.head, best))
+        return best
     return phonetic
 
 

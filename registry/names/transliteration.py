@@ -88,20 +88,6 @@ def _options(word: str, i: int) -> list[Option]:
     return _CONSONANTS.get(ch, [("", 0.5)])
 
 
-@lru_cache(maxsize=50_000)
-def _indexed_options(word: str) -> tuple[tuple[dict[str, tuple[Option, ...]], tuple[Option, ...]], ...]:
-    """Per letter: its non-empty options indexed by first Latin letter, and its empty options."""
-    result = []
-    for opts in _expanded_options(word):
-        by_first: dict[str, list[Option]] = {}
-        for text, c in opts:
-            if text:
-                by_first.setdefault(text[0], []).append((text, c))
-        empty = tuple((t, c) for t, c in opts if not t)
-        result.append(({k: tuple(v) for k, v in by_first.items()}, empty))
-    return tuple(result)
-
-
 _INSERTIONS_BY_FIRST: dict[str, tuple[Option, ...]] = {}
 for _text, _cost in _INSERTIONS:
     _INSERTIONS_BY_FIRST[_text[0]] = _INSERTIONS_BY_FIRST.get(_text[0], ()) + ((_text, _cost),)
@@ -117,30 +103,59 @@ def _after_long_vowel(word: str, i: int) -> bool:
     return previous in "وي" and i - 1 > 0 and word[i - 2] != "ا"
 
 
+LetterOptions = tuple[dict[str, tuple[Option, ...]], tuple[Option, ...]]
+
+
 @lru_cache(maxsize=50_000)
-def _expanded_options(word: str) -> tuple[tuple[Option, ...], ...]:
-    """Per letter, its options plus doubled consonants (shadda is not written: Mohammed). A doubled
+def _indexed_options(word: str) -> tuple[LetterOptions, ...]:
+    """Per letter: its non-empty options indexed by first Latin letter, and its empty options. The options
+    of a letter depend only on the letter and its neighbours (start, end, the two letters before), so they
+    are built once per such context (_letter_options), not once per name."""
+    return tuple(_letter_options(*_context(word, i)) for i in range(len(word)))
+
+
+def _context(word: str, i: int) -> tuple[str, str, bool]:
+    """Up to two letters before word[i], the letter, and whether it is the last: all its options depend on."""
+    return word[max(0, i - 2):i], word[i], i == len(word) - 1
+
+
+@lru_cache(maxsize=5_000)
+def _letter_options(before: str, letter: str, last: bool) -> LetterOptions:
+    # A stand-in word with the same neighbourhood: _options and _after_long_vowel read no further back.
+    word = before + letter
+    i = len(word) - 1
+    opts = _expanded_letter(word + ("" if last else "ـ"), i)
+    by_first: dict[str, list[Option]] = {}
+    for text, c in opts:
+        if text:
+            by_first.setdefault(text[0], []).append((text, c))
+    empty = tuple((t, c) for t, c in opts if not t)
+    return {k: tuple(v) for k, v in by_first.items()}, empty
+
+
+def _expanded_letter(word: str, i: int) -> tuple[Option, ...]:
+    """The options of word[i] plus doubled consonants (shadda is not written: Mohammed). A doubled
     consonant right after a long vowel costs more: Arabic names hardly ever have a long vowel before a
     shadda, so "Ammar" does not read عامر (it reads عمّار); s is exempt (French ss: Youssef, Moussa)."""
-    result = []
-    for i in range(len(word)):
-        opts = list(_options(word, i))
-        extra = DOUBLE_AFTER_LONG_VOWEL_COST if _after_long_vowel(word, i) else DOUBLE_COST
-        opts += [(o + o, c + (DOUBLE_COST if o == "s" else extra)) for o, c in opts
-                 if len(o) == 1 and o not in "aeiou"]
-        result.append(tuple(opts))
-    return tuple(result)
+    opts = list(_options(word, i))
+    extra = DOUBLE_AFTER_LONG_VOWEL_COST if _after_long_vowel(word, i) else DOUBLE_COST
+    opts += [(o + o, c + (DOUBLE_COST if o == "s" else extra)) for o, c in opts
+             if len(o) == 1 and o not in "aeiou"]
+    return tuple(opts)
 
 
-def alignment_cost(arabic: str, latin: str) -> float:
-    """Minimum cost of reading `latin` (a-z) as a spelling of `arabic` (folded Arabic letters)."""
+def alignment_cost(arabic: str, latin: str, limit: float = float("inf")) -> float:
+    """Minimum cost of reading `latin` (a-z) as a spelling of `arabic` (folded Arabic letters).
+
+    With a `limit`, work stops on readings that already cost that much: the result is exact below the
+    limit and some value >= limit otherwise (costs only grow along a reading)."""
     if not arabic or not latin:
         return EDIT_COST * max(len(arabic), len(latin))
-    return _dp_cost(arabic, latin)
+    return _dp_cost(arabic, latin, limit)
 
 
 @lru_cache(maxsize=200_000)
-def _dp_cost(arabic: str, latin: str) -> float:
+def _dp_cost(arabic: str, latin: str, limit: float = float("inf")) -> float:
     n, m = len(arabic), len(latin)
     options = _indexed_options(arabic)
     inf = float("inf")
@@ -155,12 +170,14 @@ def _dp_cost(arabic: str, latin: str) -> float:
         row = i * width
         nxt = row + width
         by_first, empty = options[i] if i < n else ({}, ())
+        alive = False
         for j in range(m + 1):
             here_plain = plain[row + j]
             here_vowel = vowel[row + j]
             here = here_plain if here_plain < here_vowel else here_vowel
-            if here == inf:
+            if here >= limit:
                 continue
+            alive = True
             if i < n:
                 for _text, c in empty:
                     if here + c < plain[nxt + j]:
@@ -192,12 +209,23 @@ def _dp_cost(arabic: str, latin: str) -> float:
                                 vowel[k] = here_plain + c + extra
                 if here + EDIT_COST < plain[row + j + 1]:
                     plain[row + j + 1] = here + EDIT_COST
+        if not alive:
+            return limit  # every reading of arabic[:i] already costs the limit
     last = n * width + m
     return min(plain[last], vowel[last])
 
 
 def alignment_similarity(arabic: str, latin: str) -> float:
     """Alignment cost as a similarity in [0, 1]: 1 for a perfect spelling, about 0.6 after one edit."""
-    cost = alignment_cost(arabic, latin)
+    return bounded_alignment_similarity(arabic, latin, 0.0)
+
+
+def bounded_alignment_similarity(arabic: str, latin: str, floor: float) -> float:
+    """alignment_similarity when it is at least `floor`, else some value below `floor`: readings are
+    abandoned as soon as they cannot reach it (a score of 0 needs no exact cost either)."""
     scale = 1.5 + 0.25 * len(arabic)
+    limit = scale * (1.0 - floor) if floor > 0 else scale
+    cost = alignment_cost(arabic, latin, limit=limit)
+    if cost >= limit:
+        return min(floor, max(0.0, 1.0 - cost / scale))  # never above the floor by a rounding error
     return max(0.0, 1.0 - cost / scale)
