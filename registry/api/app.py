@@ -21,8 +21,6 @@ from registry.services.context import Registry, open_registry
 async def _lifespan(app: FastAPI):
     """The lookups warmed up (`services.lookups.warm_up`), and the audit log's checkpoints on a timer while the
     server runs (`registry.audit.scheduler`)."""
-    import gc
-
     from registry.audit.scheduler import Checkpointer
     from registry.services.lookups import warm_up
 
@@ -42,7 +40,6 @@ async def _lifespan(app: FastAPI):
         if timer is not None:
             timer.stop()
         reg.audit.close()
-        gc.unfreeze()  # collected normally again as the server stops
 
 
 def create_app(registry: Registry | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ padded to `MIN_SECONDS`, so the time taken does not tell a match from no match.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Mapping
@@ -188,9 +189,13 @@ def warm_up(reg: Registry) -> None:
     whichever lookup triggered it (the longest lookup at 100,000 records: 67 ms with, 14 ms without). Left to
     the first requests, every request thread that arrives at once loads its own copy, and the whole worker
     stalls for seconds (measured: p95 of 21 s in the first half minute after a start, benchmarks/load.py)."""
-    import gc
-
     reg.model()
     load_dictionary()
-    gc.collect()
-    gc.freeze()
+    global _frozen
+    if not _frozen:  # once per process: a full collection walks the whole heap (seconds in a test run's process)
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
+_frozen = False
