@@ -14,6 +14,7 @@ padded to `MIN_SECONDS`, so the time taken does not tell a match from no match.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import time
@@ -195,6 +196,7 @@ def warm_up(reg: Registry) -> None:
     if not _frozen:  # once per process: a full collection walks the whole heap (seconds in a test run's process)
         gc.collect()
         gc.freeze()
+        atexit.register(gc.unfreeze)  # collected as usual at exit (native extensions report leaks otherwise)
         _frozen = True
 
 
