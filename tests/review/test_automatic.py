@@ -6,6 +6,7 @@ must-stay-apart rules; lookups answering in the same bands. Tests run in file or
 from __future__ import annotations
 
 import csv
+from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
@@ -176,6 +177,22 @@ def test_undoing_an_automatic_merge_sticks_across_the_next_run(trained_off, kit)
         assert again == []
 
 
+def joinable_third(s, model, records: tuple[str, str]) -> str:
+    """The one active record of a third child that the twin rule lets join the children of both `records` (any two
+    records with different given names may be capped), so that only the rule under test can hold a merge."""
+    from registry.matching.index import from_entry
+    from registry.services.review.automatic import _twin_rule_applies
+    from registry.store.tables.matching import LinkageEntry
+
+    child = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)
+                           .where(CaseRecord.status == "active")).all())
+    rows = {e.record_id: from_entry(e) for e in s.scalars(select(LinkageEntry)) if e.record_id in child}
+    members = [r for r in rows if child[r] in {child[x] for x in records if x in child}] + list(records)
+    sizes = Counter(child.values())
+    return next(r for r in sorted(rows) if r not in members and sizes[child[r]] == 1  # a child of one record
+                and not any(_twin_rule_applies(model, rows[m], rows[r]) for m in members if m in rows))
+
+
 def test_must_stay_apart_holds_across_a_third_record(trained_off):
     """A record that is the same child as each of two records a person said are different joins one of them
     only; the other pair is held for a person, saying why."""
@@ -184,8 +201,7 @@ def test_must_stay_apart_holds_across_a_third_record(trained_off):
         merge_pair_id = s.get(Merge, state["merges"][0]).pair_id
         rejected = s.get(SuspectedDuplicate, merge_pair_id)
         a, b = rejected.record_a, rejected.record_b
-        third = s.scalars(select(CaseRecord.record_id).where(CaseRecord.record_id.not_in([a, b]),
-                                                             CaseRecord.status == "active")).first()
+        third = joinable_third(s, reg.model(), (a, b))
         plan = plan_same_child(s, reg.model(), [(-1, a, third, 0.9999), (-2, b, third, 0.9998)])
     assert plan.merges == [-1] and plan.held == {-2: HELD_REJECTED}
 
@@ -196,7 +212,6 @@ def test_twins_are_never_chained_into_one_child(trained_off):
     reg = trained_off
     model = reg.model()
     from registry.matching.index import from_entry
-    from registry.services.review.automatic import _twin_rule_applies
     from registry.store.tables.matching import LinkageEntry
 
     with reg.db.sessions() as s:
@@ -210,11 +225,7 @@ def test_twins_are_never_chained_into_one_child(trained_off):
                 by_key.setdefault((row["dob_full"], row["family_skel"]), []).append(rid)
         twins = next((x, y) for group in by_key.values() for x in group for y in group
                      if x < y and child[x] != child[y] and model.score(rows[x], rows[y]).capped_by)
-        # A third record the rule itself lets join either twin's child (any two records with different given
-        # names may be capped), so only the chain through it can join the twins.
-        members = [r for r in rows if child[r] in (child[twins[0]], child[twins[1]])]
-        third = next(r for r in rows if r not in members
-                     and not any(_twin_rule_applies(model, rows[m], rows[r]) for m in members))
+        third = joinable_third(s, model, twins)
         plan = plan_same_child(s, model, [(-1, twins[0], third, 0.9999), (-2, twins[1], third, 0.9998)])
     assert plan.merges == [-1] and plan.held == {-2: HELD_TWINS}
 
