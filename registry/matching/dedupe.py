@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from registry.matching.comparisons import RULE_COMPARISONS, Comparison, twin_cap
+from registry.matching.comparisons import RULE_COMPARISONS, level_sql, twin_cap
 from registry.matching.model import (
     MATCH_THRESHOLD,
     REVIEW_THRESHOLD,
@@ -113,13 +113,6 @@ def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: st
 CHECKED_PER_COMBINATION = 3
 
 
-def _level_sql(comparison: Comparison) -> str:
-    """The level index of a pair for one comparison, as SQL over `x_l`/`x_r` columns (the CASE order Splink
-    uses, from the same SQL conditions)."""
-    whens = [f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE"]
-    return f"CASE {' '.join(whens)} ELSE {len(comparison.levels) - 1} END"
-
-
 def _rule_table(con: duckdb.DuckDBPyConnection, model: LinkageModel) -> None:
     """`_caps`: the registry's rule (twin_cap) for every combination of the levels it reads, written out once
     from the Python rule itself, so batch and real time share one definition."""
@@ -152,7 +145,7 @@ def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictio
     _rule_table(con, model)
     columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
-    levels = ", ".join(f"{_level_sql(c)} AS lv_{c.name}" for c in model.comparisons)
+    levels = ", ".join(f"{level_sql(c)} AS lv_{c.name}" for c in model.comparisons)
     caps = [n for n in RULE_COMPARISONS if n in {c.name for c in model.comparisons}]
     try:
         con.execute(f"""

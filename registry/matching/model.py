@@ -19,15 +19,23 @@ from typing import Any
 import duckdb
 
 from registry.matching.blocking import sql_rules
-from registry.matching.comparisons import COMPARISONS, RULE_COMPARISONS, Comparison, splink_comparison, twin_cap
+from registry.matching.comparisons import (
+    COMPARISONS,
+    RULE_COMPARISONS,
+    TRAINING_COMPARISONS,
+    Comparison,
+    level_sql,
+    splink_comparison,
+    twin_cap,
+)
 
 # The thresholds on a pair's probability: the model's own, used alike by batch runs and lookups (the decision
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
 REVIEW_THRESHOLD = 0.5
 
-# Version 3: the family comparison has the levels "one part agrees, one differs" and "the one part compared
-# differs"; a file of an older version is retrained by the next batch run.
-FORMAT = "registry-linkage-model/3"
+# Version 4: the given name's agreement levels are split by whether the family agrees
+# (comparisons.name_comparison); a file of an older version is retrained by the next batch run.
+FORMAT = "registry-linkage-model/4"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
@@ -158,12 +166,16 @@ class LinkageModel:
         self.settings: dict = data["splink_settings"]
         self.tf: dict[str, dict[str, float]] = data.get("tf_tables", {})
         self.prior = float(self.settings["probability_two_random_records_match"])
-        self._levels: list[list[dict]] = [c["comparison_levels"] for c in self.settings["comparisons"]]
+        self.reload_levels()
         self._by_name = {c.name: c for c in COMPARISONS}
         self.comparisons: list[Comparison] = [self._by_name[c["output_column_name"]]
                                               for c in self.settings["comparisons"]]
         # Each comparison's columns of a row, as one hashable value (lists are tuples in stored rows).
         self._values = [operator.itemgetter(*c.columns) for c in self.comparisons]
+
+    def reload_levels(self) -> None:
+        """Read the levels' parameters from the settings again (after training set some of them)."""
+        self._levels: list[list[dict]] = [c["comparison_levels"] for c in self.settings["comparisons"]]
 
     # ---- persistence --------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -275,11 +287,11 @@ def model_file_current(path: Path) -> bool:
         return False
 
 
-def base_settings() -> dict:
+def base_settings(comparisons: Sequence[Comparison] = COMPARISONS) -> dict:
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "record_id",
-        "comparisons": [splink_comparison(c) for c in COMPARISONS],
+        "comparisons": [splink_comparison(c) for c in comparisons],
         "blocking_rules_to_generate_predictions": [{"blocking_rule": r, "sql_dialect": "duckdb"}
                                                    for r in BLOCKING_RULES],
         "retain_matching_columns": False,
@@ -302,7 +314,9 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
-    linker = Linker(api.register(table), base_settings(), log_level=SPLINK_LOG_LEVEL)
+    # Splink trains the comparisons without the given name's family-agrees levels; those are estimated after,
+    # on pairs of an agreeing family (condition_given_on_family).
+    linker = Linker(api.register(table), base_settings(TRAINING_COMPARISONS), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     if em_table is not None and em_table != table:
@@ -315,7 +329,9 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
         by_pass.append(_latest_m(linker))
     _take_m_from_pass(linker, by_pass)
-    return _model_from_linker(linker, con, table)
+    model = _model_from_linker(linker, con, table)
+    condition_given_on_family(con, em_table or table, model)
+    return model
 
 
 def _latest_m(linker: Any) -> dict[tuple[int, int], float]:
@@ -351,19 +367,91 @@ def _pair_count(con: duckdb.DuckDBPyConnection, table: str, rule: str) -> int:
 def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) -> LinkageModel:
     obj = linker._settings_obj
     # Written out from Splink's in-memory settings so that defaults and "level not observed" become numbers.
+    # A family-agrees level starts from the trained level of the same words (condition_given_on_family then
+    # sets its own m and u).
     comparisons = []
     for comparison, ours in zip(obj.comparisons, COMPARISONS):
         spec = splink_comparison(ours)
-        for level, out in zip(comparison.comparison_levels, spec["comparison_levels"]):
-            if not level.is_null_level:
-                out["m_probability"] = max(float(level.m_probability), MIN_M_PROBABILITY)
-                out["u_probability"] = float(level.u_probability)
+        trained = {(level.label_for_charts, level.is_null_level): level for level in comparison.comparison_levels}
+        for level, out in zip(ours.levels, spec["comparison_levels"]):
+            if not level.is_null:
+                source = trained[(level.label, False)]
+                out["m_probability"] = max(float(source.m_probability), MIN_M_PROBABILITY)
+                out["u_probability"] = float(source.u_probability)
         comparisons.append(spec)
     settings = base_settings()
     settings["comparisons"] = comparisons
     settings["probability_two_random_records_match"] = float(obj._probability_two_random_records_match)
     tf_tables = {col: term_frequencies(con, table, col) for col in TF_COLUMNS}
     return LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables})
+
+
+# Pairs of records whose father and family name sound alike: the population the given name's evidence inside
+# an agreeing family is learned on (brothers and sisters, and the duplicates among them), whatever their given
+# names, so that no blocking on the given name biases it.
+FAMILY_STRATUM_JOIN = "l.father_skel = r.father_skel AND l.family_skel = r.family_skel"
+FAMILY_EM_ITERATIONS = 200
+
+
+def condition_given_on_family(con: duckdb.DuckDBPyConnection, table: str, model: LinkageModel) -> None:
+    """Set u of the given name's family-agrees levels to P(level | the family agrees, non-match), by EM over
+    the pairs of an agreeing family with every other comparison's parameters held as trained
+    (comparisons.name_comparison says why). m stays as trained: how a clerk writes a child's given name
+    does not depend on how the family is written, so P(level | the family agrees, match) is the trained m
+    (left free, EM took same-age brothers and sisters for duplicates that differ in their given name).
+
+    The pairs are counted by their combination of levels in DuckDB; EM runs on those counts (a few hundred
+    combinations). Term-frequency adjustments are left out of this estimate, as Splink's EM leaves them out.
+    A level never seen among non-matches is given half a pair (its u is not taken as zero)."""
+    settings = model.settings
+    comparisons = model.comparisons
+    gi = next(i for i, c in enumerate(comparisons) if c.name == "given")
+    fi = next(i for i, c in enumerate(comparisons) if c.name == "family")
+    columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
+    levels = ", ".join(f"{level_sql(c)} AS lv_{i}" for i, c in enumerate(comparisons))
+    rows = con.execute(f"""
+        SELECT {', '.join(f'lv_{i}' for i in range(len(comparisons)))}, count(*) FROM (
+            SELECT {levels} FROM (SELECT {sides} FROM {table} l JOIN {table} r
+                                  ON {FAMILY_STRATUM_JOIN} AND l.record_id < r.record_id))
+        GROUP BY ALL""").fetchall()
+    given = comparisons[gi]
+    agreeing = {i for i, lv in enumerate(given.levels) if lv.family_agrees}
+    # Inside the stratum: the family agrees (every agreement level of the given name is its family-agrees
+    # form then) and the given name is known on both sides.
+    family_ok = {i for i, lv in enumerate(comparisons[fi].levels)
+                 if lv.label == "four or more parts agree, none differ"}
+    data = [(r[:-1], r[-1]) for r in rows if r[fi] in family_ok and not given.levels[r[gi]].is_null]
+    if not data:
+        return
+    # The family's own weight stays out: inside the stratum it agrees for matches and non-matches alike, and
+    # the stratum's share of matches (lam) stands for it.
+    fixed = [sum(model.level_weight(ci, li) for ci, li in enumerate(vec) if ci not in (gi, fi)) for vec, _ in data]
+    glevels = sorted({vec[gi] for vec, _ in data} | agreeing)
+    spec = settings["comparisons"][gi]["comparison_levels"]
+    m = {g: max(spec[g]["m_probability"], MIN_M_PROBABILITY) for g in glevels}
+    u = {g: max(spec[g]["u_probability"], 1e-9) for g in glevels}
+    total = sum(n for _, n in data)
+    lam = 0.1
+    for _ in range(FAMILY_EM_ITERATIONS):
+        m_acc = dict.fromkeys(glevels, 0.0)
+        u_acc = dict.fromkeys(glevels, 0.0)
+        for (vec, n), w in zip(data, fixed):
+            g = vec[gi]
+            odds = lam / (1.0 - lam) * 2.0 ** min(w, 1000.0) * m[g] / u[g]
+            p = 1.0 if odds == math.inf else odds / (1.0 + odds)
+            m_acc[g] += n * p
+            u_acc[g] += n * (1.0 - p)
+        matches = sum(m_acc.values())
+        lam = min(max(matches / total, 1e-9), 1.0 - 1e-9)
+        non = total - matches
+        if non < 1.0:
+            return  # no non-matches to learn from: the levels keep the trained values
+        u = {g: max(u_acc[g], 0.5) / non for g in glevels}
+    for g in agreeing:
+        spec[g]["u_probability"] = u[g]
+    model.data["family_stratum"] = {"pairs": total, "match_share": round(lam, 4)}
+    model.reload_levels()
 
 
 def term_frequencies(con: duckdb.DuckDBPyConnection, table: str, col: str) -> dict[str, float]:

@@ -39,25 +39,31 @@ def _get(sock: socket.socket, path: str) -> bytes:
     return head.split(b"\r\n")[0]
 
 
-@pytest.mark.slow
-def test_serve_with_workers_keeps_idle_connections_and_logs_no_query(tmp_path):
+def _serve(tmp_path: Path, *args: str, **popen) -> tuple[subprocess.Popen, socket.socket]:
+    """`registry init`, then `registry serve ARGS` on a free port; the server and a connection to it."""
     env = {**os.environ, "REGISTRY_HOME": str(tmp_path / "home")}
     for name in ("REGISTRY_DATABASE_URL", "REGISTRY_KEY_DIR"):
         env.pop(name, None)
     registry = [sys.executable, "-c", "from registry.cli import main; main()"]
     subprocess.run([*registry, "init"], env=env, cwd=REPO, check=True, capture_output=True, timeout=120)
     port = _free_port()
-    proc = subprocess.Popen([*registry, "serve", "--port", str(port), "--workers", "2", "--keep-alive", "30"],
-                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*registry, "serve", "--port", str(port), *args], env=env, cwd=REPO, **popen)
+    deadline = time.time() + 60
+    while True:
+        try:
+            return proc, socket.create_connection(("127.0.0.1", port), timeout=10)
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise AssertionError("server did not start") from None
+            time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_serve_with_workers_keeps_idle_connections_and_logs_no_query(tmp_path):
+    proc, sock = _serve(tmp_path, "--workers", "2", "--keep-alive", "30",
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-                break
-            except OSError:
-                assert time.time() < deadline, "server did not start"
-                time.sleep(0.3)
         with sock:
             assert _get(sock, "/health?name=secret-query-value") == b"HTTP/1.1 200 OK"
             time.sleep(7)  # longer than uvicorn's default keep-alive of 5 s
@@ -74,23 +80,8 @@ def test_a_server_whose_standard_error_nobody_reads_keeps_answering(tmp_path):
     error on a pipe it read only at the end. After some 64 KiB of log lines (about 420 requests) the pipe was
     full, every request blocked in its log call, and the server answered nothing more. Lines now go through a
     bounded queue and are dropped (and counted) when nobody reads them; requests never wait on the log."""
-    env = {**os.environ, "REGISTRY_HOME": str(tmp_path / "home")}
-    for name in ("REGISTRY_DATABASE_URL", "REGISTRY_KEY_DIR"):
-        env.pop(name, None)
-    registry = [sys.executable, "-c", "from registry.cli import main; main()"]
-    subprocess.run([*registry, "init"], env=env, cwd=REPO, check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    proc = subprocess.Popen([*registry, "serve", "--port", str(port)], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # never read until the end
+    proc, sock = _serve(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # never read until the end
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-                break
-            except OSError:
-                assert time.time() < deadline, "server did not start"
-                time.sleep(0.3)
         with sock:
             for _ in range(1500):  # well past what the pipe holds: each request logs a line of ~170 bytes
                 assert _get(sock, "/health") == b"HTTP/1.1 200 OK"

@@ -244,3 +244,43 @@ def test_a_batch_run_on_an_empty_registry_says_so_instead_of_failing(tmp_path, r
     result = run_dedupe(reg)
     assert (result.records, result.pairs_scored, result.clusters, result.suspected) == (0, 0, 0, 0)
     reg.close()
+
+
+def test_the_same_given_name_weighs_more_inside_a_family_that_agrees(trained):
+    """Brothers and sisters do not share a given name: with father, grandfather, family name and mother all
+    agreeing, the same given name is far stronger evidence than across the registry (the chain rule, not the
+    two comparisons multiplied as if independent). The weight is learned from the registry, not set."""
+    reg, _, _ = trained
+    model = reg.model()
+    gi = next(i for i, c in enumerate(model.comparisons) if c.name == "given")
+    given = model.comparisons[gi]
+    split = [i for i, lv in enumerate(given.levels) if lv.family_agrees]
+    assert [given.levels[i].label for i in split] == ["same name"]
+    same_in_family = split[0]
+    same_anywhere = next(i for i, lv in enumerate(given.levels) if lv.label == "same name" and not lv.family_agrees)
+    # Learned: far fewer non-matching pairs share a given name inside an agreeing family than across the registry.
+    levels = model.settings["comparisons"][gi]["comparison_levels"]
+    assert levels[same_in_family]["u_probability"] < levels[same_anywhere]["u_probability"] / 10
+    assert model.level_weight(gi, same_in_family) > model.level_weight(gi, same_anywhere) + 3
+
+    arabic = validate_identity({"source_ref": "F-1", "given_name": "يوسف", "father_name": "خالد",
+                                "grandfather_name": "محمود", "family_name": "الشامي", "mother_given_name": "هدى",
+                                "sex": "M", "date_of_birth": "2016", "governorate": "SY-DI"}, "ngo-test-1")
+    latin = validate_identity({"source_ref": "F-2", "given_name": "Youssef", "father_name": "Khaled",
+                               "grandfather_name": "Mahmoud", "family_name": "Al-Shami", "mother_given_name": "Huda",
+                               "sex": "M", "date_of_birth": "2016", "governorate": "SY-RD"}, "ngo-test-2")
+    no_mother = validate_identity({"source_ref": "F-3", "given_name": "Youssef", "father_name": "Khaled",
+                                   "grandfather_name": "Mahmoud", "family_name": "Al-Shami", "sex": "M",
+                                   "date_of_birth": "2016", "governorate": "SY-RD"}, "ngo-test-2")
+    enc = reg.index.encoder
+
+    def row(identity):
+        return enc.encode(identity.source_ref, "c", identity).as_dict()
+
+    whole = model.score(row(arabic), row(latin))
+    three_parts = model.score(row(arabic), row(no_mother))
+    by_name = {f.comparison: f for f in whole.fields}
+    assert by_name["family"].label == "four or more parts agree, none differ"
+    assert by_name["given"].level == same_in_family and by_name["given"].label == "same name"
+    assert {f.comparison: f for f in three_parts.fields}["given"].level == same_anywhere
+    assert whole.probability > three_parts.probability

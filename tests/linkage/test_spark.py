@@ -92,7 +92,7 @@ def test_every_comparison_level_and_blocking_rule_has_a_spark_form():
             out = spark_sql(level.sql)
             assert "LIST_" not in out.upper() and "LEN(" not in out.upper().replace("NULLIF", "")
     # DuckDB's len() of a list is Spark's size(), not length(); 2.0 is a double, not a decimal, in both.
-    dice = spark_sql(COMPARISONS[0].levels[4].sql)  # given name, "similar spelling"
+    dice = spark_sql(next(lv for lv in COMPARISONS[0].levels if lv.label == "similar spelling").sql)
     assert "SIZE(ARRAY_INTERSECT(given_grams_l, given_grams_r))" in dice and "LENGTH" not in dice
     assert "CAST(2.0 AS DOUBLE)" in dice
     assert spark_sql("len(given_key_l) > 3") == "LENGTH(given_key_l) > 3"  # a string keeps its length

@@ -181,7 +181,7 @@ def joinable_third(s, model, records: tuple[str, str]) -> str:
     """The one active record of a third child that the twin rule lets join the children of both `records` (any two
     records with different given names may be capped), so that only the rule under test can hold a merge."""
     from registry.matching.index import from_entry
-    from registry.services.review.automatic import _twin_rule_applies
+    from registry.services.review.automatic import twin_rule_applies
     from registry.store.tables.matching import LinkageEntry
 
     child = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)
@@ -190,7 +190,7 @@ def joinable_third(s, model, records: tuple[str, str]) -> str:
     members = [r for r in rows if child[r] in {child[x] for x in records if x in child}] + list(records)
     sizes = Counter(child.values())
     return next(r for r in sorted(rows) if r not in members and sizes[child[r]] == 1  # a child of one record
-                and not any(_twin_rule_applies(model, rows[m], rows[r]) for m in members if m in rows))
+                and not any(twin_rule_applies(model, rows[m], rows[r]) for m in members if m in rows))
 
 
 def test_must_stay_apart_holds_across_a_third_record(trained_off):

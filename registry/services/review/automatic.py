@@ -148,12 +148,12 @@ def _twins_across(s, model: LinkageModel, rows: dict[str, dict], left: list[str]
     _fetch_rows(s, rows, {r for r in (*left, *right) if r not in rows})
     for x in left:
         for y in right:
-            if {x, y} != set(pair) and x in rows and y in rows and _twin_rule_applies(model, rows[x], rows[y]):
+            if {x, y} != set(pair) and x in rows and y in rows and twin_rule_applies(model, rows[x], rows[y]):
                 return True
     return False
 
 
-def _twin_rule_applies(model: LinkageModel, left: dict, right: dict) -> bool:
+def twin_rule_applies(model: LinkageModel, left: dict, right: dict) -> bool:
     """Does the twin rule cap this pair (different given names, the dictionary's or with the same family and
     birthday)? Then it is never the same child automatically. Only the three comparisons the rule reads."""
     levels = {c.name: c for c in model.comparisons}
