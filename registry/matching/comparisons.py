@@ -12,7 +12,6 @@ chain, so a shifted chain (the father's name written as the family name) still a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +30,6 @@ class Level:
     test: Pred
     is_null: bool = False
     tf_column: str | None = None
-    # Read with the family agreeing (name_comparison): its m and u are conditional on that.
-    family_agrees: bool = False
     # Human wording for explanations: "{label}" is enough for most.
     words: str = ""
 
@@ -74,71 +71,28 @@ def _eq(col: str) -> tuple[str, Pred]:
 
 
 # ---- given name -------------------------------------------------------------------------------------------
-# Given-name agreement is conditioned on the family (BRIEF section 5): the family comparison counts the
-# father, grandfather, family and mother agreeing; given that all of them agree, the other child is nearly
-# always a brother or sister, and brothers and sisters do not share a given name. So "the same given name"
-# weighs far more inside an agreeing family than across the registry (1 in 16,000 non-matching pairs whose
-# family agrees in four parts share the given name, against 1 in 55 random pairs: family_agrees_py).
-# Fellegi-Sunter multiplies the two comparisons as if independent; the agreement levels below are split in
-# two, "... and the family agrees" carrying the given name's evidence *given* that the family agrees
-# (model.condition_given_on_family estimates it), so the product is the chain rule, not a double count.
-FAMILY_AGREES = 4  # parts that must agree, none differing, for "the family agrees"
-
-
-def family_agrees_py(l: Row, r: Row) -> bool:
-    """At least four parts of the family agree and none differs (the family level "four or more parts agree,
-    none differ": the father's chain and the mother). Fewer are not enough: unrelated families of common
-    names agree in father, grandfather and family name, and cousins named after their grandfather agree in
-    grandfather and family name when one side lacks the father (measured on generated truth at 100,000
-    records, non-matching pairs sharing the given name: 1 in 16,000 with four parts agreeing, 1 in 650 with
-    three, 1 in 90 with two)."""
-    agree, differ = _family_counts_py(l, r)
-    return agree >= FAMILY_AGREES and differ == 0
-
-
-def _family_agrees_sql() -> str:
-    return f"({FAMILY_AGREE_SQL} >= {FAMILY_AGREES} AND {FAMILY_DISAGREE_SQL} = 0)"
-
-
-def _split_on_family(level: Level) -> tuple[Level, Level]:
-    """The level twice: first when the family agrees, then otherwise (the same words for a reader)."""
-    test = level.test
-    # No term-frequency adjustment: Splink's adjustment puts the name's frequency in the registry in place of
-    # the level's u, which is exactly what this level's own u (inside the family) replaces.
-    agrees = Level(level.label, f"({level.sql}) AND {_family_agrees_sql()}",
-                   lambda l, r: test(l, r) and family_agrees_py(l, r), family_agrees=True)
-    return agrees, level
-
-
-def name_comparison(prefix: str, title: str, tf: bool = True, family_aware: bool = False) -> Comparison:
+def name_comparison(prefix: str, title: str, tf: bool = True) -> Comparison:
     key, skel, known, grams = f"{prefix}_key", f"{prefix}_skel", f"{prefix}_known", f"{prefix}_grams"
     ids = f"{prefix}_ids"
     null_sql, null_py = _null(key)
     skel_sql, skel_py = _eq(skel)
-    same = Level("same name", f"len(list_intersect({ids}_l, {ids}_r)) > 0",
-                 lambda l, r: bool(set(l.get(ids) or ()) & set(r.get(ids) or ())),
-                 tf_column=key if tf else None)
-    sound = Level("same sound", skel_sql, skel_py)
-    similar = Level("similar spelling", f"{_dice_sql(grams)} >= {SIMILAR_SPELLING_DICE}",
-                    lambda l, r: _dice_py(l.get(grams), r.get(grams)) >= SIMILAR_SPELLING_DICE)
-    split = _split_on_family if family_aware else (lambda level: (level,))
     return Comparison(
         name=prefix,
         title=title,
-        # The family's columns too when the levels read them (a lookup caches levels by these columns).
-        columns=(key, ids, skel, known, grams) + (FAMILY_COLUMNS if family_aware else ()),
+        columns=(key, ids, skel, known, grams),
         levels=(
             Level("missing", null_sql, null_py, is_null=True),
             # The same name: one key, or spellings the dictionary attests for the same name.
-            *split(same),
+            Level("same name", f"len(list_intersect({ids}_l, {ids}_r)) > 0",
+                  lambda l, r: bool(set(l.get(ids) or ()) & set(r.get(ids) or ())),
+                  tf_column=key if tf else None),
             # Two different names that the dictionary knows (محمد/محمود, حسن/حسين): never the same,
             # however alike they sound.
             Level("different known names", f"{known}_l AND {known}_r",
                   lambda l, r: bool(l.get(known)) and bool(r.get(known))),
-            # Not split: the EM inside the family sees no non-matching pair at these levels and would give
-            # them half a pair's u (measured on generated truth: same sound 1 in 4,000, not 1 in 100,000).
-            sound,
-            similar,
+            Level("same sound", skel_sql, skel_py),
+            Level("similar spelling", f"{_dice_sql(grams)} >= {SIMILAR_SPELLING_DICE}",
+                  lambda l, r: _dice_py(l.get(grams), r.get(grams)) >= SIMILAR_SPELLING_DICE),
             Level("different", "ELSE", lambda l, r: True),
         ),
     )
@@ -162,9 +116,9 @@ def _family_counts_py(l: Row, r: Row) -> tuple[int, int]:
 
 FAMILY_COLUMNS = ("chain_keys", "chain_skels", "mother_key", "mother_skel", "mother_family_key",
                   "mother_family_skel")
-_CHAIN_PRESENT = "least(coalesce(len(chain_keys_l), 0), coalesce(len(chain_keys_r), 0))"
-_CHAIN_AGREE = ("least(greatest(coalesce(len(list_intersect(chain_keys_l, chain_keys_r)), 0), "
-                f"coalesce(len(list_intersect(chain_skels_l, chain_skels_r)), 0)), {_CHAIN_PRESENT})")
+CHAIN_PRESENT_SQL = "least(coalesce(len(chain_keys_l), 0), coalesce(len(chain_keys_r), 0))"
+CHAIN_AGREE_SQL = ("least(greatest(coalesce(len(list_intersect(chain_keys_l, chain_keys_r)), 0), "
+                f"coalesce(len(list_intersect(chain_skels_l, chain_skels_r)), 0)), {CHAIN_PRESENT_SQL})")
 
 
 def _part_present(key: str) -> str:
@@ -180,8 +134,8 @@ def _part_agree(key: str, skel: str) -> str:
 _MOTHER_PRESENT = f"({_part_present('mother_key')} + {_part_present('mother_family_key')})"
 _MOTHER_AGREE = (f"({_part_agree('mother_key', 'mother_skel')} + "
                  f"{_part_agree('mother_family_key', 'mother_family_skel')})")
-FAMILY_AGREE_SQL = f"({_CHAIN_AGREE} + {_MOTHER_AGREE})"
-FAMILY_DISAGREE_SQL = f"({_CHAIN_PRESENT} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL})"
+FAMILY_AGREE_SQL = f"({CHAIN_AGREE_SQL} + {_MOTHER_AGREE})"
+FAMILY_DISAGREE_SQL = f"({CHAIN_PRESENT_SQL} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL})"
 
 
 def _fam(cond: Callable[[int, int], bool]) -> Pred:
@@ -236,6 +190,48 @@ def family_comparison() -> Comparison:
     )
 
 
+# ---- the given name inside an agreeing family -----------------------------------------------------------
+# Fellegi-Sunter multiplies the comparisons as if independent given match or non-match; the given name and the
+# family are not. A pair whose family agrees is, when not the same child, a brother or sister (who never share
+# a given name) or a child of another family with the same names (who shares it as often as any two
+# children). So among non-matching pairs whose family agrees, the same given name occurs at q times its
+# registry-wide rate, q being the share of other families among them, and the given name's evidence there is
+# its usual (term-frequency adjusted) weight plus log2(1/q) (docs/matching.md). This comparison carries that
+# correction; model.given_in_family_parameters estimates q from the registry itself, without labels.
+NO_CORRECTION = "no correction"  # the level of every pair the correction does not apply to (not explained)
+GIVEN_IN_FAMILY_LEVELS = ("same name, the family agrees in four parts or more",
+                          "same name, the family agrees in three parts")
+
+
+def _same_given_py(l: Row, r: Row) -> bool:
+    return bool(set(l.get("given_ids") or ()) & set(r.get("given_ids") or ()))
+
+
+def given_in_family_comparison() -> Comparison:
+    a, d = FAMILY_AGREE_SQL, FAMILY_DISAGREE_SQL
+    same = "len(list_intersect(given_ids_l, given_ids_r)) > 0"
+
+    def level(parts: int, exact: bool) -> Pred:
+        def test(l: Row, r: Row) -> bool:
+            if not _same_given_py(l, r):
+                return False
+            agree, differ = _family_counts_py(l, r)
+            return differ == 0 and (agree == parts if exact else agree >= parts)
+        return test
+
+    return Comparison(
+        name="given_in_family",
+        title="given name inside an agreeing family",
+        columns=("given_ids",) + FAMILY_COLUMNS,
+        levels=(
+            Level(GIVEN_IN_FAMILY_LEVELS[0], f"{same} AND {a} >= 4 AND {d} = 0", level(4, False)),
+            Level(GIVEN_IN_FAMILY_LEVELS[1], f"{same} AND {a} = 3 AND {d} = 0", level(3, True)),
+            # Any other pair: no correction (m = u).
+            Level(NO_CORRECTION, "ELSE", lambda l, r: True),
+        ),
+    )
+
+
 # ---- date of birth: partial, estimated, typos and swaps ----------------------------------------------------
 def _year_gap(l: Row, r: Row) -> int | None:
     if l.get("birth_year") is None or r.get("birth_year") is None:
@@ -286,8 +282,9 @@ def exact_comparison(col: str, title: str) -> Comparison:
 
 
 COMPARISONS: tuple[Comparison, ...] = (
-    name_comparison("given", "given name", family_aware=True),
+    name_comparison("given", "given name"),
     family_comparison(),
+    given_in_family_comparison(),
     dob_comparison(),
     exact_comparison("sex", "sex"),
     exact_comparison("nid", "national ID"),
@@ -295,13 +292,9 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 
-def unsplit(c: Comparison) -> Comparison:
-    """The comparison without its family-agrees levels: what Splink trains (model.train), before the given
-    name's evidence inside an agreeing family is estimated on its own."""
-    return dataclasses.replace(c, levels=tuple(lv for lv in c.levels if not lv.family_agrees))
-
-
-TRAINING_COMPARISONS: tuple[Comparison, ...] = tuple(unsplit(c) for c in COMPARISONS)
+# Set after training from the registry's own counts (model.given_in_family_parameters), not by Splink's EM.
+SET_AFTER_TRAINING = ("given_in_family",)
+TRAINING_COMPARISONS: tuple[Comparison, ...] = tuple(c for c in COMPARISONS if c.name not in SET_AFTER_TRAINING)
 
 
 def level_sql(comparison: Comparison) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from registry.matching.comparisons import NO_CORRECTION
 from registry.matching.index import from_entry
 from registry.store.tables.matching import LinkageEntry
 
@@ -72,7 +73,7 @@ def explain_rows(model: Any, left: dict, right: dict) -> Explanation:
     score = model.score(left, right)
     fields = [FieldExplanation(f.comparison, _short_title(f.title), _finding(f.label, f.tf_adjustment), f.weight,
                                words(_short_title(f.title), _finding(f.label, f.tf_adjustment), f.weight))
-              for f in score.fields]
+              for f in score.fields if f.label != NO_CORRECTION]  # a correction that does not apply
     fields.sort(key=lambda f: -abs(f.weight))
     rule = RULES.get(score.capped_by or "", score.capped_by)
     return Explanation(score.probability, score.match_weight, tuple(fields), rule)

@@ -20,11 +20,13 @@ import duckdb
 
 from registry.matching.blocking import sql_rules
 from registry.matching.comparisons import (
+    CHAIN_AGREE_SQL,
+    CHAIN_PRESENT_SQL,
     COMPARISONS,
     RULE_COMPARISONS,
+    SET_AFTER_TRAINING,
     TRAINING_COMPARISONS,
     Comparison,
-    level_sql,
     splink_comparison,
     twin_cap,
 )
@@ -33,8 +35,8 @@ from registry.matching.comparisons import (
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
 REVIEW_THRESHOLD = 0.5
 
-# Version 4: the given name's agreement levels are split by whether the family agrees
-# (comparisons.name_comparison); a file of an older version is retrained by the next batch run.
+# Version 4: the comparison "given name inside an agreeing family" (comparisons.given_in_family_comparison);
+# a file of an older version is retrained by the next batch run.
 FORMAT = "registry-linkage-model/4"
 TF_COLUMNS = ("given_key",)
 MIN_PROBABILITY = 1e-300  # Splink's clamp
@@ -314,8 +316,8 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
-    # Splink trains the comparisons without the given name's family-agrees levels; those are estimated after,
-    # on pairs of an agreeing family (condition_given_on_family).
+    # Splink trains every comparison but the given name inside an agreeing family, set after it
+    # (given_in_family_parameters).
     linker = Linker(api.register(table), base_settings(TRAINING_COMPARISONS), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
@@ -330,7 +332,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
         by_pass.append(_latest_m(linker))
     _take_m_from_pass(linker, by_pass)
     model = _model_from_linker(linker, con, table)
-    condition_given_on_family(con, em_table or table, model)
+    set_given_in_family(model, given_in_family_parameters(con, em_table or table))
     return model
 
 
@@ -367,90 +369,73 @@ def _pair_count(con: duckdb.DuckDBPyConnection, table: str, rule: str) -> int:
 def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) -> LinkageModel:
     obj = linker._settings_obj
     # Written out from Splink's in-memory settings so that defaults and "level not observed" become numbers.
-    # A family-agrees level starts from the trained level of the same words (condition_given_on_family then
-    # sets its own m and u).
+    trained = {c.output_column_name: c for c in obj.comparisons}
     comparisons = []
-    for comparison, ours in zip(obj.comparisons, COMPARISONS):
+    for ours in COMPARISONS:
         spec = splink_comparison(ours)
-        trained = {(level.label_for_charts, level.is_null_level): level for level in comparison.comparison_levels}
-        for level, out in zip(ours.levels, spec["comparison_levels"]):
-            if not level.is_null:
-                source = trained[(level.label, False)]
-                out["m_probability"] = max(float(source.m_probability), MIN_M_PROBABILITY)
-                out["u_probability"] = float(source.u_probability)
+        if ours.name not in SET_AFTER_TRAINING:
+            for level, out in zip(trained[ours.name].comparison_levels, spec["comparison_levels"]):
+                if not level.is_null_level:
+                    out["m_probability"] = max(float(level.m_probability), MIN_M_PROBABILITY)
+                    out["u_probability"] = float(level.u_probability)
         comparisons.append(spec)
     settings = base_settings()
     settings["comparisons"] = comparisons
     settings["probability_two_random_records_match"] = float(obj._probability_two_random_records_match)
     tf_tables = {col: term_frequencies(con, table, col) for col in TF_COLUMNS}
-    return LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables})
+    model = LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables})
+    set_given_in_family(model, {"other_families_share_3": 1.0, "other_families_share_4": 1.0})
+    return model
 
 
-# Pairs of records whose father and family name sound alike: the population the given name's evidence inside
-# an agreeing family is learned on (brothers and sisters, and the duplicates among them), whatever their given
-# names, so that no blocking on the given name biases it.
+# Pairs of records whose father and family name sound alike: where the share of other families is measured.
 FAMILY_STRATUM_JOIN = "l.father_skel = r.father_skel AND l.family_skel = r.family_skel"
-FAMILY_EM_ITERATIONS = 200
+# Fewer such pairs than this and the share is not estimated (no correction).
+MIN_FAMILY_PAIRS = 30
 
 
-def condition_given_on_family(con: duckdb.DuckDBPyConnection, table: str, model: LinkageModel) -> None:
-    """Set u of the given name's family-agrees levels to P(level | the family agrees, non-match), by EM over
-    the pairs of an agreeing family with every other comparison's parameters held as trained
-    (comparisons.name_comparison says why). m stays as trained: how a clerk writes a child's given name
-    does not depend on how the family is written, so P(level | the family agrees, match) is the trained m
-    (left free, EM took same-age brothers and sisters for duplicates that differ in their given name).
+def given_in_family_parameters(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
+    """q, the share of other families among the non-matching pairs whose family agrees, in three parts and in
+    four or more (comparisons.given_in_family_comparison), measured on the registry without labels.
 
-    The pairs are counted by their combination of levels in DuckDB; EM runs on those counts (a few hundred
-    combinations). Term-frequency adjustments are left out of this estimate, as Splink's EM leaves them out.
-    A level never seen among non-matches is given half a pair (its u is not taken as zero)."""
-    settings = model.settings
-    comparisons = model.comparisons
-    gi = next(i for i, c in enumerate(comparisons) if c.name == "given")
-    fi = next(i for i, c in enumerate(comparisons) if c.name == "family")
+    Three parts (father, grandfather and family name): the pairs of `table` whose three chain parts are all
+    present and all agree, whose given names are two different names the dictionary knows (so not the same
+    child: duplicates nearly always share the given name) and whose mothers' given names are both known.
+    Brothers and sisters share a mother; children of another family with the same names almost never do: the
+    share of those pairs whose mothers differ is q for three parts. It counts a clerk's misspelt mother as
+    another family, which makes q larger and the correction smaller: the safe side.
+    Four parts or more (the mother agrees too): another family gets there only when its mother's name also
+    collides, with the registry's collision rate c of mothers' names: q4 = q c / (q c + 1 - q)."""
     columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
-    levels = ", ".join(f"{level_sql(c)} AS lv_{i}" for i, c in enumerate(comparisons))
-    rows = con.execute(f"""
-        SELECT {', '.join(f'lv_{i}' for i in range(len(comparisons)))}, count(*) FROM (
-            SELECT {levels} FROM (SELECT {sides} FROM {table} l JOIN {table} r
-                                  ON {FAMILY_STRATUM_JOIN} AND l.record_id < r.record_id))
-        GROUP BY ALL""").fetchall()
-    given = comparisons[gi]
-    agreeing = {i for i, lv in enumerate(given.levels) if lv.family_agrees}
-    # Inside the stratum: the family agrees (every agreement level of the given name is its family-agrees
-    # form then) and the given name is known on both sides.
-    family_ok = {i for i, lv in enumerate(comparisons[fi].levels)
-                 if lv.label == "four or more parts agree, none differ"}
-    data = [(r[:-1], r[-1]) for r in rows if r[fi] in family_ok and not given.levels[r[gi]].is_null]
-    if not data:
-        return
-    # The family's own weight stays out: inside the stratum it agrees for matches and non-matches alike, and
-    # the stratum's share of matches (lam) stands for it.
-    fixed = [sum(model.level_weight(ci, li) for ci, li in enumerate(vec) if ci not in (gi, fi)) for vec, _ in data]
-    glevels = sorted({vec[gi] for vec, _ in data} | agreeing)
-    spec = settings["comparisons"][gi]["comparison_levels"]
-    m = {g: max(spec[g]["m_probability"], MIN_M_PROBABILITY) for g in glevels}
-    u = {g: max(spec[g]["u_probability"], 1e-9) for g in glevels}
-    total = sum(n for _, n in data)
-    lam = 0.1
-    for _ in range(FAMILY_EM_ITERATIONS):
-        m_acc = dict.fromkeys(glevels, 0.0)
-        u_acc = dict.fromkeys(glevels, 0.0)
-        for (vec, n), w in zip(data, fixed):
-            g = vec[gi]
-            odds = lam / (1.0 - lam) * 2.0 ** min(w, 1000.0) * m[g] / u[g]
-            p = 1.0 if odds == math.inf else odds / (1.0 + odds)
-            m_acc[g] += n * p
-            u_acc[g] += n * (1.0 - p)
-        matches = sum(m_acc.values())
-        lam = min(max(matches / total, 1e-9), 1.0 - 1e-9)
-        non = total - matches
-        if non < 1.0:
-            return  # no non-matches to learn from: the levels keep the trained values
-        u = {g: max(u_acc[g], 0.5) / non for g in glevels}
-    for g in agreeing:
-        spec[g]["u_probability"] = u[g]
-    model.data["family_stratum"] = {"pairs": total, "match_share": round(lam, 4)}
+    differ, pairs = con.execute(f"""
+        SELECT count(*) FILTER (WHERE NOT (mother_key_l = mother_key_r OR
+                                           coalesce(mother_skel_l = mother_skel_r, false))),
+               count(*)
+        FROM (SELECT {sides} FROM {table} l JOIN {table} r ON {FAMILY_STRATUM_JOIN} AND l.record_id < r.record_id)
+        WHERE {CHAIN_AGREE_SQL} = 3 AND {CHAIN_PRESENT_SQL} = 3
+          AND given_known_l AND given_known_r AND NOT len(list_intersect(given_ids_l, given_ids_r)) > 0
+          AND mother_key_l IS NOT NULL AND mother_key_r IS NOT NULL""").fetchall()[0]
+    collision = con.execute(f"""
+        SELECT coalesce(sum(f * f), 1.0) FROM (
+            SELECT count(*) * 1.0 / sum(count(*)) OVER () AS f FROM {table}
+            WHERE mother_key IS NOT NULL GROUP BY mother_key)""").fetchall()[0][0]
+    if pairs < MIN_FAMILY_PAIRS:
+        return {"other_families_share_3": 1.0, "other_families_share_4": 1.0, "pairs": int(pairs)}
+    q3 = min(1.0, (differ + 0.5) / (pairs + 1.0))
+    q4 = q3 * collision / (q3 * collision + 1.0 - q3)
+    return {"other_families_share_3": q3, "other_families_share_4": q4, "pairs": int(pairs),
+            "mothers_names_collide": float(collision)}
+
+
+def set_given_in_family(model: LinkageModel, parameters: Mapping[str, float]) -> None:
+    """Write the correction's m and u: weight log2(1/q) for each level (m / u = 1 / q), none otherwise."""
+    spec = next(c for c in model.settings["comparisons"] if c["output_column_name"] == "given_in_family")
+    shares = (parameters["other_families_share_4"], parameters["other_families_share_3"], 1.0)
+    for level, q in zip(spec["comparison_levels"], shares):
+        level["m_probability"] = 1.0 / 3.0
+        level["u_probability"] = q / 3.0
+    model.data["given_in_family"] = dict(parameters)
     model.reload_levels()
 
 

@@ -16,7 +16,7 @@ from registry.files import secure_home
 from registry.identity.vault import Vault
 from registry.keys import KeyRing, create_key_dir, load_keys
 from registry.matching.index import LinkageIndex
-from registry.matching.model import LinkageModel
+from registry.matching.model import LinkageModel, ModelFormatError
 from registry.store.db import Database
 from registry.store.migrate import upgrade
 
@@ -34,7 +34,9 @@ class Registry:
     _model_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def model(self) -> LinkageModel | None:
-        """The trained linkage model, reloaded when its file changes; None before the first training."""
+        """The trained linkage model, reloaded when its file changes; None before the first training, and None
+        for a file an older version wrote (after an upgrade): lookups then answer "not available" and the next
+        batch run retrains, instead of the server failing to start."""
         path = self.settings.model_path
         if not path.exists():
             return None
@@ -42,7 +44,10 @@ class Registry:
         if self._model is None or self._model[0] != mtime:
             with self._model_lock:  # one thread loads it; the others wait for that copy
                 if self._model is None or self._model[0] != mtime:
-                    self._model = (mtime, LinkageModel.load(path))
+                    try:
+                        self._model = (mtime, LinkageModel.load(path))
+                    except ModelFormatError:
+                        self._model = (mtime, None)
         return self._model[1]
 
     def close(self) -> None:

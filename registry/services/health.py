@@ -41,7 +41,12 @@ def readiness(reg: Registry) -> Readiness:
     except Exception as e:  # noqa: BLE001 - the kind of failure only: a message could hold the URL
         checks["database"] = f"not answering ({type(e).__name__})"
     checks["keys"] = "ok" if reg.keys.vault_keys else "no vault master key"
-    checks["model"] = "ok" if reg.settings.model_path.exists() else "not trained yet: run `registry dedupe`"
+    if reg.model() is not None:
+        checks["model"] = "ok"
+    elif reg.settings.model_path.exists():
+        checks["model"] = "written by an older version: run `registry dedupe` to retrain it"
+    else:
+        checks["model"] = "not trained yet: run `registry dedupe`"
     return Readiness(all(v == "ok" for k, v in checks.items() if k != "model"), checks)
 
 

@@ -96,3 +96,22 @@ def test_the_server_logs_json_lines_without_pseudonyms(tmp_path, monkeypatch):
     parsed = [json.loads(line) for line in lines]  # every line is one JSON object
     assert any(p.get("event", "").startswith("GET /v1/children/{child_id}") for p in parsed)
     assert child not in err and "CR-2222-2222-222" not in err and "Omar" not in err and "الحلبي" not in err
+
+
+def test_a_model_file_of_an_older_version_is_reported_and_lookups_say_so_instead_of_failing(live_app):
+    """After an upgrade that changes the model's format, the server keeps answering: /ready says the model must
+    be retrained, and a lookup answers 503, until the next batch run retrains it."""
+    client, reg = live_app
+    auth = _caseworker(reg)
+    path = reg.settings.model_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"format": "registry-linkage-model/3", "splink_settings": {}}))
+    assert reg.model() is None
+    ready = client.get("/ready")
+    assert "older version" in ready.json()["checks"]["model"] and "registry dedupe" in ready.json()["checks"]["model"]
+    query = {"purpose": "registration", "given_name": "يوسف", "family_name": "Al-Shami",
+             "date_of_birth": "2016-05-04", "sex": "M"}
+    r = client.post("/v1/lookups", headers=auth, json=query)
+    assert r.status_code == 503, r.text
+    # The caseworker is told lookups are unavailable (what to run is the administrator's, on /ready).
+    assert r.json()["title"] == "Matching unavailable" and "Traceback" not in r.text

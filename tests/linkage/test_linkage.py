@@ -247,21 +247,17 @@ def test_a_batch_run_on_an_empty_registry_says_so_instead_of_failing(tmp_path, r
 
 
 def test_the_same_given_name_weighs_more_inside_a_family_that_agrees(trained):
-    """Brothers and sisters do not share a given name: with father, grandfather, family name and mother all
-    agreeing, the same given name is far stronger evidence than across the registry (the chain rule, not the
-    two comparisons multiplied as if independent). The weight is learned from the registry, not set."""
+    """Brothers and sisters do not share a given name: inside a family that agrees, a non-matching pair shares
+    the given name only when it comes from another family of the same names (share q), so the same name
+    gains log2(1/q) there. q is measured on the registry itself (mothers' names), more for four parts."""
     reg, _, _ = trained
     model = reg.model()
-    gi = next(i for i, c in enumerate(model.comparisons) if c.name == "given")
-    given = model.comparisons[gi]
-    split = [i for i, lv in enumerate(given.levels) if lv.family_agrees]
-    assert [given.levels[i].label for i in split] == ["same name"]
-    same_in_family = split[0]
-    same_anywhere = next(i for i, lv in enumerate(given.levels) if lv.label == "same name" and not lv.family_agrees)
-    # Learned: far fewer non-matching pairs share a given name inside an agreeing family than across the registry.
-    levels = model.settings["comparisons"][gi]["comparison_levels"]
-    assert levels[same_in_family]["u_probability"] < levels[same_anywhere]["u_probability"] / 10
-    assert model.level_weight(gi, same_in_family) > model.level_weight(gi, same_anywhere) + 3
+    params = model.data["given_in_family"]
+    assert params["pairs"] >= 30
+    assert 0 < params["other_families_share_4"] < params["other_families_share_3"] < 0.5
+    ci = next(i for i, c in enumerate(model.comparisons) if c.name == "given_in_family")
+    four, three, other = (model.level_weight(ci, li) for li in range(3))
+    assert four > three > 1.0 and other == 0.0
 
     arabic = validate_identity({"source_ref": "F-1", "given_name": "يوسف", "father_name": "خالد",
                                 "grandfather_name": "محمود", "family_name": "الشامي", "mother_given_name": "هدى",
@@ -272,15 +268,22 @@ def test_the_same_given_name_weighs_more_inside_a_family_that_agrees(trained):
     no_mother = validate_identity({"source_ref": "F-3", "given_name": "Youssef", "father_name": "Khaled",
                                    "grandfather_name": "Mahmoud", "family_name": "Al-Shami", "sex": "M",
                                    "date_of_birth": "2016", "governorate": "SY-RD"}, "ngo-test-2")
+    brother = validate_identity({"source_ref": "F-4", "given_name": "Omar", "father_name": "Khaled",
+                                 "grandfather_name": "Mahmoud", "family_name": "Al-Shami", "mother_given_name": "Huda",
+                                 "sex": "M", "date_of_birth": "2014", "governorate": "SY-RD"}, "ngo-test-2")
     enc = reg.index.encoder
 
     def row(identity):
         return enc.encode(identity.source_ref, "c", identity).as_dict()
 
-    whole = model.score(row(arabic), row(latin))
-    three_parts = model.score(row(arabic), row(no_mother))
-    by_name = {f.comparison: f for f in whole.fields}
-    assert by_name["family"].label == "four or more parts agree, none differ"
-    assert by_name["given"].level == same_in_family and by_name["given"].label == "same name"
-    assert {f.comparison: f for f in three_parts.fields}["given"].level == same_anywhere
+    def field(score, name):
+        return next(f for f in score.fields if f.comparison == name)
+
+    whole, three_parts = model.score(row(arabic), row(latin)), model.score(row(arabic), row(no_mother))
+    assert field(whole, "family").label == "four or more parts agree, none differ"
+    assert field(whole, "given_in_family").label == "same name, the family agrees in four parts or more"
+    assert field(three_parts, "given_in_family").label == "same name, the family agrees in three parts"
     assert whole.probability > three_parts.probability
+    # A brother: the family agrees, the given name does not: no correction, and not the same child.
+    sibling = model.score(row(arabic), row(brother))
+    assert field(sibling, "given_in_family").label == "no correction" and sibling.probability < 0.5
