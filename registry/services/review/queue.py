@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy import String, case, cast, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from registry.consent import policy
@@ -22,6 +22,7 @@ from registry.matching.model import decision_band
 from registry.services.access import authorize, record_decision
 from registry.services.actor import Actor
 from registry.services.context import Registry
+from registry.store.db import utcnow
 from registry.store.models import CaseRecord
 from registry.store.tables.matching import ClusterAssignment, LinkageEntry, SuspectedDuplicate
 
@@ -83,7 +84,7 @@ class QueuePage:
     clusters: list[Cluster]
 
 
-def _chunks(ids: list[str], n: int = 500) -> Iterable[list[str]]:
+def _chunks(ids: list, n: int = 500) -> Iterable[list]:
     for i in range(0, len(ids), n):
         yield ids[i:i + n]
 
@@ -349,45 +350,51 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
     work: new pairs stored open (rejected pairs stay rejected while their records are unchanged; pairs whose
     records already belong to one child are left out); batch pairs this run did not find again become stale.
     The same-child band's open pairs are returned for the automatic merge (registry.services.review.automatic),
-    which runs next; `finish_batch_queue` then orders what stays open."""
+    which runs next; `finish_batch_queue` then orders what stays open.
+
+    Set-based: the known pairs are read as plain rows, and the inserts and updates are executemany
+    statements, not one ORM object per pair (a first run on a million records stores some 400,000 pairs)."""
     records = {r.record_id: (r.child_id, r.content_digest) for r in
                s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
-    known = {(p.record_a, p.record_b): p for p in s.scalars(select(SuspectedDuplicate))}
-    added = 0
+    sd = SuspectedDuplicate
+    known = {(a, b): (pair_id, status, digest_a, digest_b) for pair_id, a, b, status, digest_a, digest_b in
+             s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.digest_a, sd.digest_b))}
+    now = utcnow()
+    new, rescored, reopened, seen = [], [], [], set()
     for left, right, prob, weight in pairs:
         a, b = sorted((left, right))
-        if a not in records or b not in records or records[a][0] == records[b][0]:
+        if a not in records or b not in records or records[a][0] == records[b][0] or (a, b) in seen:
             continue
+        seen.add((a, b))
         digests = (records[a][1], records[b][1])
         existing = known.get((a, b))
-        if existing is not None:
-            if existing.status == "rejected" and (existing.digest_a, existing.digest_b) == digests:
-                continue  # sticky: a reviewer said no, and neither record has changed
-            if existing.status == "open":
-                existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
-                existing.held = None
-                continue
-            if existing.status in ("rejected", "stale"):
-                existing.status = "open"
-                existing.digest_a, existing.digest_b = digests
-                existing.probability, existing.match_weight, existing.run_id = prob, weight, run_id
-                existing.held = None
-                added += 1
+        if existing is None:
+            new.append({"record_a": a, "record_b": b, "probability": prob, "match_weight": weight,
+                        "status": "open", "source": "batch", "digest_a": digests[0], "digest_b": digests[1],
+                        "run_id": run_id, "held": None, "created_at": now, "updated_at": now})
             continue
-        pair = SuspectedDuplicate(record_a=a, record_b=b, probability=prob, match_weight=weight, status="open",
-                                  source="batch", digest_a=digests[0], digest_b=digests[1], run_id=run_id)
-        s.add(pair)
-        known[(a, b)] = pair
-        added += 1
+        pair_id, status, digest_a, digest_b = existing
+        if status == "rejected" and (digest_a, digest_b) == digests:
+            continue  # sticky: a reviewer said no, and neither record has changed
+        values = {"pair_id": pair_id, "probability": prob, "match_weight": weight, "run_id": run_id,
+                  "held": None, "updated_at": now}
+        if status == "open":
+            rescored.append(values)
+        elif status in ("rejected", "stale"):
+            reopened.append({**values, "status": "open", "digest_a": digests[0], "digest_b": digests[1]})
+    for rows in (rescored, reopened):
+        for part in _chunks(rows, 5000):
+            s.execute(update(sd), part)  # by primary key, as executemany
+    for part in _chunks(new, 5000):
+        s.execute(insert(sd), part)
     # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
     # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
-    for pair in known.values():
-        if pair.status == "open" and pair.source == "batch" and pair.run_id != run_id:
-            pair.status = "stale"
-    s.flush()
-    same = [(p.pair_id, p.record_a, p.record_b, p.probability) for p in known.values()
-            if p.status == "open" and p.run_id == run_id and decision_band(p.probability) == "same"]
-    return StoredPairs(added, same)
+    s.execute(update(sd).where(sd.status == "open", sd.source == "batch", sd.run_id != run_id)
+              .values(status="stale", updated_at=now).execution_options(synchronize_session=False))
+    same = [(pair_id, a, b, p) for pair_id, a, b, p in s.execute(
+        select(sd.pair_id, sd.record_a, sd.record_b, sd.probability)
+        .where(sd.status == "open", sd.run_id == run_id)) if decision_band(p) == "same"]
+    return StoredPairs(len(new) + len(reopened), same)
 
 
 def pair_priority(probability: float, records_a: int, records_b: int) -> float:
