@@ -125,7 +125,11 @@ def test_lookup_time_does_not_tell_match_from_no_match(known, monkeypatch):
         assert world.post("cw_c", "/v1/lookups", json=query(world.arabic[0])).status_code == 200
         return time.monotonic() - t
 
-    no_match, match = timed([]), timed([Match(a, 0.9995, [HOMS])])
+    found = [Match(a, 0.9995, [HOMS])]
+    # Each path once first: the first use of a path in a fresh process compiles its statements (on a busy
+    # CI machine that alone passed the floor once); the floor is about the steady state, lookup after lookup.
+    timed([]), timed(found)
+    no_match, match = min(timed([]) for _ in range(2)), min(timed(found) for _ in range(2))
     assert no_match >= 0.4 and match >= 0.4
     assert abs(match - no_match) < 0.2
 
