@@ -168,16 +168,12 @@ class LinkageModel:
         self.settings: dict = data["splink_settings"]
         self.tf: dict[str, dict[str, float]] = data.get("tf_tables", {})
         self.prior = float(self.settings["probability_two_random_records_match"])
-        self.reload_levels()
+        self._levels: list[list[dict]] = [c["comparison_levels"] for c in self.settings["comparisons"]]
         self._by_name = {c.name: c for c in COMPARISONS}
         self.comparisons: list[Comparison] = [self._by_name[c["output_column_name"]]
                                               for c in self.settings["comparisons"]]
         # Each comparison's columns of a row, as one hashable value (lists are tuples in stored rows).
         self._values = [operator.itemgetter(*c.columns) for c in self.comparisons]
-
-    def reload_levels(self) -> None:
-        """Read the levels' parameters from the settings again (after training set some of them)."""
-        self._levels: list[list[dict]] = [c["comparison_levels"] for c in self.settings["comparisons"]]
 
     # ---- persistence --------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -331,9 +327,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
         by_pass.append(_latest_m(linker))
     _take_m_from_pass(linker, by_pass)
-    model = _model_from_linker(linker, con, table)
-    set_given_in_family(model, given_in_family_parameters(con, em_table or table))
-    return model
+    return _model_from_linker(linker, con, table, given_in_family_parameters(con, em_table or table))
 
 
 def _latest_m(linker: Any) -> dict[tuple[int, int], float]:
@@ -366,14 +360,17 @@ def _pair_count(con: duckdb.DuckDBPyConnection, table: str, rule: str) -> int:
     return int(con.execute(sql).fetchall()[0][0])
 
 
-def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) -> LinkageModel:
+def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str,
+                       given_in_family: Mapping[str, float]) -> LinkageModel:
     obj = linker._settings_obj
     # Written out from Splink's in-memory settings so that defaults and "level not observed" become numbers.
     trained = {c.output_column_name: c for c in obj.comparisons}
     comparisons = []
     for ours in COMPARISONS:
         spec = splink_comparison(ours)
-        if ours.name not in SET_AFTER_TRAINING:
+        if ours.name in SET_AFTER_TRAINING:
+            _given_in_family_levels(spec, given_in_family)
+        else:
             for level, out in zip(trained[ours.name].comparison_levels, spec["comparison_levels"]):
                 if not level.is_null_level:
                     out["m_probability"] = max(float(level.m_probability), MIN_M_PROBABILITY)
@@ -383,9 +380,8 @@ def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str) 
     settings["comparisons"] = comparisons
     settings["probability_two_random_records_match"] = float(obj._probability_two_random_records_match)
     tf_tables = {col: term_frequencies(con, table, col) for col in TF_COLUMNS}
-    model = LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables})
-    set_given_in_family(model, {"other_families_share_3": 1.0, "other_families_share_4": 1.0})
-    return model
+    return LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables,
+                         "given_in_family": dict(given_in_family)})
 
 
 # Pairs of records whose father and family name sound alike: where the share of other families is measured.
@@ -428,15 +424,13 @@ def given_in_family_parameters(con: duckdb.DuckDBPyConnection, table: str) -> di
             "mothers_names_collide": float(collision)}
 
 
-def set_given_in_family(model: LinkageModel, parameters: Mapping[str, float]) -> None:
-    """Write the correction's m and u: weight log2(1/q) for each level (m / u = 1 / q), none otherwise."""
-    spec = next(c for c in model.settings["comparisons"] if c["output_column_name"] == "given_in_family")
+def _given_in_family_levels(spec: dict, parameters: Mapping[str, float]) -> None:
+    """The correction's m and u in its Splink spec: weight log2(1/q) for each level (m / u = 1 / q), none
+    otherwise."""
     shares = (parameters["other_families_share_4"], parameters["other_families_share_3"], 1.0)
     for level, q in zip(spec["comparison_levels"], shares):
         level["m_probability"] = 1.0 / 3.0
         level["u_probability"] = q / 3.0
-    model.data["given_in_family"] = dict(parameters)
-    model.reload_levels()
 
 
 def term_frequencies(con: duckdb.DuckDBPyConnection, table: str, col: str) -> dict[str, float]:
