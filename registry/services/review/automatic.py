@@ -24,6 +24,7 @@ merged into which child is the lineage's (`merges`, `merge_moves`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -49,6 +50,7 @@ from registry.services.review.decisions import (
 )
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child
+from registry.store.rows import insert_rows
 from registry.store.tables.consent import ConsentRecord
 from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.store.tables.review import ReviewLabel
@@ -115,12 +117,18 @@ def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, s
     rows: dict[str, dict] = {}
     plan = Plan()
     ordered = [p for p in sorted(same_child, key=lambda p: (-p[3], p[0])) if p[1] in child_of and p[2] in child_of]
+    # A pair of two one-record children whose records are in no other same-child pair is never checked: only
+    # the others' linkage rows are worth fetching ahead (most pairs of a first run are the former).
+    pairs_of = Counter(r for _, a, b, _ in ordered for r in (a, b))
     for n, (pair_id, a, b, _) in enumerate(ordered):
         if model is not None and n % PLAN_WINDOW == 0:
             # The linkage rows the twin check may score, fetched for the next pairs at once (then dropped, so
             # memory stays bounded at a million records): every record of the children they would join.
             rows = {}
-            _fetch_rows(s, rows, {r for _, x, y, _ in ordered[n:n + PLAN_WINDOW] for end in (x, y)
+            ahead = [(x, y) for _, x, y, _ in ordered[n:n + PLAN_WINDOW]
+                     if pairs_of[x] > 1 or pairs_of[y] > 1 or len(parts.members[parts.find(child_of[x])]) > 1
+                     or len(parts.members[parts.find(child_of[y])]) > 1]
+            _fetch_rows(s, rows, {r for x, y in ahead for end in (x, y)
                                   for r in parts.members[parts.find(child_of[end])]})
         x, y = parts.find(child_of[a]), parts.find(child_of[b])
         if x == y:
@@ -192,35 +200,41 @@ def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tupl
 
 
 def _merge_chunk(reg: Registry, s: Session, run_id: str, pair_ids: list[int], refused: dict[int, str]) -> int:
-    pairs = {p.pair_id: p for p in s.scalars(select(SuspectedDuplicate)
-                                             .where(SuspectedDuplicate.pair_id.in_(pair_ids)))}
-    records = {r for p in pairs.values() for r in (p.record_a, p.record_b)}
-    child_of = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
-                              .where(CaseRecord.record_id.in_(records), CaseRecord.status == "active")).all())
-    steps = [MergeStep(p, child_of[p.record_a], child_of[p.record_b]) for p in (pairs.get(i) for i in pair_ids)
-             if p is not None and p.status == "open" and p.record_a in child_of and p.record_b in child_of
-             and child_of[p.record_a] != child_of[p.record_b]]
+    sd = SuspectedDuplicate
+    pairs = {}  # pair id -> (record a, record b, status, probability, match weight), as plain rows
+    for part in _chunks(pair_ids):
+        pairs.update({row[0]: tuple(row[1:]) for row in s.execute(
+            select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.probability, sd.match_weight)
+            .where(sd.pair_id.in_(part)))})
+    records = sorted({r for p in pairs.values() for r in p[:2]})
+    child_of: dict[str, str] = {}
+    for part in _chunks(records):
+        child_of.update(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
+                                  .where(CaseRecord.record_id.in_(part), CaseRecord.status == "active")).all())
+    steps = []
+    for pair_id in pair_ids:
+        a, b, status, probability, _ = pairs.get(pair_id, (None, None, None, None, None))
+        if status == "open" and a in child_of and b in child_of and child_of[a] != child_of[b]:
+            steps.append(MergeStep(pair_id, child_of[a], child_of[b], probability=probability))
     decisions = _policy(reg, s, {c for st in steps for c in (st.child_a, st.child_b)})
     allowed = []
     for st in steps:
-        denied = [decisions[c] for c in (st.child_a, st.child_b) if not decisions[c].decision.permit]
-        if denied:
-            assert st.pair is not None
-            refused[st.pair.pair_id] = HELD_CONSENT
-        else:
+        if all(decisions[c].decision.permit for c in (st.child_a, st.child_b)):
             allowed.append(st)
+        else:
+            assert st.pair_id is not None
+            refused[st.pair_id] = HELD_CONSENT
     for checked in {id(c): c for st in steps for c in (decisions[st.child_a], decisions[st.child_b])
                     if not c.decision.permit}.values():
         record_checked(reg, SYSTEM, checked, session=s)  # each refusal is in the log
     if not allowed:
         return 0
-    labels = {p.pair_id: {"pair_id": p.pair_id, "record_a": p.record_a, "record_b": p.record_b, "decision": "merge",
-                          "decided_by": AUTO, "probability": p.probability, "match_weight": p.match_weight}
-              for p in pairs.values()}
     merges = apply_merges(reg, s, allowed, decided_by=AUTO, automatic=True, run_id=run_id)
-    s.execute(ReviewLabel.__table__.insert(), [  # the model's own answer: kept, never counted as evidence
-        {**labels[m.pair_id], "merge_id": m.merge_id, "decided_at": m.decided_at}
-        for m in merges if m.pair_id is not None])
+    insert_rows(s, ReviewLabel.__table__,  # the model's own answer: kept, never counted as evidence
+                ("pair_id", "record_a", "record_b", "decision", "decided_by", "probability", "match_weight",
+                 "merge_id", "decided_at"),
+                ((m.pair_id, pairs[m.pair_id][0], pairs[m.pair_id][1], "merge", AUTO, pairs[m.pair_id][3],
+                  pairs[m.pair_id][4], m.merge_id, m.decided_at) for m in merges if m.pair_id is not None))
     # One audit event per transaction, naming every child its merges joined (see the module's docstring).
     children = tuple(sorted({c for m in merges for c in (m.survivor, m.absorbed)}))
     request = AccessRequest(SYSTEM.user_id, SYSTEM.role, SYSTEM.agency, policy.MERGE, policy.AUTOMATIC_DEDUPLICATION)
@@ -247,8 +261,10 @@ def _policy(reg: Registry, s: Session, children: set[str]) -> dict[str, Checked]
     consents: dict[str, list[ConsentFact]] = {}
     holders: dict[str, set[str]] = {}
     for part in _chunks(sorted(owner)):
-        for r in s.scalars(select(ConsentRecord).where(ConsentRecord.child_id.in_(part))):
-            consents.setdefault(owner[r.child_id], []).append(consent_fact(r))
+        cr = ConsentRecord  # the columns a consent fact reads, as plain rows (no ORM object per consent)
+        for r in s.execute(select(cr.child_id, cr.consent_id, cr.purpose, cr.recipient, cr.basis, cr.given_on,
+                                  cr.expires_on, cr.withdrawn_at).where(cr.child_id.in_(part))):
+            consents.setdefault(owner[r.child_id], []).append(consent_fact(r))  # type: ignore[arg-type]
         for child, institution in s.execute(select(CaseRecord.child_id, CaseRecord.institution)
                                             .where(CaseRecord.child_id.in_(part), CaseRecord.status == "active")):
             holders.setdefault(owner[child], set()).add(institution)

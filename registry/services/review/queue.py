@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import String, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from registry.consent import policy
@@ -24,6 +24,7 @@ from registry.services.actor import Actor
 from registry.services.context import Registry
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord
+from registry.store.rows import insert_rows, update_rows
 from registry.store.tables.matching import ClusterAssignment, LinkageEntry, SuspectedDuplicate
 
 REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
@@ -352,8 +353,8 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
     The same-child band's open pairs are returned for the automatic merge (registry.services.review.automatic),
     which runs next; `finish_batch_queue` then orders what stays open.
 
-    Set-based: the known pairs are read as plain rows, and the inserts and updates are executemany
-    statements, not one ORM object per pair (a first run on a million records stores some 400,000 pairs)."""
+    Set-based: the known pairs are read as plain rows, and the inserts and updates go to the driver as tuples
+    (`store.rows`), not one ORM object per pair (a first run on a million records stores some 400,000 pairs)."""
     records = {r.record_id: (r.child_id, r.content_digest) for r in
                s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
     sd = SuspectedDuplicate
@@ -369,24 +370,20 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
         digests = (records[a][1], records[b][1])
         existing = known.get((a, b))
         if existing is None:
-            new.append({"record_a": a, "record_b": b, "probability": prob, "match_weight": weight,
-                        "status": "open", "source": "batch", "digest_a": digests[0], "digest_b": digests[1],
-                        "run_id": run_id, "held": None, "created_at": now, "updated_at": now})
+            new.append((a, b, prob, weight, "open", "batch", digests[0], digests[1], run_id, now, now))
             continue
         pair_id, status, digest_a, digest_b = existing
         if status == "rejected" and (digest_a, digest_b) == digests:
             continue  # sticky: a reviewer said no, and neither record has changed
-        values = {"pair_id": pair_id, "probability": prob, "match_weight": weight, "run_id": run_id,
-                  "held": None, "updated_at": now}
         if status == "open":
-            rescored.append(values)
+            rescored.append((prob, weight, run_id, None, now, pair_id))
         elif status in ("rejected", "stale"):
-            reopened.append({**values, "status": "open", "digest_a": digests[0], "digest_b": digests[1]})
-    for rows in (rescored, reopened):
-        for part in _chunks(rows, 5000):
-            s.execute(update(sd), part)  # by primary key, as executemany
-    for part in _chunks(new, 5000):
-        s.execute(insert(sd), part)
+            reopened.append((prob, weight, run_id, None, now, "open", digests[0], digests[1], pair_id))
+    scored = ("probability", "match_weight", "run_id", "held", "updated_at")
+    update_rows(s, sd.__table__, scored, ("pair_id",), rescored)
+    update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",), reopened)
+    insert_rows(s, sd.__table__, ("record_a", "record_b", "probability", "match_weight", "status", "source",
+                                  "digest_a", "digest_b", "run_id", "created_at", "updated_at"), new)
     # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
     # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
     s.execute(update(sd).where(sd.status == "open", sd.source == "batch", sd.run_id != run_id)
@@ -414,28 +411,34 @@ SAME_CHILD_FIRST = 1e6  # above any possible pair's worth (a cluster of a thousa
 
 def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
     """After a batch run's decisions: each record's cluster stored (what `registry export clusters` writes), and
-    each open pair's queue cluster and priority. Returns how many pairs are open."""
+    each open pair's queue cluster and priority. Returns how many pairs are open. Plain rows and tuples to the
+    driver (`store.rows`): a million assignments and some 190,000 open pairs after a first run at a million."""
     s.execute(delete(ClusterAssignment))
-    s.bulk_insert_mappings(ClusterAssignment,  # type: ignore[arg-type]
-                           [{"record_id": r, "cluster_id": str(c), "run_id": run_id} for r, c in assignments])
-    records = {r.record_id: (r.child_id, r.content_digest) for r in
-               s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest)
-                         .where(CaseRecord.status == "active"))}
+    insert_rows(s, ClusterAssignment.__table__, ("record_id", "cluster_id", "run_id"),
+                ((r, str(c), run_id) for r, c in assignments))
+    child_of = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
+                              .where(CaseRecord.status == "active")).all())
     sizes: dict[str, int] = {}
-    for child, _ in records.values():
+    for child in child_of.values():
         sizes[child] = sizes.get(child, 0) + 1
-    open_pairs = [p for p in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.status == "open"))]
-    for pair in open_pairs:
-        if pair.record_a in records and pair.record_b in records:
-            worth = pair_priority(pair.probability, sizes[records[pair.record_a][0]], sizes[records[pair.record_b][0]])
-            if pair.priority != worth:
-                pair.priority = worth
-    _store_queue_clusters(open_pairs, records)
+    sd = SuspectedDuplicate
+    open_pairs = s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.priority, sd.cluster_key)
+                           .where(sd.status == "open")).all()
+    keys = _queue_clusters([(a, b) for _, a, b, *_ in open_pairs], child_of)
+    now = utcnow()
+    changed = []
+    for pair_id, a, b, probability, priority, cluster_key in open_pairs:
+        if a in child_of and b in child_of:
+            worth = pair_priority(probability, sizes[child_of[a]], sizes[child_of[b]])
+            key = keys[child_of[a]]
+            if (priority, cluster_key) != (worth, key):
+                changed.append((worth, key, now, pair_id))
+    update_rows(s, sd.__table__, ("priority", "cluster_key", "updated_at"), ("pair_id",), changed)
     return len(open_pairs)
 
 
-def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tuple[str, str]]) -> None:
-    """Each open pair's queue cluster: pairs connected through a child share a key (the smallest child id)."""
+def _queue_clusters(pairs: list[tuple[str, str]], child_of: dict[str, str]) -> dict[str, str]:
+    """Each child's queue cluster key: children connected through open pairs share one (the smallest child id)."""
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -443,18 +446,13 @@ def _store_queue_clusters(pairs: list[SuspectedDuplicate], records: dict[str, tu
             x = parent[x]
         return x
 
-    ends = []
-    for pair in pairs:
-        if pair.record_a in records and pair.record_b in records:
-            a, b = records[pair.record_a][0], records[pair.record_b][0]
-            ra, rb = root(a), root(b)
+    for a, b in pairs:
+        if a in child_of and b in child_of:
+            ra, rb = root(child_of[a]), root(child_of[b])
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
-            ends.append((pair, a))
-    for pair, a in ends:
-        key = "K" + root(a)
-        if pair.cluster_key != key:
-            pair.cluster_key = key
+    return {child: "K" + root(child) for a, b in pairs if a in child_of and b in child_of
+            for child in (child_of[a], child_of[b])}
 
 
 def queue_registration_matches(session: Session, record_id: str, matches: list) -> int:

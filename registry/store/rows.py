@@ -1,0 +1,72 @@
+"""Many rows written at once, as plain tuples straight to the database driver's executemany.
+
+SQLAlchemy's executemany builds a parameter dictionary per row and walks every bound parameter of every row
+(`construct_params`): for the hundreds of thousands of rows a first batch run writes (pairs, merges, moved
+records, cluster assignments) that bookkeeping cost more than the database's own work. Here each column's
+value is converted by the column's own type for the dialect, exactly as SQLAlchemy would convert it (so a
+datetime is stored in the same form as through the ORM), and the rows go to the driver as tuples.
+
+For bulk writes inside a use case's unit of work only; everything else goes through the ORM or Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+CHUNK = 5000  # rows per executemany call: bounded memory for the converted rows
+
+
+def insert_rows(s: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """INSERT every row (values in the order of `columns`). Returns how many rows."""
+    conn = s.connection()
+    prep = conn.dialect.identifier_preparer
+    names = ", ".join(prep.format_column(table.c[c]) for c in columns)
+    sql = f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({', '.join([_mark(conn)] * len(columns))})"
+    return _execute_many(s, sql, _converters(conn, table, columns), rows)
+
+
+def update_rows(s: Session, table: Table, columns: Sequence[str], keys: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> int:
+    """UPDATE `columns` of the row whose `keys` match, for each row (the new values in the order of `columns`,
+    then the keys' values). Returns how many rows were given (not how many matched)."""
+    conn = s.connection()
+    prep = conn.dialect.identifier_preparer
+    mark = _mark(conn)
+    sets = ", ".join(f"{prep.format_column(table.c[c])} = {mark}" for c in columns)
+    where = " AND ".join(f"{prep.format_column(table.c[k])} = {mark}" for k in keys)
+    sql = f"UPDATE {prep.format_table(table)} SET {sets} WHERE {where}"
+    return _execute_many(s, sql, _converters(conn, table, [*columns, *keys]), rows)
+
+
+def _mark(conn) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _converters(conn, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
+    """Each column's bound-value conversion for this dialect (None: the driver takes the value as it is)."""
+    dialect = conn.dialect
+    return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+
+
+def _execute_many(s: Session, sql: str, convert: list, rows: Iterable[Sequence[Any]]) -> int:
+    conn = s.connection()
+    n = 0
+    batch: list[tuple] = []
+    plain = all(c is None for c in convert)
+    for row in rows:
+        if plain:
+            batch.append(tuple(row))
+        else:
+            batch.append(tuple(v if c is None or v is None else c(v) for c, v in zip(convert, row, strict=True)))
+        if len(batch) == CHUNK:
+            conn.exec_driver_sql(sql, batch)
+            n += len(batch)
+            batch = []
+    if batch:
+        conn.exec_driver_sql(sql, batch)
+        n += len(batch)
+    return n
