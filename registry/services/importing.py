@@ -361,6 +361,15 @@ def read_rows(path: Path, sheet: str | None = None) -> tuple[Table, Iterator[Row
     return table, rows()
 
 
+def _plain(row: dict[str, str]) -> bool:
+    """No field too long, and no field holding bytes that were not UTF-8 or a NUL: the checks below, made on
+    the whole row at once (almost every row passes them)."""
+    if max(map(len, row.values()), default=0) > MAX_FIELD_CHARS:
+        return False
+    joined = "".join(row.values())
+    return "\x00" not in joined and not _NOT_UTF8.search(joined)
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     source_ref: str
@@ -370,6 +379,8 @@ class FieldProblem:
 
 def _row_or_problem(names: list[str], values: list[str]) -> dict[str, str] | FieldProblem:
     row = {n: v for n, v in zip(names, values) if not n.startswith("?")}
+    if len(values) == len(names) and _plain(row):
+        return row
     ref = shown_reference(row.get("source_ref", ""))
     if len(values) < len(names):
         missing = next((n for n in names[len(values):] if not n.startswith("?")), names[len(values)])

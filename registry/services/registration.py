@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple, TypeVar, cast
 
-from sqlalchemy import Dialect, LargeBinary, Table, select
+from sqlalchemy import Boolean, DateTime, Dialect, LargeBinary, Table, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -155,33 +156,74 @@ def new_record_values(reg: Registry, identity: Identity) -> tuple[str, str, str,
         {"record_id": record_id, "child_id": child_id, "institution": identity.institution,
          "source_ref": identity.source_ref, "content_digest": digest, "status": "active", "created_at": now,
          "updated_at": now},
-        reg.vault.sealed(record_id, identity, canonical),
+        reg.vault.sealed(record_id, identity, canonical, now),
         reg.index.entry_values(record_id, child_id, identity),
     )
     return child_id, record_id, digest, values
 
 
 @lru_cache(maxsize=16)
-def _columns(dialect: Dialect, table: Table) -> tuple[tuple[str, Callable | None], ...]:
-    """(column name, the type's conversion for this driver or None) for each column of a table, in order:
-    the conversions SQLAlchemy applies to an insert (dates as text on SQLite, for instance). Bytes go to the
-    driver as they are: every driver takes them (SQLAlchemy's wrapping, a memoryview on SQLite, stores the same
-    and could not be sent back from an import worker)."""
-    return tuple((c.name, None if isinstance(c.type, LargeBinary) else c.type.dialect_impl(dialect)
-                  .bind_processor(dialect)) for c in table.columns)
+def _columns(dialect: Dialect, table: Table) -> tuple[list[str], list[tuple[int, Callable]]]:
+    """A table's column names in order, and (position, conversion) for the columns whose type converts values
+    for this driver: the conversions SQLAlchemy applies to an insert (dates as text on SQLite). Bytes and
+    booleans go to the driver as they are: every driver takes them and stores what SQLAlchemy's conversion
+    would (a memoryview of the bytes on SQLite, which could not be sent back from an import worker; 1 or 0)."""
+    names, conversions = [], []
+    for i, column in enumerate(table.columns):
+        names.append(column.name)
+        if isinstance(column.type, DateTime):
+            conversions.append((i, _timestamps(dialect)))
+        elif not isinstance(column.type, LargeBinary | Boolean):
+            convert = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                conversions.append((i, convert))
+    return names, conversions
+
+
+@lru_cache(maxsize=16)
+def _timestamps(dialect: Dialect) -> Callable:
+    """The driver's conversion of timestamps, remembering the last one: a new record's timestamps are one and
+    the same. None when the driver takes them as they are."""
+    convert = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return lambda value: value
+    last = [(object(), None)]  # one (value, converted) pair, replaced whole: threads may share it
+
+    def converted(value):
+        if value is None:
+            return None
+        kept = last[0]
+        if kept[0] is value:
+            return kept[1]
+        kept = (value, convert(value))
+        last[0] = kept
+        return kept[1]
+
+    return converted
+
+
+@lru_cache(maxsize=16)
+def _getter(dialect: Dialect, table: Table) -> Callable[[Mapping[str, object]], tuple]:
+    return itemgetter(*_columns(dialect, table)[0])
 
 
 def _driver_row(dialect: Dialect, table: Table, values: Mapping[str, object]) -> tuple:
-    # Every column must be given (values[name]): a tuple has no defaults to fall back on.
-    return tuple(values[name] if convert is None else convert(values[name])
-                 for name, convert in _columns(dialect, table))
+    # Every column must be given (a KeyError otherwise): a tuple has no defaults to fall back on.
+    row = _getter(dialect, table)(values)
+    conversions = _columns(dialect, table)[1]
+    if not conversions:
+        return row
+    out = list(row)
+    for i, convert in conversions:
+        out[i] = convert(out[i])
+    return tuple(out)
 
 
 @lru_cache(maxsize=16)
 def _insert_sql(dialect: Dialect, table: Table) -> str:
     marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
     quote = dialect.identifier_preparer.quote
-    names = [name for name, _ in _columns(dialect, table)]
+    names = _columns(dialect, table)[0]
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
             f"VALUES ({', '.join([marks] * len(names))})")
 
