@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput
@@ -655,13 +655,16 @@ def _import_batch(reg: Registry, conn: Connection, batch: Batch, prepared: list[
     report.committed_rows.extend(stored_rows)
 
 
+# Built once: the references are one expanding parameter (a list), not a literal each to coerce and compile.
 _STORED = select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.institution, CaseRecord.source_ref,
-                 CaseRecord.content_digest, CaseRecord.status)
+                 CaseRecord.content_digest, CaseRecord.status).where(
+    CaseRecord.institution == bindparam("institution"), CaseRecord.source_ref.in_(bindparam("refs", expanding=True)))
+_REFS_PER_QUERY = 1000
 
 
 def _stored_records(reg: Registry, session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """The stored records (plain rows) for a batch's (institution, source_ref) pairs, erased ones included (an
-    erased record's reference is a keyed fingerprint of the old one): one query per institution and 500
+    erased record's reference is a keyed fingerprint of the old one): one query per institution and 1,000
     references, on the unique (institution, source_ref) index."""
     wanted: dict[tuple[str, str], tuple[str, str]] = {}
     for inst, ref in keys:
@@ -672,9 +675,9 @@ def _stored_records(reg: Registry, session: Session, keys: list[tuple[str, str]]
         refs_of.setdefault(inst, []).append(ref)
     found: dict[tuple[str, str], Any] = {}
     for inst, refs in refs_of.items():
-        for i in range(0, len(refs), 500):
-            part = refs[i:i + 500]
-            for rec in session.execute(_STORED.where(CaseRecord.institution == inst, CaseRecord.source_ref.in_(part))):
+        for i in range(0, len(refs), _REFS_PER_QUERY):
+            part = refs[i:i + _REFS_PER_QUERY]
+            for rec in session.execute(_STORED, {"institution": inst, "refs": part}):
                 key = wanted[(rec.institution, rec.source_ref)]
                 if key not in found or rec.status == "erased":  # an erased record decides
                     found[key] = rec

@@ -139,9 +139,15 @@ class NewRecord(NamedTuple):
 def prepare_record(reg: Registry, identity: Identity) -> NewRecord:
     """Everything a new record needs that does not touch the database (the CPU-heavy part of registering)."""
     child_id, record_id, digest, values = new_record_values(reg, identity)
+    return NewRecord(identity.institution, identity.source_ref, digest, child_id, record_id,
+                     driver_rows(reg, values))
+
+
+def driver_rows(reg: Registry, values: tuple[dict, ...]) -> tuple[tuple, ...]:
+    """A new record's column values (`new_record_values`) as the database driver takes them: one tuple per
+    table of NEW_RECORD_TABLES, in its column order."""
     dialect = reg.db.engine.dialect
-    rows = tuple(_driver_row(dialect, table, v) for table, v in zip(NEW_RECORD_TABLES, values))
-    return NewRecord(identity.institution, identity.source_ref, digest, child_id, record_id, rows)
+    return tuple(_driver_row(dialect, table, v) for table, v in zip(NEW_RECORD_TABLES, values))
 
 
 def new_record_values(reg: Registry, identity: Identity) -> tuple[str, str, str, tuple[dict, ...]]:
