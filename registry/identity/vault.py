@@ -12,6 +12,7 @@ Rotation re-wraps data keys under the newest master key; identities are not re-e
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 
@@ -40,16 +41,18 @@ class Vault:
     def __init__(self, keys: KeyRing):
         self._keys = keys
 
-    def sealed(self, record_id: str, identity: Identity, canonical: str | None = None) -> dict:
+    def sealed(self, record_id: str, identity: Identity, canonical: str | None = None,
+               now: dt.datetime | None = None) -> dict:
         """The vault row for a record's identity, encrypted: column values, ready to insert or update.
-        `canonical` is identity.canonical_json() when the caller has it already (the import's digest)."""
+        `canonical` is identity.canonical_json() when the caller has it already (the import's digest); `now`
+        the time it is sealed at, when the caller has it (the record's creation)."""
         plaintext = (canonical or identity.canonical_json()).encode("utf-8")
         data_key = nacl.utils.random(32)
         nonce = nacl.utils.random(_NONCE)
         ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, _aad(record_id), nonce, data_key)
         version, wrapped = self._keys.wrap_data_key(data_key, record_id)
         return {"record_id": record_id, "master_key_version": version, "wrapped_data_key": wrapped,
-                "ciphertext": nonce + ct, "sealed_at": utcnow(), "erased_at": None}
+                "ciphertext": nonce + ct, "sealed_at": now or utcnow(), "erased_at": None}
 
     def seal(self, session: Session, record_id: str, identity: Identity) -> None:
         """Encrypt and store (or replace) a record's identity."""

@@ -102,6 +102,7 @@ class LinkageEncoder:
         self.grams = lru_cache(maxsize=200_000)(self._grams)  # type: ignore[method-assign]
         self.name = lru_cache(maxsize=200_000)(self._name)  # type: ignore[method-assign]
         self.given_ids = lru_cache(maxsize=100_000)(self._given_ids)  # type: ignore[method-assign]
+        self.written = lru_cache(maxsize=200_000)(self._written)  # type: ignore[method-assign]
         self.chain = lru_cache(maxsize=200_000)(self._chain)  # type: ignore[method-assign]
         self.dates = lru_cache(maxsize=100_000)(self._dates)  # type: ignore[method-assign]
 
@@ -131,16 +132,22 @@ class LinkageEncoder:
             ids.add(key)
         return tuple(sorted(ids))
 
+    def _written(self, text: str | None) -> tuple[frozenset[str], frozenset[str], str | None]:
+        """One written name of the chain, encoded: its units' keys and skeletons, and its last unit's skeleton."""
+        keys, skels, last = set(), set(), None
+        for unit in _units(text):
+            key, skel, _, _ = _unit_parts(unit)
+            keys.add(self.token("name.key", key))
+            last = self.token("name.skel", skel)
+            skels.add(last)
+        return frozenset(keys), frozenset(skels), last
+
     def _chain(self, father: str | None, grandfather: str | None, family: str | None) -> ChainParts:
-        chain_keys, chain_skels = set(), set()
-        for text in (father, grandfather, family):
-            for unit in _units(text):
-                key, skel, _, _ = _unit_parts(unit)
-                chain_keys.add(self.token("name.key", key))
-                chain_skels.add(self.token("name.skel", skel))
-        family_units = _units(family)
-        family_skel = self.token("name.skel", _unit_parts(family_units[-1])[1]) if family_units else None
-        return tuple(sorted(chain_keys)), tuple(sorted(chain_skels)), self.name(father)[1], family_skel
+        # Each written name is encoded once (`written`): a whole chain rarely repeats, its names do.
+        father_w, grandfather_w, family_w = self.written(father), self.written(grandfather), self.written(family)
+        chain_keys = father_w[0] | grandfather_w[0] | family_w[0]
+        chain_skels = father_w[1] | grandfather_w[1] | family_w[1]
+        return tuple(sorted(chain_keys)), tuple(sorted(chain_skels)), self.name(father)[1], family_w[2]
 
     def encode(self, record_id: str, child_id: str, identity: RecordFields) -> LinkageRow:
         given_key, given_skel, given_known, given_grams = self.name(identity.given_name)

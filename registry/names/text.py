@@ -47,6 +47,10 @@ def clean_text(value: str | None) -> str:
     """NFC, invisible controls removed, Persian letters and non-ASCII digits folded, spaces collapsed."""
     if value is None:
         return ""
+    if isinstance(value, str) and value.isascii():
+        # ASCII is already NFKC and NFC and holds nothing to fold: only the spaces (split() and \s agree on
+        # what a space is). Most cells of an imported list are ASCII: references, dates, codes.
+        return " ".join(value.split())
     # Compatibility forms (Arabic presentation forms, full-width Latin) to their base letters first, so a
     # presentation form of a Persian letter is folded too; NFC again as removals may leave marks unordered.
     text = unicodedata.normalize("NFKC", str(value)).translate(_TABLE)

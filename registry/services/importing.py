@@ -21,19 +21,29 @@ import datetime as dt
 import io
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
 
-from registry.errors import Conflict, InvalidInput
+from registry.errors import InvalidInput
 from registry.files import write_private
 from registry.identity.model import Identity, validate_identity
 from registry.names.text import clean_text
 from registry.services.access import record_admin
 from registry.services.context import Registry
-from registry.services.registration import NewRecord, erased_reference, prepare_record, register_records
+from registry.services.registration import (
+    NewRecord,
+    erased_reference,
+    insert_new_records,
+    prepare_record,
+    register_records,
+)
 from registry.store.models import CaseRecord
 
 COLUMNS = (
@@ -335,21 +345,29 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
     return _read_text_table(path, path.read_bytes())
 
 
-Row = tuple[int, "dict[str, str] | FieldProblem"]
+Row = tuple[int, list[str]]  # the row number as a spreadsheet shows it, the row's values
 
 
 def read_rows(path: Path, sheet: str | None = None) -> tuple[Table, Iterator[Row]]:
-    """The table (column names mapped to ours, encoding, sheet) and (row number as a spreadsheet shows it, row)
-    for each non-blank row. A row that cannot be used as it is comes as (row number, FieldProblem) instead."""
+    """The table (column names mapped to ours, encoding, sheet) and (row number, values) for each non-blank row.
+    `_row_or_problem` turns the values into a row, or says why they cannot be one."""
     table = read_table(path, sheet)
 
-    def rows() -> Iterator[tuple[int, dict[str, str] | FieldProblem]]:
+    def rows() -> Iterator[Row]:
         for number, values in table.rows:
-            if not any(str(v).strip() for v in values):
-                continue
-            yield number, _row_or_problem(table.names, values)
+            if any(str(v).strip() for v in values):
+                yield number, values
 
     return table, rows()
+
+
+def _plain(row: dict[str, str]) -> bool:
+    """No field too long, and no field holding bytes that were not UTF-8 or a NUL: the checks below, made on
+    the whole row at once (almost every row passes them)."""
+    if max(map(len, row.values()), default=0) > MAX_FIELD_CHARS:
+        return False
+    joined = "".join(row.values())
+    return "\x00" not in joined and not _NOT_UTF8.search(joined)
 
 
 @dataclass(frozen=True)
@@ -361,6 +379,8 @@ class FieldProblem:
 
 def _row_or_problem(names: list[str], values: list[str]) -> dict[str, str] | FieldProblem:
     row = {n: v for n, v in zip(names, values) if not n.startswith("?")}
+    if len(values) == len(names) and _plain(row):
+        return row
     ref = shown_reference(row.get("source_ref", ""))
     if len(values) < len(names):
         missing = next((n for n in names[len(values):] if not n.startswith("?")), names[len(values)])
@@ -382,13 +402,24 @@ def _row_or_problem(names: list[str], values: list[str]) -> dict[str, str] | Fie
 # once the file has shown itself long enough to be worth starting them; the database writes stay in this
 # process, one transaction per batch, so crash safety is the same with or without workers.
 POOL_AFTER_ROWS = 4000
+# Rows per transaction. A commit writes every page the transaction changed, and the linkage index's keys are
+# random: 500 rows touch most of its index pages, so each commit rewrote them all. 5,000 rows a transaction
+# write them a tenth as often. Each batch is still whole, and a re-run still completes an interrupted file.
+BATCH_ROWS = 5000
+# How many batches may be prepared ahead of the one being written: the workers are not left idle while this
+# process writes.
+BATCHES_AHEAD = 2
+# SQLite's page cache on the import's connection, in KiB (the default is 2 MiB): the index pages of a registry
+# of a few hundred thousand children stay in memory between batches instead of being read back. Memory only:
+# what is written, and when it is durable, does not change.
+IMPORT_CACHE_KIB = 256 * 1024
 
 
 def import_file(
     reg: Registry,
     path: Path,
     institution: str | None,
-    batch_size: int = 500,
+    batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     sheet: str | None = None,
     workers: int | None = None,
@@ -397,6 +428,7 @@ def import_file(
     """Import one file. `institution` is the importing agency; None takes each row's institution column
     (a system administrator loading several agencies' lists at once). `workers`: processes preparing rows
     (default: the machine's cores; 1 prepares in this process), started once `pool_after_rows` rows were read.
+    `batch_size`: rows per transaction (default BATCH_ROWS).
 
     FileRejected when the file (or the file from some row on) cannot be read; rows before that row are
     committed. Whatever stops the import (FileRejected, an interruption, an internal error) carries what was
@@ -404,8 +436,9 @@ def import_file(
     report = ImportReport()
     workers = workers if workers is not None else (os.cpu_count() or 1)
     try:
-        with _Preparer(reg, institution, workers, pool_after_rows) as prepare:
-            return _import(reg, Path(path), institution, batch_size, progress, sheet, report, prepare)
+        with _Preparer(reg, institution, workers, pool_after_rows) as prepare, _import_connection(reg) as conn:
+            return _import(reg, conn, Path(path), institution, batch_size or BATCH_ROWS, progress, sheet, report,
+                           prepare)
     except BaseException as e:
         if report.failure is None:
             interrupted = isinstance(e, KeyboardInterrupt)
@@ -414,30 +447,60 @@ def import_file(
         raise
 
 
-Batch = list[tuple[int, "dict | FieldProblem"]]
+@contextmanager
+def _import_connection(reg: Registry) -> Iterator[Connection]:
+    """The connection every batch of an import is written through (one transaction per batch). On SQLite it
+    gets a larger page cache, and is closed at the end rather than handed back to the pool with it."""
+    with reg.db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+            conn.commit()
+        try:
+            yield conn
+        finally:
+            if sqlite:
+                conn.invalidate()  # its memory goes with it; the pool opens a plain connection when next asked
+
+
+Batch = list[Row]
 _worker_registry: Registry | None = None  # set in the parent before the workers fork: they inherit it
 
 
-def _prepare_row(reg: Registry, institution: str | None, row: dict | FieldProblem) -> tuple[object, NewRecord | None]:
-    """A row validated and, when valid, prepared as a new record (ids, digest, sealed identity, encodings)."""
+class Rejected(NamedTuple):
+    """A row that cannot be stored: its case reference as the report may show it, and (field, reason) pairs."""
+
+    source_ref: str
+    problems: tuple[tuple[str, str], ...]
+
+
+def _row_identity(names: list[str], values: list[str], institution: str | None) -> Identity | Rejected:
+    """A row's values validated into an identity, or why they cannot be one."""
+    row = _row_or_problem(names, values)
     if isinstance(row, FieldProblem):
-        return row, None
+        return Rejected(row.source_ref, ((row.field, row.reason),))
     try:
-        identity = validate_identity(row, institution=institution)
+        return validate_identity(row, institution=institution)
     except InvalidInput as e:
-        return e, None
-    return identity, prepare_record(reg, identity)
+        # Field and reason only: the reasons name what is wrong, never the value (see identity.model).
+        return Rejected(shown_reference(row.get("source_ref")), tuple((err.field, err.reason) for err in e.errors))
 
 
-def _prepare_chunk(institution: str | None, rows: list, reg: Registry | None = None) -> list:
-    """Rows prepared by `_prepare_row`: in a worker, with the registry it inherited."""
+def _prepare_chunk(institution: str | None, names: list[str], rows: list[list[str]],
+                   reg: Registry | None = None) -> list[NewRecord | Rejected]:
+    """Rows (values) validated and, when valid, prepared as new records (ids, digest, sealed identity,
+    encodings: `prepare_record`). In a worker, with the registry it inherited."""
     reg = reg or _worker_registry
     assert reg is not None
-    return [_prepare_row(reg, institution, row) for row in rows]
+    out: list[NewRecord | Rejected] = []
+    for values in rows:
+        identity = _row_identity(names, values, institution)
+        out.append(identity if isinstance(identity, Rejected) else prepare_record(reg, identity))
+    return out
 
 
 class _Preparer:
-    """prepare(batch) -> a handle whose get() gives each row's preparation, in order. In this process at
+    """prepare(names, batch) -> a handle whose get() gives each row's preparation, in order. In this process at
     first; in a pool of forked workers from `after_rows` rows on (they start with the registry's keys in
     memory, as this process has them, and never touch the database)."""
 
@@ -456,12 +519,12 @@ class _Preparer:
             self.pool.join()
         _worker_registry = None
 
-    def __call__(self, batch: Batch):
+    def __call__(self, names: list[str], batch: Batch):
         global _worker_registry
         self.seen += len(batch)
-        rows = [row for _, row in batch]
+        rows = [values for _, values in batch]
         if self.workers <= 1 or self.seen <= self.after_rows:  # prepared when asked for, in this process
-            return _Done(lambda: _prepare_chunk(self.institution, rows, self.reg))
+            return _Done(lambda: _prepare_chunk(self.institution, names, rows, self.reg))
         if self.pool is None:
             import multiprocessing
 
@@ -469,7 +532,7 @@ class _Preparer:
             self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         size = -(-len(rows) // (self.workers * 2))
         chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-        handles = [self.pool.apply_async(_prepare_chunk, (self.institution, chunk)) for chunk in chunks]
+        handles = [self.pool.apply_async(_prepare_chunk, (self.institution, names, chunk)) for chunk in chunks]
         return _Done(lambda: [item for h in handles for item in h.get()])
 
 
@@ -483,7 +546,7 @@ class _Done:
         return self.compute()
 
 
-def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
+def _import(reg: Registry, conn: Connection, path: Path, institution: str | None, batch_size: int,
             progress: Callable[[int], None] | None, sheet: str | None, report: ImportReport,
             prepare: _Preparer) -> ImportReport:
     try:
@@ -502,8 +565,8 @@ def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
     def batches() -> Iterator[tuple[Batch, FileRejected | None]]:
         batch: Batch = []
         try:
-            for row_number, row in rows:
-                batch.append((row_number, row))
+            for row in rows:
+                batch.append(row)
                 if len(batch) >= batch_size:
                     yield batch, None
                     batch = []
@@ -513,98 +576,109 @@ def _import(reg: Registry, path: Path, institution: str | None, batch_size: int,
         if batch:
             yield batch, None
 
-    def write(batch: Batch, prepared, stop: FileRejected | None) -> None:
+    def write(batch: Batch, prepared: _Done, stop: FileRejected | None) -> None:
         if batch:
-            _import_batch(reg, batch, prepared.get(), report, seen_in_file)
+            _import_batch(reg, conn, batch, prepared.get(), report, seen_in_file, names, institution)
             if progress:
                 progress(len(batch))
         if stop is not None:
             report.failure = str(stop)
             raise stop
 
-    # One batch is prepared while the one before it is written.
-    pending = None
+    # Batches are prepared ahead while the oldest one is written, in file order.
+    in_flight: deque[tuple[Batch, _Done, FileRejected | None]] = deque()
     for batch, stop in batches():
-        prepared = prepare(batch)
-        if pending is not None:
-            write(*pending)
-        pending = (batch, prepared, stop)
-    if pending is not None:
-        write(*pending)
+        in_flight.append((batch, prepare(names, batch), stop))
+        if len(in_flight) > BATCHES_AHEAD:
+            write(*in_flight.popleft())
+    while in_flight:
+        write(*in_flight.popleft())
     return report
 
 
-def _import_batch(reg: Registry, batch: Batch, prepared: list[tuple[object, NewRecord | None]],
-                  report: ImportReport, seen_in_file: dict[tuple[str, str], int]) -> None:
-    valid: list[tuple[int, Identity]] = []
-    new_records: dict[tuple[str, str], NewRecord] = {}
-    for (row_number, row), (outcome, new) in zip(batch, prepared):
+def _import_batch(reg: Registry, conn: Connection, batch: Batch, prepared: list[NewRecord | Rejected],
+                  report: ImportReport, seen_in_file: dict[tuple[str, str], int], names: list[str],
+                  institution: str | None) -> None:
+    valid: list[tuple[int, list[str], NewRecord]] = []
+    for (row_number, values), outcome in zip(batch, prepared):
         report.rows += 1
-        if isinstance(outcome, FieldProblem):
+        if isinstance(outcome, Rejected):
             report.rejected += 1
-            report.errors.append((row_number, outcome.source_ref, outcome.field, outcome.reason))
+            report.errors.extend((row_number, outcome.source_ref, f, reason) for f, reason in outcome.problems)
             continue
-        if isinstance(outcome, InvalidInput):
-            report.rejected += 1
-            # Field and reason only: the reasons name what is wrong, never the value (see identity.model).
-            ref = shown_reference(row.get("source_ref")) if isinstance(row, dict) else ""
-            report.errors.extend((row_number, ref, err.field, err.reason) for err in outcome.errors)
-            continue
-        assert isinstance(outcome, Identity) and new is not None
         key = (outcome.institution, outcome.source_ref)
         if key in seen_in_file:
             report.rejected += 1
-            report.errors.append((row_number, shown_reference(row.get("source_ref")), "source_ref",
+            report.errors.append((row_number, shown_reference(outcome.source_ref), "source_ref",
                                   f"already used in row {seen_in_file[key]} of this file"))
             continue
         seen_in_file[key] = row_number
-        valid.append((row_number, outcome))
-        new_records[key] = new
+        valid.append((row_number, values, outcome))
     if not valid:
         return
-    rows_of = {(i.institution, i.source_ref): n for n, i in valid}
-    with reg.db.unit_of_work() as session:
-        existing = _existing_records(reg, session, [(i.institution, i.source_ref) for _, i in valid])
-        stored_rows = [n for n, _ in valid]
-        try:  # refused (Conflict) before anything is written, so the batch stays whole
-            results = register_records(reg, session, [(i, existing.get((i.institution, i.source_ref)))
-                                                      for _, i in valid], new_records)
-        except Conflict:
-            results = None
-        if results is None:  # some rows were erased records: report them, register the rest
-            ok = []
-            for row_number, identity in valid:
-                rec = existing.get((identity.institution, identity.source_ref))
-                if rec is not None and rec.status == "erased":
-                    report.rejected += 1
-                    report.errors.append((row_number, identity.source_ref, "source_ref",
-                                          "this record was erased at the child's request and cannot be "
-                                          "registered again under the same reference"))
-                else:
-                    ok.append((identity, rec))
-            stored_rows = [rows_of[(i.institution, i.source_ref)] for i, _ in ok]
-            results = register_records(reg, session, ok, new_records)
-        counted = dict.fromkeys(("created", "updated", "unchanged"), 0)
-        for result in results:
-            counted[result.outcome] += 1
+    counted = dict.fromkeys(("created", "updated", "unchanged"), 0)
+    stored_rows: list[int] = []
+    with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+        stored = _stored_records(reg, session, [(new.institution, new.source_ref) for _, _, new in valid])
+        created: list[NewRecord] = []
+        changed: list[tuple[Identity, CaseRecord]] = []
+        touched: list[str] = []  # children registered or changed, in file order
+        for row_number, values, new in valid:
+            rec = stored.get((new.institution, new.source_ref))
+            if rec is not None and rec.status == "erased":
+                report.rejected += 1
+                report.errors.append((row_number, shown_reference(new.source_ref), "source_ref",
+                                      "this record was erased at the child's request and cannot be registered "
+                                      "again under the same reference"))
+                continue
+            stored_rows.append(row_number)
+            if rec is None:
+                created.append(new)
+                touched.append(new.child_id)
+                counted["created"] += 1
+            elif rec.content_digest == new.digest:
+                counted["unchanged"] += 1
+            else:  # rare: validated again here, to re-seal it under its own record id
+                identity = _row_identity(names, values, institution)
+                assert isinstance(identity, Identity)
+                changed.append((identity, session.get_one(CaseRecord, rec.record_id)))
+                touched.append(rec.child_id)
+                counted["updated"] += 1
+        insert_new_records(session, created)
+        register_records(reg, session, changed)
         # One audit event per batch, naming the children it registered or changed, committed with them.
-        touched = tuple(r.child_id for r in results if r.outcome != "unchanged")
         if touched:
-            record_admin(reg, "import", touched, session=session)
+            record_admin(reg, "import", tuple(touched), session=session)
     # Counted once the batch is committed: the report never claims rows that a failed commit lost.
     for outcome, n in counted.items():
         setattr(report, outcome, getattr(report, outcome) + n)
     report.committed_rows.extend(stored_rows)
 
 
-def _existing_records(reg: Registry, session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], CaseRecord]:
-    """The stored records for a batch's (institution, source_ref) pairs, erased ones included, in one query."""
+# Built once: the references are one expanding parameter (a list), not a literal each to coerce and compile.
+_STORED = select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.institution, CaseRecord.source_ref,
+                 CaseRecord.content_digest, CaseRecord.status).where(
+    CaseRecord.institution == bindparam("institution"), CaseRecord.source_ref.in_(bindparam("refs", expanding=True)))
+_REFS_PER_QUERY = 1000
+
+
+def _stored_records(reg: Registry, session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The stored records (plain rows) for a batch's (institution, source_ref) pairs, erased ones included (an
+    erased record's reference is a keyed fingerprint of the old one): one query per institution and 1,000
+    references, on the unique (institution, source_ref) index."""
     wanted: dict[tuple[str, str], tuple[str, str]] = {}
     for inst, ref in keys:
         wanted[(inst, ref)] = (inst, ref)
         wanted[(inst, erased_reference(reg, inst, ref))] = (inst, ref)
-    # Exact (institution, source_ref) pairs: references like "000123" recur across institutions.
-    found = session.scalars(select(CaseRecord).where(tuple_(CaseRecord.institution, CaseRecord.source_ref)
-                                                     .in_(list(wanted))))
-    return {wanted[(rec.institution, rec.source_ref)]: rec for rec in found
-            if (rec.institution, rec.source_ref) in wanted}
+    refs_of: dict[str, list[str]] = {}
+    for inst, ref in wanted:
+        refs_of.setdefault(inst, []).append(ref)
+    found: dict[tuple[str, str], Any] = {}
+    for inst, refs in refs_of.items():
+        for i in range(0, len(refs), _REFS_PER_QUERY):
+            part = refs[i:i + _REFS_PER_QUERY]
+            for rec in session.execute(_STORED, {"institution": inst, "refs": part}):
+                key = wanted[(rec.institution, rec.source_ref)]
+                if key not in found or rec.status == "erased":  # an erased record decides
+                    found[key] = rec
+    return found

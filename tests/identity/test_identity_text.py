@@ -115,3 +115,22 @@ def test_ascii_digits_keeps_only_digits_as_ascii(raw, expected):
 )
 def test_script_of_classifies_by_letters_present(text, expected):
     assert script_of(text) == expected
+
+
+def test_ascii_text_is_cleaned_as_the_full_path_would():
+    """clean_text's shortcut for ASCII (only the spaces change) gives what NFKC, folding and NFC would."""
+    import random
+    import unicodedata
+
+    from registry.names import text as text_module
+
+    def full_path(value: str) -> str:
+        t = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", value).translate(text_module._TABLE))
+        return text_module._SPACES.sub(" ", t).strip()
+
+    rng = random.Random(7)
+    ascii_chars = [chr(i) for i in range(128)]
+    samples = [a + "x" + b for a in ascii_chars for b in ascii_chars[::7]]
+    samples += ["".join(rng.choice(ascii_chars) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
+    for value in samples:
+        assert clean_text(value) == full_path(value), repr(value)

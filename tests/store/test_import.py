@@ -257,3 +257,57 @@ def test_an_import_killed_with_sigkill_leaves_whole_children_and_a_rerun_complet
     report = import_file(reg, path, "ngo-cairo-2", batch_size=100, workers=2, pool_after_rows=0)
     assert (report.created, report.unchanged) == (2000 - children, children)
     assert all_counts(reg) == (2000,) * 4
+
+
+# ---- what the import's plain-tuple writes store ------------------------------------------------------------
+def test_new_records_are_stored_as_sqlalchemy_would_store_them(registry):
+    """The import hands the driver plain tuples (registration.insert_new_records): every column holds what
+    SQLAlchemy's own insert of the same values stores, type included (dates as text on SQLite, 1/0, bytes)."""
+    from sqlalchemy import Column, MetaData, Table, insert, text
+
+    from registry.services.registration import (
+        NEW_RECORD_TABLES,
+        NewRecord,
+        driver_rows,
+        insert_new_records,
+        new_record_values,
+    )
+
+    identity = validate_identity({"source_ref": "CMP-1", "given_name": "محمد", "father_name": "أحمد",
+                                  "family_name": "الحلبي", "sex": "M", "date_of_birth": "2015-03-07",
+                                  "governorate": "SY-HL", "national_id": "12345678901"}, institution="ngo-1")
+    child_id, record_id, digest, values = new_record_values(registry, identity)
+    new = NewRecord("ngo-1", "CMP-1", digest, child_id, record_id, driver_rows(registry, values))
+    # The same record twice: once as the import writes it, once by SQLAlchemy into column-for-column copies.
+    copies = MetaData()
+    mirrors = [Table(f"cmp_{t.name}", copies, *[Column(c.name, c.type) for c in t.columns]) for t in NEW_RECORD_TABLES]
+    with registry.db.unit_of_work() as s:
+        insert_new_records(s, [new])
+        copies.create_all(s.connection())
+        for mirror, vals in zip(mirrors, values):
+            s.execute(insert(mirror), [vals])
+    sqlite = registry.db.dialect == "sqlite"
+    with registry.db.engine.connect() as c:
+        for table, mirror in zip(NEW_RECORD_TABLES, mirrors):
+            cols = ", ".join(f"{n}, typeof({n})" if sqlite else n for n in (col.name for col in table.columns))
+            stored = c.execute(text(f"SELECT {cols} FROM {table.name}")).all()
+            expected = c.execute(text(f"SELECT {cols} FROM {mirror.name}")).all()
+            assert stored == expected, table.name
+        copies.drop_all(c)
+        c.commit()
+
+
+def test_an_erased_record_in_the_file_is_refused_by_field_and_the_rest_goes_in(registry, tmp_path):
+    from registry.services.registration import erase_child
+
+    rows = make_rows(6)
+    import_file(registry, write_csv(tmp_path / "a.csv", rows[:4]), "ngo-1")
+    with registry.db.unit_of_work() as s:
+        child = s.scalars(select(CaseRecord.child_id).where(CaseRecord.source_ref == "REF-00001")).one()
+    erase_child(registry, child)
+    rows[2][1] = "Youssef"  # changed: an update
+    report = import_file(registry, write_csv(tmp_path / "b.csv", rows), "ngo-1")
+    assert (report.created, report.updated, report.unchanged, report.rejected) == (2, 1, 2, 1)
+    assert report.errors == [(3, "REF-00001", "source_ref", "this record was erased at the child's request and "
+                                                             "cannot be registered again under the same reference")]
+    assert sorted(report.committed_rows) == [2, 4, 5, 6, 7]

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from registry.identity.national_id import egyptian_id_facts, make_egyptian_id
+from registry.services import importing
 from registry.services.importing import FileRejected, import_file
 from registry.store.models import CaseRecord
 from registry.synth import IMPORT_COLUMNS, generate
@@ -328,6 +329,7 @@ def test_cli_stops_on_an_internal_error_with_its_kind_only_and_lists_committed_r
         return real(self, record_id, *args)
 
     monkeypatch.setattr(vault_module.Vault, "sealed", failing)
+    monkeypatch.setattr(importing, "BATCH_ROWS", 500)
     result = _run_import(path)
     assert result.exit_code == 1
     assert "internal error (OSError)" in result.output and "secret" not in result.output
