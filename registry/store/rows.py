@@ -12,6 +12,7 @@ For bulk writes inside a use case's unit of work only; everything else goes thro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -23,10 +24,22 @@ CHUNK = 5000  # rows per executemany call: bounded memory for the converted rows
 def insert_rows(s: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT every row (values in the order of `columns`). Returns how many rows."""
     conn = s.connection()
-    prep = conn.dialect.identifier_preparer
+    return _execute_many(s, insert_sql(conn.dialect, table, tuple(columns)), _converters(conn, table, columns), rows)
+
+
+def insert_prepared(s: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """INSERT rows whose values are already as the driver takes them (an import's rows, converted in its
+    worker processes: `services.registration.driver_rows`)."""
+    if rows:
+        s.connection().exec_driver_sql(insert_sql(s.connection().dialect, table, tuple(columns)), rows)
+
+
+@lru_cache(maxsize=64)
+def insert_sql(dialect, table: Table, columns: tuple[str, ...]) -> str:
+    prep = dialect.identifier_preparer
     names = ", ".join(prep.format_column(table.c[c]) for c in columns)
-    sql = f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({', '.join([_mark(conn)] * len(columns))})"
-    return _execute_many(s, sql, _converters(conn, table, columns), rows)
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 def update_rows(s: Session, table: Table, columns: Sequence[str], keys: Sequence[str],
