@@ -84,3 +84,26 @@ def test_a_failed_bulk_write_leaves_nothing(registry):
         raise AssertionError("a duplicate pair was accepted")
     with registry.db.sessions() as s:
         assert s.scalars(select(sd.pair_id)).all() == []
+
+
+def test_bulk_writing_commits_each_unit_and_puts_the_connection_back_as_it_was(registry):
+    """A batch run's units of work on one connection: each commits or rolls back alone; on SQLite the page
+    cache and checkpoint interval are put back before the connection returns to the pool."""
+    sd = SuspectedDuplicate
+    columns = ("record_a", "record_b", "probability", "match_weight", "status", "source", "digest_a", "digest_b",
+               "created_at", "updated_at")
+    with registry.db.bulk_writing() as unit_of_work:
+        with unit_of_work() as s:
+            insert_rows(s, sd.__table__, columns, [("R1", "S1", 0.5, 0.0, "open", "batch", "d", "d", WHEN, WHEN)])
+        try:
+            with unit_of_work() as s:
+                insert_rows(s, sd.__table__, columns, [("R2", "S2", 0.5, 0.0, "open", "batch", "d", "d", WHEN, WHEN)])
+                raise RuntimeError("stopped mid-unit")
+        except RuntimeError:
+            pass
+    with registry.db.sessions() as s:
+        assert s.scalars(select(sd.record_a)).all() == ["R1"]
+    if registry.db.dialect == "sqlite":
+        with registry.db.engine.connect() as conn:  # the pool's only idle connection: the one used above
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000

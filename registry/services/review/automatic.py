@@ -184,18 +184,19 @@ def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tupl
     inside one child (an earlier merge closed it) or decided meanwhile is skipped; a transaction that meets a
     concurrent decision is redone a pair at a time."""
     made, refused = 0, {}
-    for i in range(0, len(pair_ids), MERGES_PER_TRANSACTION):
-        chunk = pair_ids[i:i + MERGES_PER_TRANSACTION]
-        try:
-            with reg.db.unit_of_work() as s:
-                made += _merge_chunk(reg, s, run_id, chunk, refused)
-        except Conflict:
-            for pair_id in chunk:
-                try:
-                    with reg.db.unit_of_work() as s:
-                        made += _merge_chunk(reg, s, run_id, [pair_id], refused)
-                except Conflict:
-                    continue
+    with reg.db.bulk_writing() as unit_of_work:
+        for i in range(0, len(pair_ids), MERGES_PER_TRANSACTION):
+            chunk = pair_ids[i:i + MERGES_PER_TRANSACTION]
+            try:
+                with unit_of_work() as s:
+                    made += _merge_chunk(reg, s, run_id, chunk, refused)
+            except Conflict:
+                for pair_id in chunk:
+                    try:
+                        with unit_of_work() as s:
+                            made += _merge_chunk(reg, s, run_id, [pair_id], refused)
+                    except Conflict:
+                        continue
     return made, refused
 
 
