@@ -10,13 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from registry.store.tables.consent import LookupQuotaHit
 
 WINDOW = dt.timedelta(hours=1)
 CLEAN_EVERY = 100
+
+# Every lookup runs these: built once, run on the session's connection (no ORM work per statement).
+_hits = LookupQuotaHit.__table__.c
+_LOCK_AGENCY = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
+_COUNT_BOTH = select(func.count().filter(_hits.user_id == bindparam("user_id")),
+                     func.count().filter(_hits.agency == bindparam("agency"))).where(
+    or_(_hits.agency == bindparam("agency"), _hits.user_id == bindparam("user_id")), _hits.at > bindparam("since"))
+_ONE_MORE_HIT = insert(LookupQuotaHit.__table__)
 
 
 def _retry_after(session: Session, column, value: str, since: dt.datetime, now: dt.datetime) -> int:
@@ -31,19 +39,16 @@ def take_lookup_slot(session: Session, user_id: str, agency: str, per_user: int,
 
     The agency's lock is held from the count to the commit: one count for both quotas and one insert keep that
     short (under load, every statement in it is a wait for all the agency's other lookups)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "lookup-quota:" + agency})
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_AGENCY, {"k": "lookup-quota:" + agency})
     since = now - WINDOW
-    by_user, by_agency = session.execute(
-        select(func.count().filter(LookupQuotaHit.user_id == user_id),
-               func.count().filter(LookupQuotaHit.agency == agency))
-        .where(or_(LookupQuotaHit.agency == agency, LookupQuotaHit.user_id == user_id), LookupQuotaHit.at > since)
-    ).one()
+    by_user, by_agency = conn.execute(_COUNT_BOTH, {"user_id": user_id, "agency": agency, "since": since}).one()
     if by_user >= per_user:
         return _retry_after(session, LookupQuotaHit.user_id, user_id, since, now)
     if by_agency >= per_agency:
         return _retry_after(session, LookupQuotaHit.agency, agency, since, now)
     if by_agency % CLEAN_EVERY == 0:  # rows out of the window count for nothing: cleared now and then
         session.execute(delete(LookupQuotaHit).where(LookupQuotaHit.agency == agency, LookupQuotaHit.at <= since))
-    session.execute(insert(LookupQuotaHit.__table__), [{"user_id": user_id, "agency": agency, "at": now}])
+    conn.execute(_ONE_MORE_HIT, [{"user_id": user_id, "agency": agency, "at": now}])  # a list: no RETURNING
     return None

@@ -82,7 +82,7 @@ class LinkageIndex:
         where, params = conditions(row.as_dict())  # the batch blocking rules (matching.blocking)
         if not where:
             return []
-        result = session.execute(_candidates_sql(where), {**params, "limit": limit})
+        result = session.connection().execute(_candidates_sql(where), {**params, "limit": limit})
         return [from_entry(dict(zip(_COLUMNS, r))) for r in result]
 
     def all_entries(self, session: Session, batch: int = 50_000) -> Iterator[list[dict]]:

@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.matching.index import LinkageIndex
 from registry.matching.model import REVIEW_THRESHOLD, LinkageModel, PairScore
 from registry.matching.record import RecordFields
 from registry.store.models import CaseRecord
+
+# Built once: building the statement per lookup cost more than running it.
+_records = CaseRecord.__table__.c
+_HOLDERS = select(_records.child_id, _records.institution).where(
+    _records.child_id.in_(bindparam("ids", expanding=True)), _records.status == "active")
 
 
 class ModelNotTrained(RuntimeError):
@@ -55,8 +60,7 @@ def find_matches(session: Session, index: LinkageIndex, model: LinkageModel | No
     if not best:
         return []
     institutions: dict[str, set[str]] = defaultdict(set)
-    for child_id, inst in session.execute(select(CaseRecord.child_id, CaseRecord.institution).where(
-            CaseRecord.child_id.in_(list(best)), CaseRecord.status == "active")):
+    for child_id, inst in session.connection().execute(_HOLDERS, {"ids": list(best)}):
         institutions[child_id].add(inst)
     matches = [Match(c, p, sorted(institutions[c]), r, sc) for c, (p, r, sc) in best.items()]
     return sorted(matches, key=lambda m: -m.probability)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from registry.audit.event import TOKEN, AuditEvent
@@ -30,6 +30,23 @@ from registry.services.context import Registry
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child, resolve_child
 from registry.store.tables.consent import BreakGlassGrant, ConsentRecord
+
+# The statements of a lookup's checks, built once (building a statement per call cost more than running it).
+_children, _records = Child.__table__.c, CaseRecord.__table__.c
+_consents, _grants = ConsentRecord.__table__.c, BreakGlassGrant.__table__.c
+_IDS = bindparam("ids", expanding=True)
+# The children asked about and, in the same read, the pseudonyms merged into them.
+_CHILDREN_AND_MERGED = select(_children.child_id, _children.status, _children.merged_into).where(
+    or_(_children.child_id.in_(_IDS), _children.merged_into.in_(_IDS)))
+_MERGED_INTO = select(_children.child_id, _children.merged_into).where(_children.merged_into.in_(_IDS))
+_GLASS = select(_grants.child_id).where(_grants.user_id == bindparam("user_id"), _grants.child_id.in_(_IDS),
+                                        _grants.expires_at > bindparam("now"))
+_HELD = select(_records.child_id, _records.institution).where(_records.child_id.in_(_IDS),
+                                                              _records.status == "active")
+_CONSENT_FACTS = select(_consents.child_id, _consents.consent_id, _consents.purpose, _consents.recipient,
+                        _consents.basis, _consents.given_on, _consents.expires_on, _consents.withdrawn_at).where(
+    _consents.child_id.in_(_IDS))
+_WITH_DEDUPLICATION_CONSENTS = select(_consents.child_id).where(_consents.purpose == "deduplication").distinct()
 
 
 class AccessDenied(Exception):
@@ -66,7 +83,8 @@ def child_family(session: Session, child_id: str) -> set[str]:
     return ids
 
 
-def consent_fact(r: ConsentRecord) -> ConsentFact:
+def consent_fact(r: ConsentRecord | Row) -> ConsentFact:
+    """From a stored consent, or a row with its columns."""
     return ConsentFact(r.consent_id, r.purpose, r.recipient, r.basis, r.given_on, r.expires_on,
                        r.withdrawn_at is not None)
 
@@ -164,20 +182,24 @@ def check_children(session: Session, actor: Actor, action: str, *, purpose: str,
     """`check` for several children at once (a lookup's candidates): the same facts and decisions, gathered
     with a few queries for all of them instead of several per child."""
     now = now or utcnow()
-    current = {c.child_id for c in session.scalars(select(Child).where(Child.child_id.in_(child_ids)))
-               if c.status != "merged"}
+    if not child_ids:
+        return {}
+    conn = session.connection()  # Core statements built once: the ORM's per-statement work cost more here
+    rows = conn.execute(_CHILDREN_AND_MERGED, {"ids": child_ids}).all()
+    asked = set(child_ids)
+    current = {c for c, status, _ in rows if c in asked and status != "merged"}
     canonical = {c: c if c in current else canonical_child(session, c) for c in child_ids}
-    families = _families(session, {c for c in canonical.values() if c})
-    everyone = set().union(*families.values()) if families else set()
-    glass = set(session.scalars(select(BreakGlassGrant.child_id).where(
-        BreakGlassGrant.user_id == actor.user_id, BreakGlassGrant.child_id.in_(everyone),
-        BreakGlassGrant.expires_at > now)))
+    families = _families(conn, {c for c in canonical.values() if c},
+                         [(c, into) for c, _, into in rows if into is not None], asked)
+    everyone = list(set().union(*families.values())) if families else []
+    glass: set[str] = set()
     held: dict[str, set[str]] = {}
-    for child, institution in session.execute(select(CaseRecord.child_id, CaseRecord.institution).where(
-            CaseRecord.child_id.in_(everyone), CaseRecord.status == "active")):
-        held.setdefault(child, set()).add(institution)
-    consents = [(r.child_id, consent_fact(r))
-                for r in session.scalars(select(ConsentRecord).where(ConsentRecord.child_id.in_(everyone)))]
+    consents: list[tuple[str, ConsentFact]] = []
+    if everyone:
+        glass = set(conn.scalars(_GLASS, {"user_id": actor.user_id, "ids": everyone, "now": now}))
+        for child, institution in conn.execute(_HELD, {"ids": everyone}):
+            held.setdefault(child, set()).add(institution)
+        consents = [(r.child_id, consent_fact(r)) for r in conn.execute(_CONSENT_FACTS, {"ids": everyone})]
     out = {}
     for child_id, canon in canonical.items():
         if canon is None:
@@ -198,19 +220,23 @@ def may_be_matched(checked: Checked) -> bool:
     return not policy.excluded_from_deduplication(Facts(today=utcnow().date(), consents=consents))
 
 
-def _families(session: Session, child_ids: set[str]) -> dict[str, set[str]]:
-    """Each child with every pseudonym merged into it, for many children at once (see `child_family`)."""
+def _families(conn: Connection, child_ids: set[str], merged: list[tuple[str, str]],
+              read_for: set[str]) -> dict[str, set[str]]:
+    """Each child with every pseudonym merged into it, for many children at once (see `child_family`).
+    `merged`: the (child, merged into) pairs already read for the children in `read_for`."""
     families = {c: {c} for c in child_ids}
     root = {c: c for c in child_ids}
-    todo = set(child_ids)
-    while todo:
-        merged = session.execute(select(Child.child_id, Child.merged_into).where(Child.merged_into.in_(todo)))
-        todo = set()
+    if child_ids - read_for:
+        merged = merged + conn.execute(_MERGED_INTO, {"ids": list(child_ids - read_for)}).all()
+    while merged:
+        todo = []
         for child, into in merged:
-            if child not in root:
+            if child not in root and into in root:
                 root[child] = root[into]
                 families[root[into]].add(child)
-                todo.add(child)
+                todo.append(child)
+        # A pair whose survivor was not in `root` yet is read again with the next level, if it belongs.
+        merged = conn.execute(_MERGED_INTO, {"ids": todo}).all() if todo else []
     return families
 
 
@@ -267,8 +293,7 @@ def excluded_from_matching(session: Session) -> set[str]:
     Merged pseudonyms count as one child: if the child is out, every pseudonym of it is out.
     """
     excluded: set[str] = set()
-    with_records = set(session.scalars(
-        select(ConsentRecord.child_id).where(ConsentRecord.purpose == "deduplication").distinct()))
+    with_records = set(session.connection().scalars(_WITH_DEDUPLICATION_CONSENTS))
     for child_id in with_records:
         canonical = canonical_child(session, child_id) or child_id
         if canonical in excluded:

@@ -23,7 +23,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.consent import disclosure, policy
@@ -69,7 +69,7 @@ def find_matches(reg: Registry, identity: Identity, excluded_children: set[str],
                  threshold: float = KNOWN_FLOOR) -> list[Any]:
     """The matcher's candidates: objects with child_id, probability and institutions, best first."""
     try:
-        with reg.db.sessions() as s:
+        with reg.db.reads() as s:
             return list(matching.find_matches(s, reg.index, reg.model(), identity,
                                               excluded_children=excluded_children, threshold=threshold))
     except matching.ModelNotTrained as e:
@@ -81,13 +81,21 @@ def known(matches: list[Any]) -> float:
     return known_probability(m.probability for m in matches)
 
 
+# Built once: building a statement per lookup cost more than running it.
+_records, _agencies = CaseRecord.__table__.c, Agency.__table__.c
+_HELD_BY_AGENCY = select(_records.child_id).where(_records.child_id.in_(bindparam("ids", expanding=True)),
+                                                  _records.institution == bindparam("agency"),
+                                                  _records.status == "active")
+_CONTACTS = select(_agencies.code, _agencies.name, _agencies.focal_point_role).where(
+    _agencies.code.in_(bindparam("codes", expanding=True)), _agencies.active.is_(True))
+
+
 def _excluded_for(session: Session, actor: Actor) -> set[str]:
     """Children out of matching, except those the asker's own agency holds (it may always find its own)."""
     excluded = excluded_from_matching(session)
     if excluded:
-        excluded -= set(session.scalars(select(CaseRecord.child_id).where(
-            CaseRecord.child_id.in_(excluded), CaseRecord.institution == actor.agency,
-            CaseRecord.status == "active")))
+        excluded -= set(session.connection().scalars(_HELD_BY_AGENCY, {"ids": list(excluded),
+                                                                        "agency": actor.agency}))
     return excluded
 
 
@@ -154,10 +162,10 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
         except AccessDenied as e:
             raise QuotaExceeded(e.decision, retry_after) from None
 
-    with reg.db.unit_of_work() as s:
+    with reg.db.reads() as s:
         excluded = _excluded_for(s, actor)
     candidates = find_matches(reg, identity, excluded)
-    with reg.db.unit_of_work() as s:
+    with reg.db.reads() as s:
         # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
         # except for an agency that holds its case.
         checks = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose,
@@ -167,8 +175,8 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
         matches = disclosure.relevant_matches(candidates)
         checks = {m.child_id: checks[m.child_id] for m in matches}
         codes = {code for m in matches for code in m.institutions}
-        agencies = {a.code: Contact(a.code, a.name, a.focal_point_role)
-                    for a in s.scalars(select(Agency).where(Agency.code.in_(codes), Agency.active.is_(True)))}
+        agencies = {code: Contact(code, name, role) for code, name, role in
+                    (s.connection().execute(_CONTACTS, {"codes": sorted(codes)}) if codes else ())}
     answer = disclosure.answer_lookup(matches, {c: k.decision.permit for c, k in checks.items()}, agencies,
                                       known=known(candidates))
 

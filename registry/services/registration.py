@@ -92,8 +92,11 @@ def register_record(
     `known=True` means the caller already looked the record up (and passes it, or None).
     """
     if not known:
-        existing = find_record(session, identity.institution, identity.source_ref) or find_record(
-            session, identity.institution, erased_reference(reg, identity.institution, identity.source_ref))
+        # The record under its reference, or (one read for both) the erased record that took its place.
+        erased = erased_reference(reg, identity.institution, identity.source_ref)
+        found = {r.source_ref: r for r in session.scalars(select(CaseRecord).where(
+            CaseRecord.institution == identity.institution, CaseRecord.source_ref.in_((identity.source_ref, erased))))}
+        existing = found.get(identity.source_ref) or found.get(erased)
     if not update and existing is not None and existing.status != "erased" \
             and existing.content_digest != content_digest(reg, identity):
         raise Conflict("a record with this reference exists with another identity: change it with an update "
