@@ -41,6 +41,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
     cur.close()
 
 
+@contextmanager
+def _committed(session: Session) -> Iterator[Session]:
+    """A unit of work: everything the block wrote commits, or (on any error, Ctrl-C included) nothing does."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 class Database:
     def __init__(self, url: str, echo: bool = False, pool_size: int | None = None):
         """`pool_size`: connections kept open (SQLAlchemy's default, 5, when None), and as many again on demand;
@@ -61,17 +74,8 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        session = self.sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return _committed(self.sessions())
 
     @contextmanager
     def bulk_writing(self) -> Iterator[Callable[[], AbstractContextManager[Session]]]:
@@ -90,20 +94,8 @@ class Database:
                 conn.exec_driver_sql("PRAGMA wal_autocheckpoint=20000")
                 conn.commit()
 
-            @contextmanager
-            def unit_of_work() -> Iterator[Session]:
-                session = Session(bind=conn, expire_on_commit=False)
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
-                finally:
-                    session.close()
-
             try:
-                yield unit_of_work
+                yield lambda: _committed(Session(bind=conn, expire_on_commit=False))
             finally:
                 if sqlite:
                     conn.rollback()

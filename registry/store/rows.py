@@ -31,15 +31,15 @@ def insert_prepared(s: Session, table: Table, columns: Sequence[str], rows: list
     """INSERT rows whose values are already as the driver takes them (an import's rows, converted in its
     worker processes: `services.registration.driver_rows`)."""
     if rows:
-        s.connection().exec_driver_sql(insert_sql(s.connection().dialect, table, tuple(columns)), rows)
+        conn = s.connection()
+        conn.exec_driver_sql(insert_sql(conn.dialect, table, tuple(columns)), rows)
 
 
 @lru_cache(maxsize=64)
 def insert_sql(dialect, table: Table, columns: tuple[str, ...]) -> str:
     prep = dialect.identifier_preparer
     names = ", ".join(prep.format_column(table.c[c]) for c in columns)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    return f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({', '.join([_mark(dialect)] * len(columns))})"
 
 
 def update_rows(s: Session, table: Table, columns: Sequence[str], keys: Sequence[str],
@@ -48,15 +48,15 @@ def update_rows(s: Session, table: Table, columns: Sequence[str], keys: Sequence
     then the keys' values). Returns how many rows were given (not how many matched)."""
     conn = s.connection()
     prep = conn.dialect.identifier_preparer
-    mark = _mark(conn)
+    mark = _mark(conn.dialect)
     sets = ", ".join(f"{prep.format_column(table.c[c])} = {mark}" for c in columns)
     where = " AND ".join(f"{prep.format_column(table.c[k])} = {mark}" for k in keys)
     sql = f"UPDATE {prep.format_table(table)} SET {sets} WHERE {where}"
     return _execute_many(s, sql, _converters(conn, table, [*columns, *keys]), rows)
 
 
-def _mark(conn) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+def _mark(dialect) -> str:
+    return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
 def _converters(conn, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
