@@ -232,6 +232,32 @@ def given_in_family_comparison() -> Comparison:
     )
 
 
+# ---- how common the family's names are -------------------------------------------------------------------
+# The family comparison counts the parts that agree, whatever the names: a father called محمد agrees with a
+# tenth of the registry's fathers, a rare family name with a handful of records, and both counted alike. At a
+# million records the difference is what separates a duplicate from another child with the same names. These
+# corrections carry Splink's term-frequency adjustment for the father's and the family name (on their
+# cross-script skeletons): log2(s / f), f the name's share of the registry and s the chance that two records
+# share a name at all (the sum of f squared), so a rare name adds evidence and a common one takes it away,
+# and across all names the correction averages out. m = u: no weight of their own
+# (model.name_frequency_levels).
+FREQUENCY_COMPARISONS = {"father_frequency": ("father_skel", "how common the father's name is"),
+                         "family_frequency": ("family_skel", "how common the family name is"),
+                         "mother_frequency": ("mother_skel", "how common the mother's name is")}
+
+
+def name_frequency_comparison(name: str) -> Comparison:
+    column, title = FREQUENCY_COMPARISONS[name]
+    null_sql, null_py = _null(column)
+    eq_sql, eq_py = _eq(column)
+    return Comparison(
+        name=name, title=title, columns=(column,),
+        levels=(Level(NO_CORRECTION, null_sql, null_py, is_null=True),
+                Level("the same name", eq_sql, eq_py, tf_column=column),
+                Level(NO_CORRECTION, "ELSE", lambda l, r: True)),
+    )
+
+
 # ---- date of birth: partial, estimated, typos and swaps ----------------------------------------------------
 def _year_gap(l: Row, r: Row) -> int | None:
     if l.get("birth_year") is None or r.get("birth_year") is None:
@@ -285,6 +311,9 @@ COMPARISONS: tuple[Comparison, ...] = (
     name_comparison("given", "given name"),
     family_comparison(),
     given_in_family_comparison(),
+    name_frequency_comparison("father_frequency"),
+    name_frequency_comparison("family_frequency"),
+    name_frequency_comparison("mother_frequency"),
     dob_comparison(),
     exact_comparison("sex", "sex"),
     exact_comparison("nid", "national ID"),
@@ -293,7 +322,7 @@ COMPARISONS: tuple[Comparison, ...] = (
 
 
 # Set after training from the registry's own counts (model.given_in_family_parameters), not by Splink's EM.
-SET_AFTER_TRAINING = ("given_in_family",)
+SET_AFTER_TRAINING = ("given_in_family", *FREQUENCY_COMPARISONS)
 TRAINING_COMPARISONS: tuple[Comparison, ...] = tuple(c for c in COMPARISONS if c.name not in SET_AFTER_TRAINING)
 
 

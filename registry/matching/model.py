@@ -23,6 +23,7 @@ from registry.matching.comparisons import (
     CHAIN_AGREE_SQL,
     CHAIN_PRESENT_SQL,
     COMPARISONS,
+    FREQUENCY_COMPARISONS,
     RULE_COMPARISONS,
     SET_AFTER_TRAINING,
     TRAINING_COMPARISONS,
@@ -35,10 +36,10 @@ from registry.matching.comparisons import (
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
 REVIEW_THRESHOLD = 0.5
 
-# Version 4: the comparison "given name inside an agreeing family" (comparisons.given_in_family_comparison);
-# a file of an older version is retrained by the next batch run.
-FORMAT = "registry-linkage-model/4"
-TF_COLUMNS = ("given_key",)
+# Version 5: how common the father's and the family name are (comparisons.name_frequency_comparison); a file
+# of an older version is retrained by the next batch run.
+FORMAT = "registry-linkage-model/5"
+TF_COLUMNS = ("given_key", "father_skel", "family_skel", "mother_skel")
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
 MIN_M_PROBABILITY = 1e-3
@@ -55,14 +56,14 @@ EM_PASSES = (
     # date of birth, sex, national ID. Given name, father and family name together: given name and family
     # alone let pairs of unrelated same-name children of common families outnumber the duplicates at a
     # million records, and EM then learned that duplicates mostly differ in their date (m 0.81 for "different").
-    "l.given_key = r.given_key AND l.father_skel = r.father_skel AND l.family_skel = r.family_skel",
+    "l.given_key = r.given_key AND l.chain_skels = r.chain_skels AND len(l.chain_skels) >= 3",
 )
 # The date of birth takes its m-probabilities from the second pass only. Pairs sharing a national ID are a
 # biased sample of true duplicates for the date: a clerk who copies the ID from papers copies the date too
 # (the generator carries an ID only on rows whose date is right), so the first pass teaches that a true
 # duplicate nearly always has the same date, and the mean of the two passes over-rewards a same date and
 # over-punishes a wrong one (unrelated children with a common name and the same birthday scored 0.6-0.9).
-M_FROM_PASS = {"dob": 1}
+M_FROM_PASS = {"dob": 1, "family": 0}
 # Where too few records carry a national ID, the first pass falls back to this one.
 EM_FALLBACK_PASS = "l.dob_full = r.dob_full"
 MIN_EM_PAIRS = 500
@@ -365,10 +366,13 @@ def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str,
     obj = linker._settings_obj
     # Written out from Splink's in-memory settings so that defaults and "level not observed" become numbers.
     trained = {c.output_column_name: c for c in obj.comparisons}
+    tf_tables = {col: term_frequencies(con, table, col) for col in TF_COLUMNS}
     comparisons = []
     for ours in COMPARISONS:
         spec = splink_comparison(ours)
-        if ours.name in SET_AFTER_TRAINING:
+        if ours.name in FREQUENCY_COMPARISONS:
+            name_frequency_levels(spec, tf_tables[FREQUENCY_COMPARISONS[ours.name][0]])
+        elif ours.name in SET_AFTER_TRAINING:
             _given_in_family_levels(spec, given_in_family)
         else:
             for level, out in zip(trained[ours.name].comparison_levels, spec["comparison_levels"]):
@@ -379,7 +383,6 @@ def _model_from_linker(linker: Any, con: duckdb.DuckDBPyConnection, table: str,
     settings = base_settings()
     settings["comparisons"] = comparisons
     settings["probability_two_random_records_match"] = float(obj._probability_two_random_records_match)
-    tf_tables = {col: term_frequencies(con, table, col) for col in TF_COLUMNS}
     return LinkageModel({"format": FORMAT, "splink_settings": settings, "tf_tables": tf_tables,
                          "given_in_family": dict(given_in_family)})
 
@@ -431,6 +434,16 @@ def _given_in_family_levels(spec: dict, parameters: Mapping[str, float]) -> None
     for level, q in zip(spec["comparison_levels"], shares):
         level["m_probability"] = 1.0 / 3.0
         level["u_probability"] = q / 3.0
+
+
+def name_frequency_levels(spec: dict, frequencies: Mapping[str, float]) -> None:
+    """A name-frequency correction's m and u in its Splink spec (comparisons.name_frequency_comparison): no
+    weight of its own (m = u); on "the same name", u is the chance that two records share a name at all, so
+    that Splink's term-frequency adjustment, log2(u / f), is the whole of it."""
+    shared = sum(f * f for f in frequencies.values()) or 1.0
+    for level in spec["comparison_levels"]:
+        if not level.get("is_null_level"):
+            level["m_probability"] = level["u_probability"] = shared if "tf_adjustment_column" in level else 1.0
 
 
 def term_frequencies(con: duckdb.DuckDBPyConnection, table: str, col: str) -> dict[str, float]:

@@ -15,7 +15,8 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention: marked for 
 
 
 TITLES = (N_("given name"), N_("family"), N_("date of birth"), N_("sex"), N_("national ID"), N_("governorate"),
-          N_("given name inside an agreeing family"))
+          N_("given name inside an agreeing family"), N_("how common the father's name is"),
+          N_("how common the family name is"), N_("how common the mother's name is"))
 LEVELS = (
     N_("a year apart"), N_("a year apart, one side estimated"), N_("all parts differ"), N_("day and month swapped"),
     N_("different"), N_("different known names"), N_("four or more parts agree, none differ"), N_("missing"),
@@ -26,7 +27,7 @@ LEVELS = (
     N_("similar spelling"), N_("some parts agree, several differ"), N_("three parts agree, none differ"),
     N_("two parts agree, none differ"), N_("the one part compared differs"),
     N_("same name, the family agrees in four parts or more"), N_("same name, the family agrees in three parts"),
-    N_("no correction"),
+    N_("no correction"), N_("the same name"),
 )
 RARE, COMMON = N_("a rare name"), N_("a common name")
 

@@ -287,3 +287,45 @@ def test_the_same_given_name_weighs_more_inside_a_family_that_agrees(trained):
     # A brother: the family agrees, the given name does not: no correction, and not the same child.
     sibling = model.score(row(arabic), row(brother))
     assert field(sibling, "given_in_family").label == "no correction" and sibling.probability < 0.5
+
+
+def test_a_rare_father_family_or_mother_name_weighs_more_than_a_common_one(trained):
+    """The father's, the family and the mother's name carry Splink's term-frequency adjustment, log2(s / f): f the name's
+    share of the registry, s the chance two records share a name at all. Arabic and Latin spellings of one
+    name share the cross-script skeleton the frequencies are counted on."""
+    import math
+
+    reg, _, _ = trained
+    model = reg.model()
+    arabic = validate_identity({"source_ref": "T-1", "given_name": "يوسف", "father_name": "خالد",
+                                "family_name": "الشامي", "mother_given_name": "هدى", "sex": "M", "date_of_birth": "2016-03-04",
+                                "governorate": "SY-DI"}, "ngo-test-1")
+    latin = validate_identity({"source_ref": "T-2", "given_name": "Youssef", "father_name": "Khaled",
+                               "family_name": "Al-Shami", "mother_given_name": "Huda", "sex": "M", "date_of_birth": "2016-03-04",
+                               "governorate": "SY-DI"}, "ngo-test-2")
+    enc = reg.index.encoder
+    left, right = (enc.encode(i.source_ref, "c", i).as_dict() for i in (arabic, latin))
+    columns = {"father_frequency": "father_skel", "family_frequency": "family_skel",
+               "mother_frequency": "mother_skel"}
+    for col in columns.values():
+        assert left[col] is not None and left[col] == right[col]
+
+    def scored(share: float):
+        data = json.loads(json.dumps(model.data))
+        for col in columns.values():
+            data["tf_tables"][col][left[col]] = share
+        score = LinkageModel(data).score(left, right)
+        return score, {f.comparison: f for f in score.fields}
+
+    shared = {col: sum(f * f for f in model.tf[col].values()) for col in columns.values()}
+    rare, rare_fields = scored(1e-5)
+    common, common_fields = scored(0.2)
+    for name, col in columns.items():
+        assert rare_fields[name].label == "the same name"
+        assert math.isclose(rare_fields[name].weight, math.log2(shared[col] / 1e-5))
+        assert math.isclose(common_fields[name].weight, math.log2(shared[col] / 0.2))
+        assert rare_fields[name].weight > 0 > common_fields[name].weight
+    assert rare.probability > common.probability
+    # A name on one side only: nothing to correct (not explained to a reviewer either).
+    no_family = dict(right, family_skel=None)
+    assert {f.comparison: f for f in model.score(left, no_family).fields}["family_frequency"].weight == 0.0

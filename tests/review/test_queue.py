@@ -20,7 +20,7 @@ from registry.services.review.queue import get_pair, review_queue
 from registry.store.tables.matching import SuspectedDuplicate
 from registry.store.tables.review import Merge
 
-WORDS = re.compile(r"^[A-Za-z ]+: .+, [+-]\d+\.\d \((for|against|no evidence either way)\)$")
+WORDS = re.compile(r"^[A-Za-z' ]+: .+, [+-]\d+\.\d \((for|against|no evidence either way)\)$")
 
 
 def all_pairs(reg, actor, **filters):

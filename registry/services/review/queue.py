@@ -465,19 +465,25 @@ def queue_registration_matches(session: Session, record_id: str, matches: list) 
     sizes = dict(session.execute(select(CaseRecord.child_id, func.count()).where(
         CaseRecord.child_id.in_([m.child_id for m in matches]), CaseRecord.status == "active")
         .group_by(CaseRecord.child_id)).all())
-    queued = 0
+    others = [m.record_id for m in matches]
+    known = {(p.record_a, p.record_b): p for p in session.scalars(select(SuspectedDuplicate).where(or_(
+        (SuspectedDuplicate.record_a == record_id) & SuspectedDuplicate.record_b.in_(others),
+        (SuspectedDuplicate.record_b == record_id) & SuspectedDuplicate.record_a.in_(others))))}
+    now, new, queued = utcnow(), [], 0
     for m in matches:
         a, b = sorted((record_id, m.record_id))
         worth = pair_priority(m.probability, 1, sizes.get(m.child_id, 1))
-        pair = session.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.record_a == a,
-                                                                SuspectedDuplicate.record_b == b)).one_or_none()
+        pair = known.get((a, b))
         if pair is None:
-            session.add(SuspectedDuplicate(record_a=a, record_b=b, probability=m.probability,
-                                           match_weight=m.score.match_weight, source="registration",
-                                           digest_a=digests[a], digest_b=digests[b], priority=worth))
-            queued += 1
+            new.append((a, b, m.probability, m.score.match_weight, "registration", "open", digests[a], digests[b],
+                        worth, now, now))
         elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
             pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
             pair.probability, pair.match_weight, pair.priority = m.probability, m.score.match_weight, worth
             queued += 1
-    return queued
+    # One statement for the new pairs, not an ORM object each (a registration is on the API's hot path).
+    return queued + insert_rows(session, SuspectedDuplicate.__table__, _REGISTRATION_PAIR_COLUMNS, new)
+
+
+_REGISTRATION_PAIR_COLUMNS = ("record_a", "record_b", "probability", "match_weight", "source", "status", "digest_a",
+                              "digest_b", "priority", "created_at", "updated_at")
