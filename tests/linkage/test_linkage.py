@@ -290,19 +290,19 @@ def test_the_same_given_name_weighs_more_inside_a_family_that_agrees(trained):
 
 
 def test_a_rare_father_family_or_mother_name_weighs_more_than_a_common_one(trained):
-    """The father's, the family and the mother's name carry Splink's term-frequency adjustment, log2(s / f): f the name's
-    share of the registry, s the chance two records share a name at all. Arabic and Latin spellings of one
+    """The father's, the family and the mother's name carry Splink's term-frequency adjustment, log2(s / f): f
+    the name's share of the registry, s the chance two records share a name at all. Arabic and Latin spellings of one
     name share the cross-script skeleton the frequencies are counted on."""
     import math
 
     reg, _, _ = trained
     model = reg.model()
     arabic = validate_identity({"source_ref": "T-1", "given_name": "يوسف", "father_name": "خالد",
-                                "family_name": "الشامي", "mother_given_name": "هدى", "sex": "M", "date_of_birth": "2016-03-04",
-                                "governorate": "SY-DI"}, "ngo-test-1")
+                                "family_name": "الشامي", "mother_given_name": "هدى", "sex": "M",
+                                "date_of_birth": "2016-03-04", "governorate": "SY-DI"}, "ngo-test-1")
     latin = validate_identity({"source_ref": "T-2", "given_name": "Youssef", "father_name": "Khaled",
-                               "family_name": "Al-Shami", "mother_given_name": "Huda", "sex": "M", "date_of_birth": "2016-03-04",
-                               "governorate": "SY-DI"}, "ngo-test-2")
+                               "family_name": "Al-Shami", "mother_given_name": "Huda", "sex": "M",
+                               "date_of_birth": "2016-03-04", "governorate": "SY-DI"}, "ngo-test-2")
     enc = reg.index.encoder
     left, right = (enc.encode(i.source_ref, "c", i).as_dict() for i in (arabic, latin))
     columns = {"father_frequency": "father_skel", "family_frequency": "family_skel",
