@@ -75,7 +75,7 @@ def duckdb_connection(work: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     # Bounded memory: DuckDB spills to its temp folder beyond this (keyed encodings only, as in memory).
     con.execute(f"SET temp_directory='{work / 'duckdb-tmp'}'")
-    con.execute("SET memory_limit='4GB'")
+    con.execute("SET memory_limit='3GB'")
     con.execute("SET preserve_insertion_order=false")
     return con
 
