@@ -1,7 +1,7 @@
 """Batch deduplication at scale: wall time, peak memory and accuracy on generated records with known truth.
 
     .venv/bin/python benchmarks/dedupe_scale.py --records 100000
-    .venv/bin/python benchmarks/dedupe_scale.py --records 1000000 --keep   # keeps the registry for lookups
+    .venv/bin/python benchmarks/dedupe_scale.py --records 1000000   # the registry stays for lookup_latency.py
     .venv/bin/python benchmarks/dedupe_scale.py --records 100000 --mix held-out   # the held-out synth mix
 
 Import is set up first (not timed here: see import_rows.py); the timed part is `run_dedupe` (training on a

@@ -53,17 +53,20 @@ BLOCKING_RULES = sql_rules()
 # the "match" class and teaches EM that a different given name is weak evidence (twins were merged).
 EM_PASSES = (
     "l.nid = r.nid",  # given name, family, date of birth, sex, governorate
-    # date of birth, sex, national ID. Given name, father and family name together: given name and family
-    # alone let pairs of unrelated same-name children of common families outnumber the duplicates at a
-    # million records, and EM then learned that duplicates mostly differ in their date (m 0.81 for "different").
+    # date of birth, sex, national ID, governorate. The given name and the whole chain (three parts or more):
+    # given name and family alone let pairs of unrelated same-name children of common families outnumber the
+    # duplicates at a million records, and EM then learned that duplicates mostly differ in their date.
     "l.given_key = r.given_key AND l.chain_skels = r.chain_skels AND len(l.chain_skels) >= 3",
 )
-# The date of birth takes its m-probabilities from the second pass only. Pairs sharing a national ID are a
-# biased sample of true duplicates for the date: a clerk who copies the ID from papers copies the date too
-# (the generator carries an ID only on rows whose date is right), so the first pass teaches that a true
-# duplicate nearly always has the same date, and the mean of the two passes over-rewards a same date and
-# over-punishes a wrong one (unrelated children with a common name and the same birthday scored 0.6-0.9).
-M_FROM_PASS = {"dob": 1, "family": 0}
+# Comparisons that keep one pass's m-probabilities, not the mean over passes (docs/matching.md, Training):
+# - the date of birth and the governorate from the second pass: pairs sharing a national ID are a biased
+#   sample of true duplicates for both (a clerk who copies the ID from papers copies the date and the place
+#   too), so the first pass teaches that a duplicate nearly always has the same date and governorate, and the
+#   mean over-rewards a same date or governorate (unrelated children with a common name and the same birthday
+#   scored 0.6-0.9; the governorate's m added up to 1.16);
+# - the family from the first pass: Splink trains it in the second pass too (it reads chain_keys, not the
+#   skeletons that pass blocks on), on pairs whose chain always agrees, which halved its "one part agrees".
+M_FROM_PASS = {"dob": 1, "family": 0, "governorate": 1}
 # Where too few records carry a national ID, the first pass falls back to this one.
 EM_FALLBACK_PASS = "l.dob_full = r.dob_full"
 MIN_EM_PAIRS = 500
@@ -175,6 +178,10 @@ class LinkageModel:
                                               for c in self.settings["comparisons"]]
         # Each comparison's columns of a row, as one hashable value (lists are tuples in stored rows).
         self._values = [operator.itemgetter(*c.columns) for c in self.comparisons]
+        # Worked out once: a lookup scores thousands of candidate values against these.
+        self._weights = [[self._level_weight(ci, li) for li in range(len(levels))]
+                         for ci, levels in enumerate(self._levels)]
+        self._tf_levels = [[self._tf_constants(level) for level in levels] for levels in self._levels]
 
     # ---- persistence --------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -190,6 +197,9 @@ class LinkageModel:
 
     # ---- scoring ------------------------------------------------------------------------------------------
     def level_weight(self, ci: int, li: int) -> float:
+        return self._weights[ci][li]
+
+    def _level_weight(self, ci: int, li: int) -> float:
         level = self._levels[ci][li]
         if level.get("is_null_level"):
             return 0.0
@@ -197,18 +207,24 @@ class LinkageModel:
         u = max(level["u_probability"], MIN_PROBABILITY)
         return math.log2(m / u)
 
-    def _tf_adjustment(self, ci: int, li: int, left: Mapping, right: Mapping) -> float:
-        level = self._levels[ci][li]
+    def _tf_constants(self, level: Mapping) -> tuple[dict[str, float], str, float, float, float] | None:
+        """(term frequencies, column, weight, log2 u, minimum u) of a term-frequency adjusted level, else None."""
         col = level.get("tf_adjustment_column")
         if not col or level.get("is_null_level") or level["sql_condition"] == "ELSE":
+            return None
+        return (self.tf.get(col, {}), col, level.get("tf_adjustment_weight", 1.0),
+                math.log2(level["u_probability"]), level.get("tf_minimum_u_value", 0.0))
+
+    def _tf_adjustment(self, ci: int, li: int, left: Mapping, right: Mapping) -> float:
+        constants = self._tf_levels[ci][li]
+        if constants is None:
             return 0.0
-        table = self.tf.get(col, {})
+        table, col, weight, log2_u, minimum_u = constants
         tl, tr = table.get(left.get(col) or ""), table.get(right.get(col) or "")
         if tl is None and tr is None:
             return 0.0
-        tf_u = max(tl if tl is not None else tr, tr if tr is not None else tl,
-                   level.get("tf_minimum_u_value", 0.0))
-        return level.get("tf_adjustment_weight", 1.0) * (math.log2(level["u_probability"]) - math.log2(tf_u))
+        tf_u = max(tl if tl is not None else tr, tr if tr is not None else tl, minimum_u)
+        return weight * (log2_u - math.log2(tf_u))
 
     def score(self, left: Mapping, right: Mapping) -> PairScore:
         """Score one pair of linkage rows exactly as Splink's predict would."""
