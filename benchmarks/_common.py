@@ -62,3 +62,41 @@ def peak_rss_mb() -> float:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores"
+
+
+def deduplicated_registry_arguments(ap) -> None:
+    """--records, --work and --mix of a registry built by dedupe_scale.py."""
+    import tempfile
+
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"))
+
+
+def deduplicated_registry(args):
+    """(model, truth, {record_id: (institution, source_ref)}, {record_id: linkage row}) of the registry that
+    dedupe_scale.py built and trained with the same --records and --mix, for measuring the model on the truth."""
+    import logging
+    import sys
+
+    logging.disable(logging.WARNING)
+    from sqlalchemy import select
+
+    from registry.matching.evaluate import read_truth
+    from registry.matching.index import from_entry
+    from registry.store.models import CaseRecord
+    from registry.store.tables.matching import LinkageEntry
+
+    name = bench_name(args.records, args.mix)
+    data = args.work / f"children-{name}.csv"
+    reg = reopen(args.work / f"home-{name}")
+    model = reg.model()
+    if model is None:
+        sys.exit("no current model: run benchmarks/dedupe_scale.py with the same --records and --mix first")
+    truth = read_truth(data.with_suffix(".truth.csv"), data)
+    with reg.db.sessions() as s:
+        key = {r: (i, ref) for r, i, ref in s.execute(
+            select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
+        rows = {e.record_id: from_entry(e) for e in s.scalars(select(LinkageEntry))}
+    reg.close()
+    return model, truth, key, rows

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import bench_name, reopen  # noqa: E402
+from _common import deduplicated_registry, deduplicated_registry_arguments  # noqa: E402
 
 STRATA = {"four or more parts agree, none differ": 0, "three parts agree, none differ": 1,
           "two parts agree, none differ": None}  # -> the correction's level (None: not corrected)
@@ -30,31 +29,9 @@ MAX_BLOCK = 300
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
-    ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"))
+    deduplicated_registry_arguments(ap)
     args = ap.parse_args()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from sqlalchemy import select
-
-    from registry.matching.evaluate import read_truth
-    from registry.matching.index import from_entry
-    from registry.store.models import CaseRecord
-    from registry.store.tables.matching import LinkageEntry
-
-    name = bench_name(args.records, args.mix)
-    data = args.work / f"children-{name}.csv"
-    reg = reopen(args.work / f"home-{name}")
-    model = reg.model()
-    if model is None:
-        sys.exit("no current model: run benchmarks/dedupe_scale.py with the same --records and --mix first")
-    truth = read_truth(data.with_suffix(".truth.csv"), data)
-    with reg.db.sessions() as s:
-        key = {r: (i, ref) for r, i, ref in s.execute(
-            select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
-        rows = {e.record_id: from_entry(e) for e in s.scalars(select(LinkageEntry))}
+    model, truth, key, rows = deduplicated_registry(args)
     blocks = defaultdict(set)
     for record, row in rows.items():
         for k in row["chain_keys"]:

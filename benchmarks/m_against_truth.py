@@ -14,44 +14,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import bench_name, reopen  # noqa: E402
+from _common import deduplicated_registry, deduplicated_registry_arguments  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
-    ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"))
-    ap.add_argument("--min-gap", type=float, default=0.0,
-                    help="print only the levels whose model m and true m differ by at least this factor")
+    deduplicated_registry_arguments(ap)
     args = ap.parse_args()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from sqlalchemy import select
-
     from registry.matching.comparisons import SET_AFTER_TRAINING
-    from registry.matching.evaluate import read_truth
-    from registry.matching.index import from_entry
-    from registry.store.models import CaseRecord
-    from registry.store.tables.matching import LinkageEntry
 
-    name = bench_name(args.records, args.mix)
-    data = args.work / f"children-{name}.csv"
-    reg = reopen(args.work / f"home-{name}")
-    model = reg.model()
-    if model is None:
-        sys.exit("no current model: run benchmarks/dedupe_scale.py with the same --records and --mix first")
-    truth = read_truth(data.with_suffix(".truth.csv"), data)
-    with reg.db.sessions() as s:
-        key = {r: (i, ref) for r, i, ref in s.execute(
-            select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
-        rows = {e.record_id: from_entry(e) for e in s.scalars(select(LinkageEntry))}
+    model, truth, key, rows = deduplicated_registry(args)
     children = defaultdict(list)
     for record in rows:
         person = truth.person.get(key[record])
@@ -77,8 +53,6 @@ def main() -> None:
             if level.get("is_null_level") or not known:
                 continue
             m, true = float(level["m_probability"]), counts[(ci, li)] / known
-            if args.min_gap and max(m, true) < args.min_gap * max(min(m, true), 1e-9):
-                continue
             print(f"| {comparison.name} | {comparison.levels[li].label} | {m:.3f} | {true:.3f} | "
                   f"{counts[(ci, li)]:,} |")
 

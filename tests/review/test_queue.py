@@ -30,7 +30,7 @@ def all_pairs(reg, actor, **filters):
 
 def test_queue_ranks_clusters_by_worth_and_explains_each_pair_in_words(trained, kit):
     page, pairs = all_pairs(trained, kit.reviewer)
-    # 600 generated records leave 15-25 clusters in the possible band (DuckDB's threads vary EM a little).
+    # 600 generated records: CI's run left 19 clusters in the possible band (DuckDB's threads vary EM a little).
     assert page.total >= 10
     worth = [c.pairs[0].worth for c in page.clusters]
     assert worth == sorted(worth, reverse=True)
