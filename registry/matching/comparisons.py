@@ -203,29 +203,47 @@ GIVEN_IN_FAMILY_LEVELS = ("same name, the family agrees in four parts or more",
                           "same name, the family agrees in three parts")
 
 
-def _same_given_py(l: Row, r: Row) -> bool:
-    return bool(set(l.get("given_ids") or ()) & set(r.get("given_ids") or ()))
+@dataclass(frozen=True)
+class DerivedComparison(Comparison):
+    """A comparison whose level follows from other comparisons' levels: taken from theirs, not compared again
+    (the lookup's hot path scores each candidate's inputs once). The SQL levels say the same conditions."""
+
+    inputs: tuple[Comparison, ...] = ()
+    from_levels: Callable[..., int] = lambda *levels: 0
+
+    def level_of(self, left: Row, right: Row) -> int:
+        return self.from_levels(*(c.level_of(left, right) for c in self.inputs))
 
 
-def given_in_family_comparison() -> Comparison:
+def _level_index(comparison: Comparison, label: str) -> int:
+    return next(i for i, lv in enumerate(comparison.levels) if lv.label == label)
+
+
+def given_in_family_comparison(given: Comparison, family: Comparison) -> Comparison:
     a, d = FAMILY_AGREE_SQL, FAMILY_DISAGREE_SQL
     same = "len(list_intersect(given_ids_l, given_ids_r)) > 0"
+    # The given comparison's "same name" is a shared dictionary id (`same` above: a record without a given name
+    # has no ids), and the family's two levels are exactly "four or more parts agree" and "three", none differ.
+    same_name = _level_index(given, "same name")
+    four = _level_index(family, "four or more parts agree, none differ")
+    three = _level_index(family, "three parts agree, none differ")
 
-    def level(parts: int, exact: bool) -> Pred:
-        def test(l: Row, r: Row) -> bool:
-            if not _same_given_py(l, r):
-                return False
-            agree, differ = _family_counts_py(l, r)
-            return differ == 0 and (agree == parts if exact else agree >= parts)
-        return test
+    def from_levels(given_level: int, family_level: int) -> int:
+        if given_level != same_name:
+            return 2
+        return 0 if family_level == four else 1 if family_level == three else 2
 
-    return Comparison(
+    return DerivedComparison(
         name="given_in_family",
         title="given name inside an agreeing family",
         columns=("given_ids",) + FAMILY_COLUMNS,
+        inputs=(given, family),
+        from_levels=from_levels,
         levels=(
-            Level(GIVEN_IN_FAMILY_LEVELS[0], f"{same} AND {a} >= 4 AND {d} = 0", level(4, False)),
-            Level(GIVEN_IN_FAMILY_LEVELS[1], f"{same} AND {a} = 3 AND {d} = 0", level(3, True)),
+            Level(GIVEN_IN_FAMILY_LEVELS[0], f"{same} AND {a} >= 4 AND {d} = 0",
+                  lambda l, r: from_levels(given.level_of(l, r), family.level_of(l, r)) == 0),
+            Level(GIVEN_IN_FAMILY_LEVELS[1], f"{same} AND {a} = 3 AND {d} = 0",
+                  lambda l, r: from_levels(given.level_of(l, r), family.level_of(l, r)) == 1),
             # Any other pair: no correction (m = u).
             Level(NO_CORRECTION, "ELSE", lambda l, r: True),
         ),
@@ -307,10 +325,11 @@ def exact_comparison(col: str, title: str) -> Comparison:
     )
 
 
+_GIVEN, _FAMILY = name_comparison("given", "given name"), family_comparison()
 COMPARISONS: tuple[Comparison, ...] = (
-    name_comparison("given", "given name"),
-    family_comparison(),
-    given_in_family_comparison(),
+    _GIVEN,
+    _FAMILY,
+    given_in_family_comparison(_GIVEN, _FAMILY),
     name_frequency_comparison("father_frequency"),
     name_frequency_comparison("family_frequency"),
     name_frequency_comparison("mother_frequency"),

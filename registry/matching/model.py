@@ -28,6 +28,7 @@ from registry.matching.comparisons import (
     SET_AFTER_TRAINING,
     TRAINING_COMPARISONS,
     Comparison,
+    DerivedComparison,
     splink_comparison,
     twin_cap,
 )
@@ -182,6 +183,13 @@ class LinkageModel:
         self._weights = [[self._level_weight(ci, li) for li in range(len(levels))]
                          for ci, levels in enumerate(self._levels)]
         self._tf_levels = [[self._tf_constants(level) for level in levels] for levels in self._levels]
+        self._prior_weight = math.log2(self.prior / (1.0 - self.prior))
+        # score_block: derived comparisons after the comparisons they read, and where each input is.
+        position = {c.name: i for i, c in enumerate(self.comparisons)}
+        self._inputs = {i: [position[x.name] for x in c.inputs] for i, c in enumerate(self.comparisons)
+                        if isinstance(c, DerivedComparison) and all(x.name in position for x in c.inputs)}
+        self._block_order = [i for i in range(len(self.comparisons)) if i not in self._inputs] + list(self._inputs)
+        self._ruled = [i for i, c in enumerate(self.comparisons) if c.name in RULE_COMPARISONS]
 
     # ---- persistence --------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -228,51 +236,72 @@ class LinkageModel:
 
     def score(self, left: Mapping, right: Mapping) -> PairScore:
         """Score one pair of linkage rows exactly as Splink's predict would."""
-        total = math.log2(self.prior / (1.0 - self.prior))
         fields = []
         for ci, comparison in enumerate(self.comparisons):
             li = comparison.level_of(left, right)
             tf = self._tf_adjustment(ci, li, left, right)
             w = self.level_weight(ci, li) + tf
-            total += w
             fields.append(FieldScore(comparison.name, comparison.title, li, comparison.levels[li].label, w, tf))
+        total = sum((f.weight for f in fields), self._prior_weight)  # score_block adds in the same order
         weight, probability, rule = apply_rules(total, {f.comparison: f.label for f in fields})
         return PairScore(weight, probability, tuple(fields), rule)
 
     def score_block(self, query: Mapping, candidates: Sequence[Mapping],
                     threshold: float = 0.0) -> list[tuple[int, PairScore]]:
         """(position, score) of each candidate scoring at or above `threshold` against one query row: the same
-        numbers as `score`, for a whole candidate block at once. A comparison's weight depends only on the
-        candidate's values of that comparison's columns, and candidates in one block share most of them
-        (the same given name, father, year): each distinct combination is compared once per query, and the
-        twin rule once per combination of the levels it reads. Candidates are stored rows (`from_entry`)."""
-        prior = math.log2(self.prior / (1.0 - self.prior))
-        memo: list[dict[Any, tuple[int, float, float]]] = [{} for _ in self.comparisons]
-        caps: dict[tuple[int, ...], float | None] = {}
-        ruled = [i for i, c in enumerate(self.comparisons) if c.name in RULE_COMPARISONS]
-        out = []
-        for pos, cand in enumerate(candidates):
-            total = prior
-            levels = []
-            for ci, values in enumerate(self._values):
+        numbers as `score`, for a whole candidate block at once, a comparison at a time. A comparison's weight
+        depends only on the candidate's values of that comparison's columns, and candidates in one block share
+        most of them (the same given name, father, year): each distinct combination is compared once per query;
+        a comparison derived from others' levels (the given name inside an agreeing family) is read off theirs;
+        the twin rule is asked once per combination of the levels it reads. Candidates are stored rows
+        (`from_entry`)."""
+        n = len(candidates)
+        levels: list[list[int]] = [[] for _ in self.comparisons]
+        weights: list[list[float]] = [[] for _ in self.comparisons]
+        adjustments: list[list[float] | None] = [None for _ in self.comparisons]
+        for ci in self._block_order:
+            comparison = self.comparisons[ci]
+            if isinstance(comparison, DerivedComparison):
+                table: dict[tuple[int, ...], int] = {}
+                for key in zip(*(levels[i] for i in self._inputs[ci])):
+                    li = table.get(key)
+                    if li is None:
+                        li = table[key] = comparison.from_levels(*key)
+                    levels[ci].append(li)
+                level_weights = self._weights[ci]
+                weights[ci] = [level_weights[li] for li in levels[ci]]
+                continue
+            memo: dict[Any, tuple[int, float, float]] = {}
+            values, level_col, weight_col, tf_col = self._values[ci], levels[ci], weights[ci], []
+            for cand in candidates:
                 key = values(cand)
-                hit = memo[ci].get(key)
+                hit = memo.get(key)
                 if hit is None:
-                    li = self.comparisons[ci].level_of(query, cand)
+                    li = comparison.level_of(query, cand)
                     tf = self._tf_adjustment(ci, li, query, cand)
-                    hit = memo[ci][key] = (li, self.level_weight(ci, li) + tf, tf)
-                total += hit[1]
-                levels.append(hit)
-            rule_levels = tuple(levels[i][0] for i in ruled)
+                    hit = memo[key] = (li, self.level_weight(ci, li) + tf, tf)
+                level_col.append(hit[0])
+                weight_col.append(hit[1])
+                tf_col.append(hit[2])
+            adjustments[ci] = tf_col
+        prior = self._prior_weight
+        totals = [sum(ws, prior) for ws in zip(*weights)] if weights else [prior] * n
+        caps: dict[tuple[int, ...], float | None] = {}
+        ruled = self._ruled
+        out = []
+        for pos, (total, rule_levels) in enumerate(zip(totals, zip(*(levels[i] for i in ruled)))):
             if rule_levels not in caps:
                 caps[rule_levels] = twin_cap({self.comparisons[i].name: self.comparisons[i].levels[li].label
                                               for i, li in zip(ruled, rule_levels)})
             weight, probability, rule = apply_cap(total, caps[rule_levels])
             if probability < threshold:
                 continue
-            fields = tuple(FieldScore(c.name, c.title, li, c.levels[li].label, w, tf)
-                           for c, (li, w, tf) in zip(self.comparisons, levels))
-            out.append((pos, PairScore(weight, probability, fields, rule)))
+            fields = []
+            for ci, c in enumerate(self.comparisons):
+                li, tf_col = levels[ci][pos], adjustments[ci]
+                fields.append(FieldScore(c.name, c.title, li, c.levels[li].label, weights[ci][pos],
+                                         tf_col[pos] if tf_col is not None else 0.0))
+            out.append((pos, PairScore(weight, probability, tuple(fields), rule)))
         return out
 
     def label_of_gamma(self, comparison: str, gamma: int) -> str:
