@@ -112,7 +112,7 @@ class AuditLog:
             event = dataclasses.replace(event, request_id=request_id)
         if session is not None:
             session.execute(insert(AuditPendingRow.__table__), [{"event": json.dumps(event.to_dict(), sort_keys=True)}])
-            if not session.info.get(_FLUSH_AFTER_COMMIT):
+            if not session.info.get(_FLUSH_AFTER_COMMIT) and not session.info.get(_CHAIN_LATER):
                 session.info[_FLUSH_AFTER_COMMIT] = True
                 sqla_event.listen(session, "after_commit", self._flush_after_commit, once=True)
             return None
@@ -131,6 +131,13 @@ class AuditLog:
                 # The events are recorded; a broken stored checkpoint is for `registry audit verify` to report.
                 log.error("automatic checkpoint failed: %s", type(e).__name__)
         return indexes
+
+    def chain_later(self, session: Session) -> None:
+        """The events recorded in `session` wait in `audit_pending` after its commit, until the caller's next
+        `flush()` (or any later append) chains them: for a batch of many short write transactions (automatic
+        merges), whose every chaining would be a commit of its own on another connection, which on SQLite also
+        empties the batch connection's page cache. The caller flushes every few transactions and at its end."""
+        session.info[_CHAIN_LATER] = True
 
     def flush(self) -> None:
         """Chain every event committed inside a caller's transaction and still waiting (after a crash, say)."""
@@ -553,6 +560,7 @@ def _split_hashes(blob: bytes) -> list[bytes]:
 
 
 _FLUSH_AFTER_COMMIT = "registry.audit.flush_after_commit"
+_CHAIN_LATER = "registry.audit.chain_later"
 # The writer's statements, built once.
 _WAITING = select(AuditPendingRow.pending_id, AuditPendingRow.event).order_by(AuditPendingRow.pending_id)
 _LAST = select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash).order_by(AuditEventRow.leaf_index.desc()).limit(1)

@@ -21,7 +21,7 @@ from registry.services.review.decisions import undo_merge
 from registry.services.review.lineage import lineage
 from registry.services.review.queue import SAME_CHILD_FIRST, review_queue
 from registry.store.models import CaseRecord, Child
-from registry.store.tables.audit import AuditEventChildRow, AuditEventRow
+from registry.store.tables.audit import AuditEventChildRow, AuditEventRow, AuditPendingRow
 from registry.store.tables.matching import DedupeRun, SuspectedDuplicate
 from registry.store.tables.review import Merge, ReviewLabel
 
@@ -121,6 +121,8 @@ def test_a_run_merges_the_same_child_band_automatically_and_queues_only_the_poss
         named = set(s.scalars(select(AuditEventChildRow.child).where(
             AuditEventChildRow.leaf_index.in_([e.leaf_index for e in events]))))
         assert named == {c for m in merges for c in (m.survivor, m.absorbed)}
+        # Chained every few transactions and at the run's end: none left waiting in audit_pending.
+        assert s.scalar(select(func.count()).select_from(AuditPendingRow)) == 0
         # The model's own answers are not labels that measure it.
         assert {r.decided_by for r in s.scalars(select(ReviewLabel))} == {"auto"}
     state["run"], state["merges"] = result.run_id, [m.merge_id for m in merges]

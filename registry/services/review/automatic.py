@@ -19,7 +19,8 @@ purpose "automatic-deduplication", by the system, naming every child its merges 
 merge. Not one event per merge: a first run on a million records merges about 240,000 pairs, and an audit append
 cost about 1.5 ms on SQLite here (profiled at 100,000 records): 6 minutes, more than the run's budget. The DPO's
 queries go by child (`audit_event_children`), so every merged child is still found in the log; which pair was
-merged into which child is the lineage's (`merges`, `merge_moves`).
+merged into which child is the lineage's (`merges`, `merge_moves`). The event commits with its merges (in
+`audit_pending`) and is chained every CHAIN_EVERY transactions and at the run's end.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
 from registry.consent.policy import AccessRequest, ConsentFact, Facts
 from registry.errors import Conflict, InvalidInput
-from registry.matching.comparisons import twin_cap
+from registry.matching.comparisons import COMPARISONS, RULE_COMPARISONS, twin_cap
 from registry.matching.index import from_entry
 from registry.matching.model import LinkageModel
 from registry.services.access import Checked, consent_fact, record_checked, record_decision
@@ -61,6 +62,11 @@ HELD_CONSENT = "consent"  # the policy refused (consent to deduplication withdra
 TWIN_GIVEN_LEVELS = ("different known names", "different")  # the given-name levels the twin rule reads
 PLAN_WINDOW = 2000  # same-child pairs whose linkage rows are fetched together for the twin check
 MERGES_PER_TRANSACTION = 1000  # short transactions: the audit log's appenders wait on an open one
+# The merges' audit events are committed with them (in `audit_pending`) and chained every this many
+# transactions, not after each: each chaining is a commit on the audit writer's own connection, and on SQLite
+# any other connection's commit empties the merging connection's page cache (measured at a million records:
+# the audit writer's commits and the cold reads after them were two fifths of the merges' time).
+CHAIN_EVERY = 10
 
 
 @dataclass
@@ -172,10 +178,17 @@ def twin_rule_applies(model: LinkageModel, left: dict, right: dict) -> bool:
     return twin_cap({"given": given, **labels}) is not None
 
 
+# Only the columns the twin rule's comparisons read (a third of a linkage row): at a million records the twin
+# check fetches some 300,000 rows.
+_TWIN_COLUMNS = ("record_id", *sorted({col for c in COMPARISONS if c.name in RULE_COMPARISONS for col in c.columns}))
+_TWIN_ROWS = select(*(LinkageEntry.__table__.c[col] for col in _TWIN_COLUMNS)).where(
+    LinkageEntry.record_id.in_(bindparam("ids", expanding=True)))
+
+
 def _fetch_rows(s, rows: dict[str, dict], records: set[str]) -> None:
     for part in _chunks(sorted(records - rows.keys())):
-        for row in s.execute(select(*LinkageEntry.__table__.columns).where(LinkageEntry.record_id.in_(part))):
-            rows[row.record_id] = from_entry(dict(row._mapping))
+        for row in s.connection().execute(_TWIN_ROWS, {"ids": part}):
+            rows[row[0]] = from_entry(dict(zip(_TWIN_COLUMNS, row)))
 
 
 def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tuple[int, dict[int, str]]:
@@ -184,19 +197,26 @@ def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tupl
     inside one child (an earlier merge closed it) or decided meanwhile is skipped; a transaction that meets a
     concurrent decision is redone a pair at a time."""
     made, refused = 0, {}
-    with reg.db.bulk_writing() as unit_of_work:
-        for i in range(0, len(pair_ids), MERGES_PER_TRANSACTION):
-            chunk = pair_ids[i:i + MERGES_PER_TRANSACTION]
-            try:
-                with unit_of_work() as s:
-                    made += _merge_chunk(reg, s, run_id, chunk, refused)
-            except Conflict:
-                for pair_id in chunk:
-                    try:
-                        with unit_of_work() as s:
-                            made += _merge_chunk(reg, s, run_id, [pair_id], refused)
-                    except Conflict:
-                        continue
+    try:
+        with reg.db.bulk_writing() as unit_of_work:
+            for n, i in enumerate(range(0, len(pair_ids), MERGES_PER_TRANSACTION), start=1):
+                chunk = pair_ids[i:i + MERGES_PER_TRANSACTION]
+                try:
+                    with unit_of_work() as s:
+                        reg.audit.chain_later(s)
+                        made += _merge_chunk(reg, s, run_id, chunk, refused)
+                except Conflict:
+                    for pair_id in chunk:
+                        try:
+                            with unit_of_work() as s:
+                                reg.audit.chain_later(s)
+                                made += _merge_chunk(reg, s, run_id, [pair_id], refused)
+                        except Conflict:
+                            continue
+                if n % CHAIN_EVERY == 0:
+                    reg.audit.flush()
+    finally:
+        reg.audit.flush()  # every committed merge's event in the chain before the run goes on
     return made, refused
 
 
