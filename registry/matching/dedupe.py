@@ -106,7 +106,7 @@ def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: st
     for col, freqs in model.tf.items():
         tf = pa.table({col: list(freqs.keys()), f"tf_{col}": list(freqs.values())})
         linker.table_management.register_term_frequency_lookup(api.register(tf), col)
-    return linker, linker.inference.predict(threshold_match_probability=model.predict_threshold(threshold))
+    return linker, linker.inference.predict(threshold_match_probability=threshold)
 
 
 # How many pairs of each combination of comparison levels the real-time scorer re-scores in a batch run.
@@ -145,10 +145,7 @@ def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictio
     _rule_table(con, model)
     columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
-    derived = model.derived  # their levels from their inputs' levels, their weight added to Splink's
-    levels = ", ".join(f"{level_sql(c)} AS lv_{c.name}" for c in model.comparisons if c.name not in derived)
-    derived_levels = "".join(f", {model.derived_level_sql(n)} AS lv_{n}" for n in derived)
-    weight = " + ".join(["splink_weight", *(model.level_weight_sql(n) for n in derived)])
+    levels = ", ".join(f"{level_sql(c)} AS lv_{c.name}" for c in model.comparisons)
     caps = [n for n in RULE_COMPARISONS if n in {c.name for c in model.comparisons}]
     try:
         con.execute(f"""
@@ -157,13 +154,11 @@ def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictio
                 SELECT p.record_id_l, p.record_id_r, p.match_weight, {sides}
                 FROM _pred p JOIN {table} l ON l.record_id = p.record_id_l JOIN {table} r ON r.record_id = p.record_id_r
             ),
-            compared AS (SELECT record_id_l, record_id_r, match_weight AS splink_weight, {levels} FROM pairs),
-            derived AS (SELECT *{derived_levels} FROM compared),
-            weighted AS (SELECT * EXCLUDE (splink_weight), {weight} AS match_weight FROM derived),
+            compared AS (SELECT record_id_l, record_id_r, match_weight, {levels} FROM pairs),
             ruled AS (
                 SELECT c.*, CASE WHEN match_weight < 1000 THEN pow(2, match_weight) / (1 + pow(2, match_weight))
                                  ELSE 1.0 END AS splink_probability, k.cap, k.cap_weight
-                FROM weighted c LEFT JOIN _caps k USING ({", ".join(f"lv_{n}" for n in caps)})
+                FROM compared c LEFT JOIN _caps k USING ({", ".join(f"lv_{n}" for n in caps)})
             )
             SELECT *, CASE WHEN cap IS NOT NULL AND splink_probability > cap THEN cap
                            ELSE splink_probability END AS probability,

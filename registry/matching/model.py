@@ -7,7 +7,6 @@ table of given names, so a loaded model scores exactly as the saved one did.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -321,44 +320,7 @@ class LinkageModel:
         # conditions (registry.matching.dedupe.guarded_pairs), so Splink need not carry its gamma, Bayes factor
         # and term-frequency columns through every blocking rule.
         s["retain_intermediate_calculation_columns"] = False
-        # The comparisons derived from others' levels are left to the registry (guarded_pairs adds their weight
-        # from the levels it takes anyway): in Splink's SQL each repeats the conditions it is derived from
-        # (measured: "given name inside an agreeing family" cost twice the family comparison, more than all the
-        # other comparisons together), where from the levels it is one small CASE.
-        s["comparisons"] = [c for c in s["comparisons"] if c["output_column_name"] not in self.derived]
         return s
-
-    @property
-    def derived(self) -> dict[str, int]:
-        """The derived comparisons (comparisons.DerivedComparison) whose inputs the model has, by position."""
-        return {self.comparisons[ci].name: ci for ci in self._inputs}
-
-    def predict_threshold(self, threshold: float) -> float:
-        """The probability at which Splink's predict (without the derived comparisons) must keep a pair so that
-        every pair reaching `threshold` once their weight is added is kept: lower by their largest weight."""
-        bonus = sum(max(max(self._weights[ci]), 0.0) for ci in self.derived.values())
-        if threshold <= 0.0 or threshold >= 1.0 or bonus == 0.0:
-            return threshold
-        return probability_from_weight(weight_from_probability(threshold) - bonus)
-
-    def derived_level_sql(self, name: str) -> str:
-        """A derived comparison's level as SQL over its inputs' levels (`lv_<input>` columns)."""
-        comparison = self.comparisons[self.derived[name]]
-        assert isinstance(comparison, DerivedComparison)
-        inputs = comparison.inputs
-        whens = []
-        for combo in itertools.product(*(range(len(c.levels)) for c in inputs)):
-            li = comparison.from_levels(*combo)
-            if li != len(comparison.levels) - 1:
-                cond = " AND ".join(f"lv_{c.name} = {v}" for c, v in zip(inputs, combo))
-                whens.append(f"WHEN {cond} THEN {li}")
-        return f"CASE {' '.join(whens)} ELSE {len(comparison.levels) - 1} END"
-
-    def level_weight_sql(self, name: str) -> str:
-        """A comparison's weight by its level (`lv_<name>`), as SQL: for derived comparisons (no term frequency)."""
-        ci = self.derived[name]
-        whens = " ".join(f"WHEN {li} THEN CAST('{w!r}' AS DOUBLE)" for li, w in enumerate(self._weights[ci]))
-        return f"CASE lv_{name} {whens} END"
 
 
 def model_file_current(path: Path) -> bool:

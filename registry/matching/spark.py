@@ -200,8 +200,7 @@ class SparkEngine:
             for col, freqs in model.tf.items():
                 tf = spark.createDataFrame(list(freqs.items()), f"{col} string, tf_{col} double")
                 linker.table_management.register_term_frequency_lookup(api.register(tf), col)
-            predictions = linker.inference.predict(
-                threshold_match_probability=model.predict_threshold(REVIEW_THRESHOLD))
+            predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
             table = predictions.as_spark_dataframe().select(*PREDICTION_COLUMNS).toArrow()
             return SparkPredictions(con, table)
         finally:

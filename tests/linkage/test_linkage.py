@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from registry.identity import validate_identity
-from registry.matching.dedupe import guarded_pairs, load_into_duckdb, predict_pairs
+from registry.matching.dedupe import load_into_duckdb, predict_pairs
 from registry.matching.index import from_entry
 from registry.matching.lookup import find_matches
 from registry.matching.model import MATCH_THRESHOLD, LinkageModel
@@ -147,40 +147,14 @@ def test_batch_and_real_time_give_the_same_probabilities(trained, tmp_path):
     with reg.db.sessions() as s:
         load_into_duckdb(con, reg.index.all_entries(s))
     _, predictions = predict_pairs(con, model, threshold=0.0)
-    pairs = guarded_pairs(con, model, predictions)  # Splink's weight, the derived comparisons' and the rules
+    pairs = predictions.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability").fetchall()
     con.close()
     entries = _entries(reg)
-    assert len(pairs) > 300
-    for left, right, probability, _ in pairs[:3000]:
-        assert abs(model.score(entries[left], entries[right]).probability - probability) < 1e-9
-
-
-def test_predict_leaves_out_the_derived_comparison_and_keeps_every_pair_it_could_lift(trained, tmp_path):
-    """Splink's predict runs without "given name inside an agreeing family" (its weight is added afterwards from
-    the given-name and family levels), at a threshold lowered by that comparison's largest weight: the batch
-    keeps exactly the pairs the real-time scorer puts at 0.5 or more."""
-    reg, _, _ = trained
-    import duckdb
-
-    model = reg.model()
-    assert "given_in_family" in model.derived
-    assert "given_in_family" not in {c["output_column_name"] for c in model.splink_settings_for_predict()["comparisons"]}
-    assert 0.0 < model.predict_threshold(0.5) < 0.5
-    con = duckdb.connect(str(tmp_path / "derived.duckdb"))
-    with reg.db.sessions() as s:
-        load_into_duckdb(con, reg.index.all_entries(s))
-    everything = predict_pairs(con, model, threshold=0.0)[1].as_duckdbpyrelation()
-    blocked = everything.select("record_id_l, record_id_r").fetchall()
-    kept = {tuple(sorted(p[:2])) for p in guarded_pairs(con, model, predict_pairs(con, model)[1])}
-    con.close()
-    entries = _entries(reg)
-    lifted = 0
-    for left, right in blocked:
+    assert len(pairs) > 1000
+    for left, right, splink_probability in pairs[:3000]:
         score = model.score(entries[left], entries[right])
-        assert (tuple(sorted((left, right))) in kept) == (score.probability >= 0.5)
-        family = next(f for f in score.fields if f.comparison == "given_in_family")
-        lifted += family.weight > 0 and score.probability >= 0.5
-    assert lifted > 10  # pairs with the same given name inside an agreeing family, Arabic and Latin alike
+        if score.capped_by is None:
+            assert abs(score.probability - splink_probability) < 1e-9
 
 
 def test_a_block_scored_at_once_scores_each_candidate_as_one_pair_would(trained):
