@@ -34,7 +34,7 @@ def to_entry(row: LinkageRow) -> dict:
 def from_entry(entry: LinkageEntry | dict) -> dict:
     """A stored entry as the comparisons want it: lists as tuples."""
     d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
-    d["given_grams"] = tuple(int(g) for g in (d.get("given_grams") or "").split())
+    d["given_grams"] = tuple(map(int, (d.get("given_grams") or "").split()))
     for col in _TEXT_LISTS:
         d[col] = tuple((d.get(col) or "").split())
     return d
