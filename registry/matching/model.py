@@ -255,7 +255,6 @@ class LinkageModel:
         a comparison derived from others' levels (the given name inside an agreeing family) is read off theirs;
         the twin rule is asked once per combination of the levels it reads. Candidates are stored rows
         (`from_entry`)."""
-        n = len(candidates)
         levels: list[list[int]] = [[] for _ in self.comparisons]
         weights: list[list[float]] = [[] for _ in self.comparisons]
         adjustments: list[list[float] | None] = [None for _ in self.comparisons]
@@ -285,7 +284,7 @@ class LinkageModel:
                 tf_col.append(hit[2])
             adjustments[ci] = tf_col
         prior = self._prior_weight
-        totals = [sum(ws, prior) for ws in zip(*weights)] if weights else [prior] * n
+        totals = [sum(ws, prior) for ws in zip(*weights)]
         caps: dict[tuple[int, ...], float | None] = {}
         ruled = self._ruled
         out = []

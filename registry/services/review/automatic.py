@@ -199,18 +199,20 @@ def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tupl
     made, refused = 0, {}
     try:
         with reg.db.bulk_writing() as unit_of_work:
+
+            def merge(ids: list[int]) -> int:  # one transaction, its audit event chained later
+                with unit_of_work() as s:
+                    reg.audit.chain_later(s)
+                    return _merge_chunk(reg, s, run_id, ids, refused)
+
             for n, i in enumerate(range(0, len(pair_ids), MERGES_PER_TRANSACTION), start=1):
                 chunk = pair_ids[i:i + MERGES_PER_TRANSACTION]
                 try:
-                    with unit_of_work() as s:
-                        reg.audit.chain_later(s)
-                        made += _merge_chunk(reg, s, run_id, chunk, refused)
+                    made += merge(chunk)
                 except Conflict:
                     for pair_id in chunk:
                         try:
-                            with unit_of_work() as s:
-                                reg.audit.chain_later(s)
-                                made += _merge_chunk(reg, s, run_id, [pair_id], refused)
+                            made += merge([pair_id])
                         except Conflict:
                             continue
                 if n % CHAIN_EVERY == 0:
