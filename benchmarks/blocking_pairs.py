@@ -11,6 +11,7 @@ the share of true pairs (same child) that at least one rule in use puts in a blo
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 import tempfile
@@ -39,24 +40,28 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, rule: BlockingRule) -> int:
     columns, else the sum over keys of (rows with the key on the left) x (rows with it on the right)."""
     left = [a for a, _ in rule.equal] + (["birth_year"] if rule.year_offset is not None else [])
     right = [b for _, b in rule.equal] + (["birth_year"] if rule.year_offset is not None else [])
-    if rule.year_missing:  # pairs of the block where at least one side has no year
-        cols = ", ".join(left)
-        where = " AND ".join(f"{c} IS NOT NULL" for c in left)
-        sql = (f"SELECT coalesce(sum(c * (c - 1) / 2 - k * (k - 1) / 2), 0) FROM (SELECT count(*) AS c, "
-               f"count(birth_year) AS k FROM linkage WHERE {where} GROUP BY {cols})")
-        return int(con.execute(sql).fetchall()[0][0])
+    # With groups of columns one side must lack (rule.lacking): inclusion-exclusion over the groups, where a
+    # group fails for a pair when both sides have all its columns.
+    subsets = [s for n in range(len(rule.lacking) + 1) for s in itertools.combinations(rule.lacking, n)]
+    having = [" AND ".join(f"{c} IS NOT NULL" for c in sorted({c for g in sub for c in g})) or "true"
+              for sub in subsets]
+    counts = ", ".join(f"count(*) FILTER ({h}) AS k{i}" for i, h in enumerate(having))
+    signs = [(-1) ** len(sub) for sub in subsets]
     if left == right and not rule.year_offset:
         where = " AND ".join(f"{c} IS NOT NULL" for c in left)
-        sql = (f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) AS c FROM linkage "
-               f"WHERE {where} GROUP BY {', '.join(left)})")
+        total = " + ".join(f"{sign} * k{i} * (k{i} - 1) / 2" for i, sign in enumerate(signs))
+        sql = (f"SELECT coalesce(sum({total}), 0) FROM (SELECT {counts} FROM linkage WHERE {where} "
+               f"GROUP BY {', '.join(left)})")
         return int(con.execute(sql).fetchall()[0][0])
     off = rule.year_offset or 0
     lk = ", ".join(f"{c} AS k{i}" for i, c in enumerate(left))
     rk = ", ".join(f"{c}{' + ' + str(off) if c == 'birth_year' and off else ''} AS k{i}"
                    for i, c in enumerate(right))
     keys = ", ".join(f"k{i}" for i in range(len(left)))
-    sql = (f"SELECT coalesce(sum(a.c * b.c), 0) FROM (SELECT {lk}, count(*) c FROM linkage GROUP BY ALL) a "
-           f"JOIN (SELECT {rk}, count(*) c FROM linkage GROUP BY ALL) b USING ({keys})")
+    counts = counts.replace(" AS k", " AS n")
+    total = " + ".join(f"{sign} * a.n{i} * b.n{i}" for i, sign in enumerate(signs))
+    sql = (f"SELECT coalesce(sum({total}), 0) FROM (SELECT {lk}, {counts} FROM linkage GROUP BY ALL) a "
+           f"JOIN (SELECT {rk}, {counts} FROM linkage GROUP BY ALL) b USING ({keys})")
     n = int(con.execute(sql).fetchall()[0][0])
     return n // 2 if not rule.mirror else n  # a self-mirroring rule counts each pair both ways
 
