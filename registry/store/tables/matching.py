@@ -51,6 +51,9 @@ Index("ix_linkage_dob_family", LinkageEntry.dob_full, LinkageEntry.family_skel)
 Index("ix_linkage_dob_father", LinkageEntry.dob_full, LinkageEntry.father_skel)
 Index("ix_linkage_dob_given", LinkageEntry.dob_full, LinkageEntry.given_skel)
 Index("ix_linkage_md_given", LinkageEntry.dob_md, LinkageEntry.given_skel)
+# Without it SQLite answered day and month + family + father from ix_linkage_md_given on the day and month
+# alone (some 2,700 rows at a million records): a lookup's median went from 1.5 to 7 ms.
+Index("ix_linkage_family_father_md", LinkageEntry.family_skel, LinkageEntry.father_skel, LinkageEntry.dob_md)
 Index("ix_linkage_given_mother", LinkageEntry.given_skel, LinkageEntry.mother_skel, LinkageEntry.mother_family_skel)
 
 class SuspectedDuplicate(Base):
