@@ -7,8 +7,9 @@ Set-up, not timed: the registry built by dedupe_scale.py (imported, model traine
 exported once to a Parquet file for plain Splink. Timed, each in a fresh child process (peak memory = its max
 RSS), in alternating order:
 - registry: `run_dedupe` with the saved model: read the index from the registry's database, Splink's predict,
-  the registry's rules (twin cap) and the check against the real-time scorer, clustering at 0.95, the run's
-  pairs, clusters and review queue written back to the database;
+  the registry's rules (twin cap) and the check against the real-time scorer, the decisions (same child at
+  0.999, merged automatically: none on a registry dedupe_scale.py already deduplicated), the run's pairs,
+  clusters and review queue written back to the database;
 - plain Splink: read the Parquet file into an in-memory DuckDB (Splink's default), `predict` with the same
   settings, blocking rules and term frequencies at the review threshold, then
   `cluster_pairwise_predictions_at_threshold` at 0.95: no rules, nothing written back.
