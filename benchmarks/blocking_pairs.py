@@ -45,11 +45,11 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, rule: BlockingRule) -> int:
     subsets = [s for n in range(len(rule.lacking) + 1) for s in itertools.combinations(rule.lacking, n)]
     having = [" AND ".join(f"{c} IS NOT NULL" for c in sorted({c for g in sub for c in g})) or "true"
               for sub in subsets]
-    counts = ", ".join(f"count(*) FILTER ({h}) AS k{i}" for i, h in enumerate(having))
+    counts = ", ".join(f"count(*) FILTER ({h}) AS n{i}" for i, h in enumerate(having))
     signs = [(-1) ** len(sub) for sub in subsets]
     if left == right and not rule.year_offset:
         where = " AND ".join(f"{c} IS NOT NULL" for c in left)
-        total = " + ".join(f"{sign} * k{i} * (k{i} - 1) / 2" for i, sign in enumerate(signs))
+        total = " + ".join(f"{sign} * n{i} * (n{i} - 1) / 2" for i, sign in enumerate(signs))
         sql = (f"SELECT coalesce(sum({total}), 0) FROM (SELECT {counts} FROM linkage WHERE {where} "
                f"GROUP BY {', '.join(left)})")
         return int(con.execute(sql).fetchall()[0][0])
@@ -58,7 +58,6 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, rule: BlockingRule) -> int:
     rk = ", ".join(f"{c}{' + ' + str(off) if c == 'birth_year' and off else ''} AS k{i}"
                    for i, c in enumerate(right))
     keys = ", ".join(f"k{i}" for i in range(len(left)))
-    counts = counts.replace(" AS k", " AS n")
     total = " + ".join(f"{sign} * a.n{i} * b.n{i}" for i, sign in enumerate(signs))
     sql = (f"SELECT coalesce(sum({total}), 0) FROM (SELECT {lk}, {counts} FROM linkage GROUP BY ALL) a "
            f"JOIN (SELECT {rk}, {counts} FROM linkage GROUP BY ALL) b USING ({keys})")
