@@ -6,13 +6,17 @@ what the database holds (no lost registration, no duplicate child, exact quotas,
     .venv/bin/python benchmarks/load.py --mix full                        # + consents and review decisions
     .venv/bin/python benchmarks/load.py --quota 150                       # quotas exact across workers
     .venv/bin/python benchmarks/load.py --race-rounds 10                  # 50 clients register one record at once
+    .venv/bin/python benchmarks/load.py --rate 200                        # 200 requests/s offered (open loop)
 
 Setup (not timed): a fresh registry (a new schema on the PostgreSQL server, or a SQLite file), `--records`
 generated children imported and deduplicated (the model trained), one agency per generated institution with
 two caseworkers each, a national reviewer, API tokens. Then `registry serve` runs as a subprocess with the
 anti-timing floor off (REGISTRY_LOOKUP_MIN_SECONDS=0) and the quotas out of reach (unless --quota), and
-`--clients` clients (asyncio, one keep-alive connection each) send `--requests` requests as fast as answers
-come. Every request has a timeout (`--timeout`): a request that times out is a stall, reported as such.
+`--clients` clients (asyncio, one keep-alive connection each, a minimal HTTP/1.1 client so that the load
+generator takes little of the cores it measures) send `--requests` requests: as fast as answers come (a
+closed loop, the most the server carries), or with `--rate R` at R requests/s whatever comes back (an open
+loop, as agencies' caseworkers send them; each latency counts from when the request was due). Every request
+has a timeout (`--timeout`): a request that times out is a stall, reported as such.
 
 Mixes: `basic` = 80 % lookups, 20 % registrations; `full` = 60 % lookups, 20 % registrations, 10 % consents,
 10 % review decisions. One registration in ten is sent twice at once on purpose (the same body by two
@@ -279,48 +283,102 @@ def plan_warmup(args, world: World) -> list[list[tuple]]:
               world.tokens[agency][0])] for _ in range(args.warmup)]
 
 
-async def drive(port: int, clients: int, work: list[list[tuple]], timeout: float) -> tuple[list[Answer], float]:
-    import httpx
+class Connection:
+    """One keep-alive HTTP/1.1 connection over loopback. The load generator shares the 2 cores it measures,
+    and httpx spent about 3 ms of CPU a request (a third of what the server itself spends): this client writes
+    the request and reads the answer by its Content-Length, nothing more."""
 
-    queue = collections.deque(work)
-    answers: list[Answer] = []
+    def __init__(self, port: int):
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    async def send(c: httpx.AsyncClient, item: tuple) -> None:
-        kind, method, path, body, token = item
-        t = time.perf_counter()
+    async def request(self, method: str, path: str, body: dict, token: str, timeout: float) -> tuple[int, bytes, str]:
+        payload = json.dumps(body).encode()
+        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode("latin-1")
         try:
-            r = await c.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"},
-                                timeout=timeout)
-            data = r.json() if r.headers.get("content-type", "").endswith("json") else None
-            answers.append(Answer(kind, r.status_code, time.perf_counter() - t, data, body))
-        except httpx.TimeoutException:
-            answers.append(Answer(kind, "timeout", time.perf_counter() - t, None, body))
-        except httpx.HTTPError as e:
-            answers.append(Answer(kind, type(e).__name__, time.perf_counter() - t, None, body))
+            async with asyncio.timeout(timeout):
+                if self.writer is None:
+                    self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+                self.writer.write(head + payload)
+                return await self._answer()
+        except BaseException:
+            self.close()  # a half-read answer would poison the next request on this connection
+            raise
+
+    async def _answer(self) -> tuple[int, bytes, str]:
+        status = int((await self.reader.readuntil(b"\r\n")).split()[1])
+        headers = {}
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            chunks = []
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                chunks.append((await self.reader.readexactly(size + 2))[:-2])
+            await self.reader.readuntil(b"\r\n")
+            body = b"".join(chunks)
+        else:
+            body = b""
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, body, headers.get("content-type", "")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def drive(port: int, clients: int, work: list[list[tuple]], timeout: float,
+                rate: float = 0.0) -> tuple[list[Answer], float]:
+    """Send the work from `clients` connections. Without a rate, a closed loop: each client sends its next
+    request as soon as it has its answer (the most the server can carry). With a rate (requests/s), an open
+    loop: request i is due at i / rate, whatever came back before, and its latency is counted from when it
+    was due, so time spent waiting for a free client counts too (no coordinated omission)."""
+    queue = collections.deque((i, group) for i, group in enumerate(work))
+    answers: list[Answer] = []
+    started = time.perf_counter()
+
+    async def send(c: Connection, item: tuple, due: float) -> None:
+        kind, method, path, body, token = item
+        try:
+            status, raw, content_type = await c.request(method, path, body, token, timeout)
+            data = json.loads(raw) if content_type.endswith("json") and raw else None
+            answers.append(Answer(kind, status, time.perf_counter() - due, data, body))
+        except TimeoutError:
+            answers.append(Answer(kind, "timeout", time.perf_counter() - due, None, body))
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
+            answers.append(Answer(kind, type(e).__name__, time.perf_counter() - due, None, body))
 
     async def client(i: int) -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as c:
-            while True:
-                if not queue:
-                    return
-                group = queue.popleft()
+        c = Connection(port)
+        try:
+            while queue:
+                n, group = queue.popleft()
+                due = started + n / rate if rate else time.perf_counter()
+                if rate and (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
                 if len(group) > 1:  # hand the twin to the next free client and send both at the same moment
                     gate = asyncio.Event()
-                    queue.appendleft([("twin", gate, group[1])])
+                    queue.appendleft((n, [("twin", gate, group[1])]))
                     try:
                         await asyncio.wait_for(gate.wait(), 5)
                     except TimeoutError:
                         pass  # no other client free for 5 s: send it anyway
-                    await send(c, group[0])
+                    await send(c, group[0], due)
                 elif group[0][0] == "twin":
                     _, gate, item = group[0]
                     gate.set()
-                    await send(c, item)
+                    await send(c, item, due)
                 else:
-                    await send(c, group[0])
+                    await send(c, group[0], due)
+        finally:
+            c.close()
 
-    started = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(clients)))
     return answers, time.perf_counter() - started
 
@@ -385,8 +443,10 @@ def expected(args, a: Answer) -> bool:
 
 
 def report(args, answers: list[Answer], elapsed: float) -> list[str]:
+    offered = (f"offered at {args.rate:.0f} requests/s (open loop: latency from when each was due)" if args.rate
+               else "closed loop: each client sends its next request when it has its answer")
     lines = [f"{len(answers)} requests by {args.clients} clients in {elapsed:.1f} s: "
-             f"{len(answers) / elapsed:.0f} requests/s"]
+             f"{len(answers) / elapsed:.0f} requests/s; {offered}"]
     lines.append("| kind | n | p50 | p95 | p99 | max | statuses |")
     lines.append("|---|---|---|---|---|---|---|")
     for kind in sorted({a.kind for a in answers}):
@@ -527,6 +587,8 @@ def main() -> None:
     ap.add_argument("--floor", type=float, default=0.0, help="REGISTRY_LOOKUP_MIN_SECONDS (anti-timing floor)")
     ap.add_argument("--pool-size", type=int, default=0, help="REGISTRY_DB_POOL_SIZE (0: the default)")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds a client waits for an answer")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="requests/s offered, an open loop (0: a closed loop, each client as fast as answers come)")
     ap.add_argument("--race-rounds", type=int, default=0, help="then this many rounds of one record at once")
     ap.add_argument("--warmup", type=int, default=100, help="lookups sent first, not timed")
     ap.add_argument("--keep", action="store_true", help="keep the registry (home and schema) afterwards")
@@ -545,10 +607,11 @@ def main() -> None:
         sampler = ActivitySampler(world.url) if world.url.startswith("postgresql") else None
         if sampler:
             sampler.__enter__()
-        cpu_before, pg_before = cpu_seconds(server.pid), postgres_cpu_seconds()
-        answers, elapsed = asyncio.run(drive(port, args.clients, work, args.timeout))
+        cpu_before, pg_before, own_before = cpu_seconds(server.pid), postgres_cpu_seconds(), time.process_time()
+        answers, elapsed = asyncio.run(drive(port, args.clients, work, args.timeout, args.rate))
         server_cpu = cpu_seconds(server.pid) - cpu_before
         pg_cpu = postgres_cpu_seconds() - pg_before
+        own_cpu = time.process_time() - own_before
         if sampler:
             sampler.__exit__()
         extra = race_rounds(args, world, port) if args.race_rounds else []
@@ -565,7 +628,8 @@ def main() -> None:
     for line in report(args, answers, elapsed):
         print(line)
     print(f"CPU per request: server workers {server_cpu / len(answers) * 1000:.1f} ms, PostgreSQL processes "
-          f"{pg_cpu / len(answers) * 1000:.1f} ms (all of the machine's: other clients included)")
+          f"{pg_cpu / len(answers) * 1000:.1f} ms (all of the machine's: other clients included), "
+          f"load generator {own_cpu / len(answers) * 1000:.1f} ms (with the pg_stat_activity sampler)")
     if sampler:
         print(sampler.report())
     for line in extra:

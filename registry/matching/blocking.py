@@ -75,21 +75,24 @@ class BlockingRule:
                 return False
         return all(any(left.get(c) is None or right.get(c) is None for c in group) for group in self.lacking)
 
-    def condition(self, query: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:
-        """SQL condition (with its bound parameters, named after `name`) on the stored rows as the RIGHT side,
-        for a query row on the left; None when the query lacks a value the rule needs. Plain SQL text: the
-        lookup's hot path, where building SQLAlchemy expressions cost more than running the query."""
+    def condition(self, query: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """SQL condition (with its bound parameters) on the stored rows as the RIGHT side, for a query row on
+        the left; None when the query lacks a value the rule needs. Plain SQL text: the lookup's hot path,
+        where building SQLAlchemy expressions cost more than running the query. A parameter is named after the
+        query's column (and the year's offset), so every rule shares it: a few parameters, not one per rule
+        and column, and psycopg caches the query's conversion (it does not past 50 parameters)."""
         terms, params = [], {}
-        for i, (a, b) in enumerate(self.equal):
+        for a, b in self.equal:
             if query.get(a) is None:
                 return None
-            terms.append(f"{b} = :{name}_{i}")
-            params[f"{name}_{i}"] = query[a]
+            terms.append(f"{b} = :q_{a}")
+            params[f"q_{a}"] = query[a]
         if self.year_offset is not None:
             if query.get("birth_year") is None:
                 return None
-            terms.append(f"birth_year = :{name}_year")
-            params[f"{name}_year"] = int(query["birth_year"]) - self.year_offset
+            name = f"q_year_{'m' if self.year_offset < 0 else 'p'}{abs(self.year_offset)}"
+            terms.append(f"birth_year = :{name}")
+            params[name] = int(query["birth_year"]) - self.year_offset
         for group in self.lacking:
             if all(query.get(c) is not None for c in group):  # the query has them all: the stored row must not
                 terms.append("(" + " OR ".join(f"{c} IS NULL" for c in group) + ")")
@@ -160,9 +163,9 @@ def conditions(query: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES
     """The real-time lookup's candidate condition for one query row: the query on either side of every rule,
     as one SQL disjunction and its parameters ("" when no rule applies)."""
     terms, params = [], {}
-    for i, rule in enumerate(rules):
-        for j, r in enumerate((rule,) if rule.symmetric else (rule, rule.mirrored)):
-            cond = r.condition(query, f"r{i}_{j}")
+    for rule in rules:
+        for r in (rule,) if rule.symmetric else (rule, rule.mirrored):
+            cond = r.condition(query)
             if cond is not None:
                 terms.append(cond[0])
                 params.update(cond[1])
