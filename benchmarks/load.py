@@ -21,8 +21,9 @@ has a timeout (`--timeout`): a request that times out is a stall, reported as su
 Mixes: `basic` = 80 % lookups, 20 % registrations; `full` = 60 % lookups, 20 % registrations, 10 % consents,
 10 % review decisions. One registration in ten is sent twice at once on purpose (the same body by two
 clients). `--quota Q`: every lookup comes from one agency with a quota of Q an hour, so exactly Q are answered
-and the rest get 429. On PostgreSQL, pg_stat_activity is sampled every 0.2 s during the run: what the
-server's connections were doing (idle, active, waiting on a lock, ...).
+and the rest get 429. `--deduplication-consents N`: N registered children get a consent to deduplication
+before the run (one in ten withdrawn), as agencies record them. On PostgreSQL, pg_stat_activity is sampled
+every 0.2 s during the run: what the server's connections were doing (idle, active, waiting on a lock, ...).
 
 Errors are answers that are not 2xx and not an expected 4xx (429 with --quota, 409 for a pair decided twice),
 plus dropped connections and timeouts.
@@ -153,6 +154,8 @@ def build_world(args, home: Path) -> World:
         for k in range(2):
             create_user(reg, f"cw{n}x{k}", code, "caseworker", "a generated load password")
             tokens[code].append(create_token(reg, f"cw{n}x{k}").token)
+    if args.deduplication_consents:
+        consent_to_deduplication(reg, tokens, held, agencies, args.deduplication_consents)
     create_agency(reg, "national-unit", "National unit", "SY-DI")
     create_user(reg, "reviewer", "national-unit", "national_reviewer", "a generated load password")
     reviewer = create_token(reg, "reviewer").token
@@ -164,6 +167,23 @@ def build_world(args, home: Path) -> World:
     reg.close()
     return World(url or f"sqlite:///{home / 'registry.db'}", home, tokens, reviewer,
                  {a: held[a] for a in agencies}, open_pairs, lookups, new_records, cleanup)
+
+
+def consent_to_deduplication(reg, tokens, held, agencies, n: int) -> None:
+    """`n` held children given a consent to deduplication by a caseworker of their agency (as agencies record
+    them), one in ten withdrawn: every lookup and registration asks which children are out of matching."""
+    from registry.services.accounts import actor_for_token
+    from registry.services.consents import record_consent, withdraw_consent
+
+    body = {"purpose": "deduplication", "grantor": "caregiver", "given_on": "2025-01-10", "evidence_ref": "form/load"}
+    pending = [(code, child) for code in agencies for child in held[code]][:n]
+    actors = {code: actor_for_token(reg, tokens[code][0]) for code in agencies}
+    for i, (code, child) in enumerate(pending):
+        consent = record_consent(reg, actors[code], child, body)
+        if i % 10 == 0:
+            withdraw_consent(reg, actors[code], consent.consent_id, "caregiver")
+    print(f"setup: {len(pending)} consents to deduplication recorded, {(len(pending) + 9) // 10} withdrawn",
+          file=sys.stderr)
 
 
 # ---- the server ----------------------------------------------------------------------------------------------
@@ -589,6 +609,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds a client waits for an answer")
     ap.add_argument("--rate", type=float, default=0.0,
                     help="requests/s offered, an open loop (0: a closed loop, each client as fast as answers come)")
+    ap.add_argument("--deduplication-consents", type=int, default=0,
+                    help="this many registered children given a consent to deduplication first, one in ten withdrawn")
     ap.add_argument("--race-rounds", type=int, default=0, help="then this many rounds of one record at once")
     ap.add_argument("--warmup", type=int, default=100, help="lookups sent first, not timed")
     ap.add_argument("--keep", action="store_true", help="keep the registry (home and schema) afterwards")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, bindparam, or_, select
+from sqlalchemy import Connection, Row, bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from registry.audit.event import TOKEN, AuditEvent
@@ -38,6 +38,8 @@ _IDS = bindparam("ids", expanding=True)
 # The children asked about and, in the same read, the pseudonyms merged into them.
 _CHILDREN_AND_MERGED = select(_children.child_id, _children.status, _children.merged_into).where(
     or_(_children.child_id.in_(_IDS), _children.merged_into.in_(_IDS)))
+_CHILDREN = select(_children.child_id, _children.status, _children.merged_into).where(_children.child_id.in_(_IDS))
+_CHUNK = 500  # ids a statement: well under SQLite's limit on bound parameters
 _MERGED_INTO = select(_children.child_id, _children.merged_into).where(_children.merged_into.in_(_IDS))
 _GLASS = select(_grants.child_id).where(_grants.user_id == bindparam("user_id"), _grants.child_id.in_(_IDS),
                                         _grants.expires_at > bindparam("now"))
@@ -46,7 +48,17 @@ _HELD = select(_records.child_id, _records.institution).where(_records.child_id.
 _CONSENT_FACTS = select(_consents.child_id, _consents.consent_id, _consents.purpose, _consents.recipient,
                         _consents.basis, _consents.given_on, _consents.expires_on, _consents.withdrawn_at).where(
     _consents.child_id.in_(_IDS))
-_WITH_DEDUPLICATION_CONSENTS = select(_consents.child_id).where(_consents.purpose == "deduplication").distinct()
+# Children with a consent to deduplication that ended (withdrawn, or past its last day) and none in force on
+# the child itself: only such a child's family can be out of matching, and a renewed consent rules it out in SQL.
+_in_force = ConsentRecord.__table__.alias("in_force").c
+_ended = union(  # two index ranges (ix_consents_purpose_withdrawn, ix_consents_purpose_expires), not a scan
+    select(_consents.child_id).where(_consents.purpose == "deduplication", _consents.withdrawn_at.is_not(None)),
+    select(_consents.child_id).where(_consents.purpose == "deduplication", _consents.expires_on < bindparam("today")),
+).subquery("ended")
+_ENDED_DEDUPLICATION = select(_ended.c.child_id).where(~select(_in_force.consent_id).where(
+    _in_force.child_id == _ended.c.child_id, _in_force.purpose == "deduplication", _in_force.withdrawn_at.is_(None),
+    _in_force.given_on <= bindparam("today"),
+    or_(_in_force.expires_on.is_(None), _in_force.expires_on >= bindparam("today"))).exists())
 
 
 class AccessDenied(Exception):
@@ -227,7 +239,7 @@ def _families(conn: Connection, child_ids: set[str], merged: list[tuple[str, str
     families = {c: {c} for c in child_ids}
     root = {c: c for c in child_ids}
     if child_ids - read_for:
-        merged = merged + conn.execute(_MERGED_INTO, {"ids": list(child_ids - read_for)}).all()
+        merged = merged + _read(conn, _MERGED_INTO, child_ids - read_for)
     while merged:
         todo = []
         for child, into in merged:
@@ -236,8 +248,14 @@ def _families(conn: Connection, child_ids: set[str], merged: list[tuple[str, str
                 families[root[into]].add(child)
                 todo.append(child)
         # A pair whose survivor was not in `root` yet is read again with the next level, if it belongs.
-        merged = conn.execute(_MERGED_INTO, {"ids": todo}).all() if todo else []
+        merged = _read(conn, _MERGED_INTO, todo) if todo else []
     return families
+
+
+def _read(conn: Connection, statement, ids) -> list[Row]:
+    """A statement on `ids` (its expanding parameter), a chunk of them at a time."""
+    ids = sorted(ids)
+    return [row for i in range(0, len(ids), _CHUNK) for row in conn.execute(statement, {"ids": ids[i:i + _CHUNK]})]
 
 
 def _decided(actor: Actor, action: str, purpose: str, child_id: str | None, canonical: str | None, facts: Facts,
@@ -290,17 +308,50 @@ def child_may_be_matched(session: Session, child_id: str) -> bool:
 def excluded_from_matching(session: Session) -> set[str]:
     """Every child the matcher must leave out of matching for other agencies (see `child_may_be_matched`).
 
-    Merged pseudonyms count as one child: if the child is out, every pseudonym of it is out.
-    """
+    Merged pseudonyms count as one child: if the child is out, every pseudonym of it is out. For a batch run;
+    a lookup or a registration asks about its candidates only (`check_children`, `out_of_matching`). A few
+    statements whatever the number of consents: only the families of children whose consent to
+    deduplication ended are read, all at once."""
+    today = utcnow().date()
+    conn = session.connection()
+    return _out_of_matching(conn, set(conn.scalars(_ENDED_DEDUPLICATION, {"today": today})), today)
+
+
+def out_of_matching(session: Session, child_ids: set[str]) -> set[str]:
+    """Of these children (a registration's matches), those out of matching for other agencies, with every
+    pseudonym of them: the same decision as `excluded_from_matching`, for a few children."""
+    return _out_of_matching(session.connection(), child_ids, utcnow().date())
+
+
+def _out_of_matching(conn: Connection, child_ids: set[str], today: dt.date) -> set[str]:
+    """Of the families of these children, every pseudonym of those out of matching."""
+    if not child_ids:
+        return set()
+    families = _families(conn, _current_children(conn, child_ids), [], set())
+    consents: dict[str, list[ConsentFact]] = {}
+    for r in _read(conn, _CONSENT_FACTS, set().union(*families.values())):
+        consents.setdefault(r.child_id, []).append(consent_fact(r))  # type: ignore[arg-type]
     excluded: set[str] = set()
-    with_records = set(session.connection().scalars(_WITH_DEDUPLICATION_CONSENTS))
-    for child_id in with_records:
-        canonical = canonical_child(session, child_id) or child_id
-        if canonical in excluded:
-            continue
-        if not child_may_be_matched(session, canonical):
-            excluded |= child_family(session, canonical)
+    for family in families.values():
+        facts = Facts(today=today, consents=tuple(f for c in family for f in consents.get(c, ())))
+        if policy.excluded_from_deduplication(facts):
+            excluded |= family
     return excluded
+
+
+def _current_children(conn: Connection, child_ids: set[str]) -> set[str]:
+    """The current pseudonyms behind these children (following merges, as `canonical_child`), at once."""
+    current, todo, seen = set(), set(child_ids), set(child_ids)
+    while todo:
+        step = set()
+        for child, status, into in _read(conn, _CHILDREN, todo):
+            if status != "merged" or into is None:
+                current.add(child)
+            elif into not in seen:
+                step.add(into)
+                seen.add(into)
+        todo = step
+    return current
 
 
 def record_admin(reg: Registry, action: str, children: tuple[str, ...] = (), session: Session | None = None,

@@ -24,7 +24,6 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from registry.consent import disclosure, policy
 from registry.consent.disclosure import Contact, LookupAnswer
@@ -41,13 +40,11 @@ from registry.services.access import (
     check_children,
     checked_event,
     decision_event,
-    excluded_from_matching,
     may_be_matched,
 )
 from registry.services.actor import Actor
 from registry.services.context import Registry
 from registry.store.db import utcnow
-from registry.store.models import CaseRecord
 from registry.store.tables.accounts import Agency
 
 MIN_SECONDS = 0.25  # every lookup takes at least this long, match or not (settings may change it)
@@ -82,21 +79,9 @@ def known(matches: list[Any]) -> float:
 
 
 # Built once: building a statement per lookup cost more than running it.
-_records, _agencies = CaseRecord.__table__.c, Agency.__table__.c
-_HELD_BY_AGENCY = select(_records.child_id).where(_records.child_id.in_(bindparam("ids", expanding=True)),
-                                                  _records.institution == bindparam("agency"),
-                                                  _records.status == "active")
+_agencies = Agency.__table__.c
 _CONTACTS = select(_agencies.code, _agencies.name, _agencies.focal_point_role).where(
     _agencies.code.in_(bindparam("codes", expanding=True)), _agencies.active.is_(True))
-
-
-def _excluded_for(session: Session, actor: Actor) -> set[str]:
-    """Children out of matching, except those the asker's own agency holds (it may always find its own)."""
-    excluded = excluded_from_matching(session)
-    if excluded:
-        excluded -= set(session.connection().scalars(_HELD_BY_AGENCY, {"ids": list(excluded),
-                                                                        "agency": actor.agency}))
-    return excluded
 
 
 def check_minimum_fields(identity: Identity) -> None:
@@ -162,12 +147,11 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
         except AccessDenied as e:
             raise QuotaExceeded(e.decision, retry_after) from None
 
+    candidates = find_matches(reg, identity, set())
     with reg.db.reads() as s:
-        excluded = _excluded_for(s, actor)
-    candidates = find_matches(reg, identity, excluded)
-    with reg.db.reads() as s:
-        # Also checked here, whatever the matcher did: a child out of deduplication is out of lookups too,
-        # except for an agency that holds its case.
+        # A child out of deduplication (its consent withdrawn or run out) is out of lookups too, except for an
+        # agency that holds its case: decided here for the candidates alone, with their disclosure (the whole
+        # registry's list of such children would cost every lookup a read of every ended consent).
         checks = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose,
                                 child_ids=[m.child_id for m in candidates])
         candidates = [m for m in candidates

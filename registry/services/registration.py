@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from registry.errors import Conflict
 from registry.identity.model import Identity
 from registry.matching.lookup import find_matches
-from registry.services.access import excluded_from_matching, record_admin
+from registry.services.access import out_of_matching, record_admin
 from registry.services.actor import SYSTEM, Actor
 from registry.services.context import Registry
 from registry.services.review.queue import queue_registration_matches
@@ -113,10 +113,12 @@ def queue_possible_duplicates(reg: Registry, session: Session, result: Registere
     the next batch run catches those records."""
     if reg.model() is None:
         return 0
-    matches = [m for m in find_matches(session, reg.index, reg.model(), identity,
-                                       excluded_children=excluded_from_matching(session),
+    matches = [m for m in find_matches(session, reg.index, reg.model(), identity, excluded_children=set(),
                                        exclude_records={result.record_id}) if m.child_id != result.child_id]
-    return queue_registration_matches(session, result.record_id, matches)
+    # Only the matches are asked about consent: the whole registry's list of children out of matching would
+    # cost every registration a read of every ended consent.
+    out = out_of_matching(session, {m.child_id for m in matches}) if matches else set()
+    return queue_registration_matches(session, result.record_id, [m for m in matches if m.child_id not in out])
 
 
 # What a new record writes, in foreign-key order: the child, its case pointer, its sealed identity, its encodings.

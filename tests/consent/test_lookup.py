@@ -225,20 +225,31 @@ def test_agency_quota_holds_across_the_agencys_users(world):
     assert world.post("admin_a", "/v1/lookups", json=q).status_code == 429
 
 
-def test_the_matcher_is_told_to_leave_out_children_without_deduplication_consent_except_own(known, monkeypatch):
-    world, a, _ = known
-    consent_id = world.consent("cw_a", a, purpose="deduplication")["consent_id"]
-    world.post("cw_a", f"/v1/consents/{consent_id}/withdraw", json={"withdrawn_by": "caregiver"})
-    told = {}
+def test_a_lookup_reads_no_consents_but_its_candidates(known):
+    """Children out of matching are decided for the candidates alone, with their disclosure: a lookup's
+    statements do not grow with the registry's ended consents (it read every one of them on every lookup)."""
+    from sqlalchemy import event
 
-    def matcher(_reg, _identity, excluded):
-        told[len(told)] = set(excluded)
-        return []
+    world, a, b = known
+    world.matches = [Match(a, 0.9995, [HOMS])]
+    others = [world.register("cw_b", row, f"ALP-5{i:03d}") for i, row in enumerate(world.latin[2:8])]
 
-    monkeypatch.setattr("registry.services.lookups.find_matches", matcher)
-    world.post("cw_b", "/v1/lookups", json=query(world.arabic[0]))
-    world.post("cw_a", "/v1/lookups", json=query(world.arabic[0]))
-    assert told == {0: {a}, 1: set()}
+    def statements() -> int:
+        sent = []
+        listener = lambda *_: sent.append(1)  # noqa: E731
+        event.listen(world.reg.db.engine, "before_cursor_execute", listener)
+        try:
+            assert world.post("cw_b", "/v1/lookups", json=query(world.arabic[0])).status_code == 200
+        finally:
+            event.remove(world.reg.db.engine, "before_cursor_execute", listener)
+        return len(sent)
+
+    statements()  # the first lookup also clears the agency's old quota rows
+    before = statements()
+    for child in others:  # consents to deduplication given, then withdrawn, for children not in the answer
+        consent_id = world.consent("cw_b", child, purpose="deduplication")["consent_id"]
+        world.post("cw_b", f"/v1/consents/{consent_id}/withdraw", json={"withdrawn_by": "caregiver"})
+    assert statements() == before
 
 
 def test_without_a_matcher_the_lookup_says_so_instead_of_no_match(world, monkeypatch):
