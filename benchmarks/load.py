@@ -359,7 +359,7 @@ async def drive(port: int, clients: int, work: list[list[tuple]], timeout: float
     request as soon as it has its answer (the most the server can carry). With a rate (requests/s), an open
     loop: request i is due at i / rate, whatever came back before, and its latency is counted from when it
     was due, so time spent waiting for a free client counts too (no coordinated omission)."""
-    queue = collections.deque((i, group) for i, group in enumerate(work))
+    queue = collections.deque(enumerate(work))
     answers: list[Answer] = []
     started = time.perf_counter()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, bindparam, or_, select, union
+from sqlalchemy import Connection, Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from registry.audit.event import TOKEN, AuditEvent
@@ -49,16 +49,15 @@ _CONSENT_FACTS = select(_consents.child_id, _consents.consent_id, _consents.purp
                         _consents.basis, _consents.given_on, _consents.expires_on, _consents.withdrawn_at).where(
     _consents.child_id.in_(_IDS))
 # Children with a consent to deduplication that ended (withdrawn, or past its last day) and none in force on
-# the child itself: only such a child's family can be out of matching, and a renewed consent rules it out in SQL.
+# the child itself: only such a child's family can be out of matching (read once per batch run).
 _in_force = ConsentRecord.__table__.alias("in_force").c
-_ended = union(  # two index ranges (ix_consents_purpose_withdrawn, ix_consents_purpose_expires), not a scan
-    select(_consents.child_id).where(_consents.purpose == "deduplication", _consents.withdrawn_at.is_not(None)),
-    select(_consents.child_id).where(_consents.purpose == "deduplication", _consents.expires_on < bindparam("today")),
-).subquery("ended")
-_ENDED_DEDUPLICATION = select(_ended.c.child_id).where(~select(_in_force.consent_id).where(
-    _in_force.child_id == _ended.c.child_id, _in_force.purpose == "deduplication", _in_force.withdrawn_at.is_(None),
-    _in_force.given_on <= bindparam("today"),
-    or_(_in_force.expires_on.is_(None), _in_force.expires_on >= bindparam("today"))).exists())
+_ENDED_DEDUPLICATION = select(_consents.child_id).where(
+    _consents.purpose == "deduplication",
+    or_(_consents.withdrawn_at.is_not(None), _consents.expires_on < bindparam("today")),
+    ~select(_in_force.consent_id).where(
+        _in_force.child_id == _consents.child_id, _in_force.purpose == "deduplication",
+        _in_force.withdrawn_at.is_(None), _in_force.given_on <= bindparam("today"),
+        or_(_in_force.expires_on.is_(None), _in_force.expires_on >= bindparam("today"))).exists()).distinct()
 
 
 class AccessDenied(Exception):

@@ -117,7 +117,7 @@ def queue_possible_duplicates(reg: Registry, session: Session, result: Registere
                                        exclude_records={result.record_id}) if m.child_id != result.child_id]
     # Only the matches are asked about consent: the whole registry's list of children out of matching would
     # cost every registration a read of every ended consent.
-    out = out_of_matching(session, {m.child_id for m in matches}) if matches else set()
+    out = out_of_matching(session, {m.child_id for m in matches})
     return queue_registration_matches(session, result.record_id, [m for m in matches if m.child_id not in out])
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import event
 
 from registry.accounts.secrets_ import hash_password
 from registry.audit.event import AuditEvent
@@ -105,6 +106,19 @@ class World:
             if e.action == action and (user_id is None or e.user_id == user_id):
                 return e
         raise AssertionError(f"no {action} event")
+
+    def statements(self, call):
+        """What `call()` returns, and how many statements it sent to the database."""
+        sent = []
+
+        def count(*_args) -> None:
+            sent.append(1)
+
+        event.listen(self.reg.db.engine, "before_cursor_execute", count)
+        try:
+            return call(), len(sent)
+        finally:
+            event.remove(self.reg.db.engine, "before_cursor_execute", count)
 
     def user_id(self, username: str) -> str:
         with self.reg.db.unit_of_work() as s:

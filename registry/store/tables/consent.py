@@ -40,12 +40,6 @@ class ConsentRecord(Base):
     withdrawal_recorded_by: Mapped[str | None] = mapped_column(String(32), default=None)  # user id
 
 
-# The consents that ended, by purpose: every lookup and registration asks which children's consent to
-# deduplication was withdrawn or ran out (`services.access.excluded_from_matching`).
-Index("ix_consents_purpose_withdrawn", ConsentRecord.purpose, ConsentRecord.withdrawn_at)
-Index("ix_consents_purpose_expires", ConsentRecord.purpose, ConsentRecord.expires_on)
-
-
 class BreakGlassGrant(Base):
     """A user's emergency override of a denial, for one child, for a limited time; flagged for the DPO."""
 
