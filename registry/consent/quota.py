@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
@@ -24,7 +25,16 @@ _LOCK_AGENCY = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
 _COUNT_BOTH = select(func.count().filter(_hits.user_id == bindparam("user_id")),
                      func.count().filter(_hits.agency == bindparam("agency"))).where(
     or_(_hits.agency == bindparam("agency"), _hits.user_id == bindparam("user_id")), _hits.at > bindparam("since"))
-_ONE_MORE_HIT = insert(LookupQuotaHit.__table__)
+_in_window = _hits.at > bindparam("since")
+# One more hit, only if both counts are under their limits: the counts and the insert in one statement.
+_ONE_MORE_HIT_WITHIN = insert(LookupQuotaHit.__table__).from_select(
+    ["user_id", "agency", "at"],
+    select(bindparam("user_id", type_=_hits.user_id.type), bindparam("agency", type_=_hits.agency.type),
+           bindparam("now", type_=_hits.at.type))
+    .where(select(func.count()).where(_hits.user_id == bindparam("user_id"), _in_window).scalar_subquery()
+           < bindparam("per_user"),
+           select(func.count()).where(_hits.agency == bindparam("agency"), _in_window).scalar_subquery()
+           < bindparam("per_agency"))).execution_options(preserve_rowcount=True)  # an INSERT's rowcount: kept
 
 
 def _retry_after(session: Session, column, value: str, since: dt.datetime, now: dt.datetime) -> int:
@@ -37,18 +47,20 @@ def take_lookup_slot(session: Session, user_id: str, agency: str, per_user: int,
                      now: dt.datetime) -> int | None:
     """Count one lookup if both quotas allow it and return None; otherwise the seconds until one frees up.
 
-    The agency's lock is held from the count to the commit: one count for both quotas and one insert keep that
-    short (under load, every statement in it is a wait for all the agency's other lookups)."""
+    The agency's lock is held from the count to the commit: one statement counts both quotas and inserts the
+    hit if they allow it, which keeps that short (under load, every statement in it is a wait for all the
+    agency's other lookups)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK_AGENCY, {"k": "lookup-quota:" + agency})
     since = now - WINDOW
+    taken = conn.execute(_ONE_MORE_HIT_WITHIN, {"user_id": user_id, "agency": agency, "now": now, "since": since,
+                                                "per_user": per_user, "per_agency": per_agency}).rowcount
+    if random.random() < 1 / CLEAN_EVERY:  # rows out of the window count for nothing: cleared now and then
+        session.execute(delete(LookupQuotaHit).where(LookupQuotaHit.agency == agency, LookupQuotaHit.at <= since))
+    if taken:
+        return None
     by_user, by_agency = conn.execute(_COUNT_BOTH, {"user_id": user_id, "agency": agency, "since": since}).one()
     if by_user >= per_user:
         return _retry_after(session, LookupQuotaHit.user_id, user_id, since, now)
-    if by_agency >= per_agency:
-        return _retry_after(session, LookupQuotaHit.agency, agency, since, now)
-    if by_agency % CLEAN_EVERY == 0:  # rows out of the window count for nothing: cleared now and then
-        session.execute(delete(LookupQuotaHit).where(LookupQuotaHit.agency == agency, LookupQuotaHit.at <= since))
-    conn.execute(_ONE_MORE_HIT, [{"user_id": user_id, "agency": agency, "at": now}])  # a list: no RETURNING
-    return None
+    return _retry_after(session, LookupQuotaHit.agency, agency, since, now)

@@ -7,21 +7,13 @@ predict for the same pair (tested) without Splink's 100-200 ms per-call overhead
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.matching.index import LinkageIndex
 from registry.matching.model import REVIEW_THRESHOLD, LinkageModel, PairScore
 from registry.matching.record import RecordFields
-from registry.store.models import CaseRecord
-
-# Built once: building the statement per lookup cost more than running it.
-_records = CaseRecord.__table__.c
-_HOLDERS = select(_records.child_id, _records.institution).where(
-    _records.child_id.in_(bindparam("ids", expanding=True)), _records.status == "active")
 
 
 class ModelNotTrained(RuntimeError):
@@ -32,7 +24,6 @@ class ModelNotTrained(RuntimeError):
 class Match:
     child_id: str
     probability: float
-    institutions: list[str]
     record_id: str  # the best-scoring record of that child (internal: never shown to agencies)
     score: PairScore  # internal: for explanations and the review queue, never returned to agencies
 
@@ -40,7 +31,8 @@ class Match:
 def find_matches(session: Session, index: LinkageIndex, model: LinkageModel | None, identity: RecordFields, *,
                  excluded_children: set[str], threshold: float = REVIEW_THRESHOLD,
                  exclude_records: set[str] | None = None) -> list[Match]:
-    """Registered children that may be this identity, best first. The identity is not stored.
+    """Registered children that may be this identity, best first. The identity is not stored. Which agencies
+    hold them is the caller's to read, with the rest of what it decides on (a lookup's disclosure checks).
 
     `excluded_children` are never matched (consent to deduplication withdrawn): the caller decides who they are.
     """
@@ -59,8 +51,5 @@ def find_matches(session: Session, index: LinkageIndex, model: LinkageModel | No
             best[cand["child_id"]] = (score.probability, cand["record_id"], score)
     if not best:
         return []
-    institutions: dict[str, set[str]] = defaultdict(set)
-    for child_id, inst in session.connection().execute(_HOLDERS, {"ids": list(best)}):
-        institutions[child_id].add(inst)
-    matches = [Match(c, p, sorted(institutions[c]), r, sc) for c, (p, r, sc) in best.items()]
+    matches = [Match(c, p, r, sc) for c, (p, r, sc) in best.items()]
     return sorted(matches, key=lambda m: -m.probability)

@@ -19,6 +19,7 @@ import gc
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -62,9 +63,18 @@ class MatchingUnavailable(RuntimeError):
 KNOWN_FLOOR = 0.05
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A registered child the asked-about child may be, and the agencies holding its case."""
+
+    child_id: str
+    probability: float
+    institutions: list[str]
+
+
 def find_matches(reg: Registry, identity: Identity, excluded_children: set[str],
                  threshold: float = KNOWN_FLOOR) -> list[Any]:
-    """The matcher's candidates: objects with child_id, probability and institutions, best first."""
+    """The matcher's candidates: objects with child_id and probability, best first."""
     try:
         with reg.db.reads() as s:
             return list(matching.find_matches(s, reg.index, reg.model(), identity,
@@ -154,6 +164,8 @@ def _lookup(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -
         # registry's list of such children would cost every lookup a read of every ended consent).
         checks = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose=purpose,
                                 child_ids=[m.child_id for m in candidates])
+        # Which agencies hold each candidate: read with the facts of its disclosure decision.
+        candidates = [Candidate(m.child_id, m.probability, sorted(checks[m.child_id].holders)) for m in candidates]
         candidates = [m for m in candidates
                       if actor.agency in m.institutions or may_be_matched(checks[m.child_id])]
         matches = disclosure.relevant_matches(candidates)

@@ -273,12 +273,14 @@ def test_the_candidates_facts_gathered_at_once_decide_as_one_by_one(known):
     dedupe = world.consent("cw_b", b, purpose="deduplication")["consent_id"]
     world.post("cw_b", f"/v1/consents/{dedupe}/withdraw", json={"withdrawn_by": "caregiver"})
     world.consent("cw_b", d, recipient="*")
+    e = world.register("cw_c", world.latin[2], "CAI-0001")  # held in Cairo, merged into c before c into d
     with world.reg.db.unit_of_work() as s:  # c merged into d: c's case and consents are d's from now on
+        s.execute(update(Child).where(Child.child_id == e).values(status="merged", merged_into=c))
         s.execute(update(Child).where(Child.child_id == c).values(status="merged", merged_into=d))
     unknown = "CR-2222-3333-444"
     world.auth("cw_b")
     actor = actor_for_token(world.reg, world.tokens["cw_b"])
-    ids = [a, b, c, d, unknown]
+    ids = [a, b, c, d, e, unknown]
     with world.reg.db.sessions() as s:
         together = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose="registration", child_ids=ids)
         for child_id in ids:
@@ -287,5 +289,8 @@ def test_the_candidates_facts_gathered_at_once_decide_as_one_by_one(known):
                     together[child_id].outside_caseload) == (alone.request, alone.decision, alone.children,
                                                              alone.outside_caseload), child_id
     assert together[a].decision.permit and not together[unknown].decision.permit
-    assert together[c].children == (d,)  # the merged pseudonym answers as its survivor
+    assert together[c].children == (d,) and together[e].children == (d,)  # a merged pseudonym answers as its survivor
+    with world.reg.db.sessions() as s:  # a merge of a merge, asked about the survivor alone: every level's cases
+        alone_d = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose="registration", child_ids=[d])[d]
+    assert together[d].holders == alone_d.holders == {HOMS, ALEPPO, CAIRO}
     assert not may_be_matched(together[b]) and may_be_matched(together[a])  # b's deduplication consent withdrawn
