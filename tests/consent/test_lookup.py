@@ -294,3 +294,22 @@ def test_the_candidates_facts_gathered_at_once_decide_as_one_by_one(known):
         alone_d = check_children(s, actor, policy.DISCLOSE_CONTACTS, purpose="registration", child_ids=[d])[d]
     assert together[d].holders == alone_d.holders == {HOMS, ALEPPO, CAIRO}
     assert not may_be_matched(together[b]) and may_be_matched(together[a])  # b's deduplication consent withdrawn
+
+
+def test_a_lookup_without_a_valid_token_is_401_and_looks_nothing_up(known):
+    """The API checks a lookup's token on the lookup's own worker thread: a missing, unknown or revoked token is
+    still a 401 with WWW-Authenticate, before any quota is taken or anything is logged."""
+    from registry.services.accounts import create_token, revoke_token
+
+    world, _, _ = known
+    issued = create_token(world.reg, "cw_a")
+    revoke_token(world.reg, issued.token_id)
+    before = world.reg.audit.size()
+    q = query(world.arabic[0])
+    for headers in ({}, {"Authorization": "Bearer crt_not-a-token"}, {"Authorization": f"Bearer {issued.token}"},
+                    {"Authorization": f"Basic {issued.token}"}):
+        r = world.client.post("/v1/lookups", json=q, headers=headers)
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer", headers
+        assert "arabic" not in r.text and world.arabic[0]["given_name"] not in r.text
+    assert world.reg.audit.size() == before
+    assert world.post("cw_a", "/v1/lookups", json=q).status_code == 200  # a valid token still answers
