@@ -70,6 +70,9 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
     ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"))
+    ap.add_argument("--misses", type=Path, default=None,
+                    help="write the profile of the true pairs no rule blocks to this CSV (keep it out of the "
+                         "repository: which columns each side has, and which are equal; no tokens, no names)")
     args = ap.parse_args()
     name = bench_name(args.records, args.mix)
     reg = reopen(args.work / f"home-{name}")
@@ -87,6 +90,8 @@ def main() -> None:
     data = args.work / f"children-{name}.csv"
     if data.with_suffix(".truth.csv").exists():
         recall(con, reg, data)
+        if args.misses:
+            misses(con, args.misses)
 
 
 def recall(con: duckdb.DuckDBPyConnection, reg, data: Path) -> None:
@@ -112,6 +117,7 @@ def recall(con: duckdb.DuckDBPyConnection, reg, data: Path) -> None:
                 "JOIN linkage l ON l.record_id = t.id_l JOIN linkage r ON r.record_id = t.id_r")
     conds = [re.sub(r"\b([lr])\.(\w+)", lambda m: f"{m.group(2)}_{m.group(1)}", rule) for rule in BLOCKING_RULES]
     found = " OR ".join(f"coalesce({c}, false)" for c in conds)
+    con.execute(f"CREATE OR REPLACE TABLE missed_pairs AS SELECT * FROM true_pair_rows WHERE NOT ({found})")
     n, hit, cross, cross_hit = con.execute(
         f"SELECT count(*), count(*) FILTER ({found}), count(*) FILTER (cross_script), "
         f"count(*) FILTER (cross_script AND ({found})) FROM true_pair_rows").fetchall()[0]
@@ -123,6 +129,46 @@ def recall(con: duckdb.DuckDBPyConnection, reg, data: Path) -> None:
         k, alone = con.execute(f"SELECT count(*) FILTER (coalesce({c}, false)), count(*) FILTER "
                                f"(coalesce({c}, false) AND NOT ({others})) FROM true_pair_rows").fetchall()[0]
         print(f"  {k / n:.4f} {alone / n:.4f}  {rule}")
+
+
+# The columns of a missed pair's profile: each one's state, E (both sides, equal), D (both, different), 1 (one
+# side only), 0 (neither).
+PROFILE_COLUMNS = ("given_skel", "given_key", "father_skel", "family_skel", "mother_skel", "mother_family_skel",
+                   "birth_year", "dob_ym", "dob_md", "dob_full", "nid", "governorate", "sex")
+
+
+def _state(c: str) -> str:
+    return (f"CASE WHEN {c}_l IS NULL AND {c}_r IS NULL THEN '0' WHEN {c}_l IS NULL OR {c}_r IS NULL THEN '1' "
+            f"WHEN {c}_l = {c}_r THEN 'E' ELSE 'D' END")
+
+
+def misses(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The true pairs no rule blocks, as a profile (no tokens): each column's state (PROFILE_COLUMNS), the
+    year gap, whether a side's father skeleton is the other's family skeleton, whether the given names share a
+    dictionary id, the swapped date, the chain's parts on each side and how many skeletons they share; then a
+    count by the states of given name, father, family, year and day and month."""
+    states = ", ".join(f"{_state(c)} AS {c}" for c in PROFILE_COLUMNS)
+    con.execute(f"""CREATE OR REPLACE TABLE miss_profile AS SELECT cross_script, {states},
+        abs(birth_year_l - birth_year_r) AS year_gap,
+        coalesce(father_skel_l = family_skel_r OR family_skel_l = father_skel_r, false) AS father_as_family,
+        coalesce(father_skel_l = mother_skel_r OR mother_skel_l = father_skel_r, false) AS father_as_mother,
+        len(list_intersect(given_ids_l, given_ids_r)) > 0 AS given_ids_shared,
+        coalesce(dob_swap_l = dob_full_r OR dob_full_l = dob_swap_r, false) AS dob_swapped,
+        len(chain_skels_l) AS chain_l, len(chain_skels_r) AS chain_r,
+        len(list_intersect(chain_skels_l, chain_skels_r)) AS chain_shared,
+        coalesce(list_contains(chain_skels_r, family_skel_l) OR list_contains(chain_skels_l, family_skel_r),
+                 false) AS family_in_chain,
+        coalesce(list_contains(chain_skels_r, father_skel_l) OR list_contains(chain_skels_l, father_skel_r),
+                 false) AS father_in_chain
+        FROM missed_pairs""")
+    con.execute(f"COPY miss_profile TO '{path}' (HEADER, DELIMITER ',')")
+    total = con.execute("SELECT count(*) FROM miss_profile").fetchall()[0][0]
+    print(f"{total:,d} missed true pairs written to {path}; the commonest states "
+          "(given, father, family, year, day and month; E equal, D different, 1 one side, 0 neither):")
+    for row in con.execute("SELECT given_skel, father_skel, family_skel, birth_year, dob_md, count(*) AS n, "
+                           "count(*) FILTER (cross_script) FROM miss_profile GROUP BY ALL ORDER BY n DESC "
+                           "LIMIT 25").fetchall():
+        print(f"  {' '.join(row[:5])}  {row[5]:>7,d} ({row[6]:,d} across scripts)")
 
 
 if __name__ == "__main__":

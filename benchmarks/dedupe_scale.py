@@ -60,7 +60,9 @@ def child(home: Path) -> None:
                       "thresholds": sweep, "ece": round(cal.ece, 4),
                       "reliability": [[b.low, b.high, b.pairs, round(b.mean_probability, 4), round(b.true_rate, 4)]
                                       for b in cal.bands],
-                      "true_pairs_unscored": cal.true_pairs_unscored}))
+                      "true_pairs_unscored": cal.true_pairs_unscored,
+                      "at_or_above": [[a.threshold, a.pairs, round(a.precision, 5), a.true_pairs]
+                                      for a in cal.at_or_above]}))
 
 
 def queue_figures(reg, truth, records: int) -> dict:

@@ -145,6 +145,30 @@ RULES: tuple[BlockingRule, ...] = (
       for year in (0, 1, -1)),
     # The father's chain missing or written another way: the mother's names.
     _rule("given_skel", "mother_skel", "mother_family_skel"),
+    # Issue 14, the true pairs none of the rules above found (benchmarks/blocking_pairs.py --misses, 100,000
+    # default records: 1,123 of 46,840; docs/benchmarks.md). Each is kept narrow by the governorate, the
+    # mother's name or "one side lacks": given + father where one side has no date is 45 million pairs at a
+    # million records; with the mother's name, 0.9 million. Left out for what they cost every lookup (a
+    # lookup's p95 in process went from about 10 to 16 ms at a million records with them): given + father +
+    # governorate where one side has no date (1.7 million pairs, 0.16 % of true pairs alone) and the shifted
+    # chain where one side has no date (2.4 million, 0.22 %). Family + father + governorate, the given name
+    # differing, found 54 more true pairs of 46,840 at 100,000 records but scored 1,093 pairs at 0.5 or more,
+    # 39 of them true, the rest brothers and sisters: left out too.
+    # A shifted chain with the full date and another given name.
+    BlockingRule((("dob_full", "dob_full"), ("father_skel", "family_skel")), lacking=(("father_skel",),)),
+    # Given + father where one side has no date: with the mother's name.
+    BlockingRule((("given_skel", "given_skel"), ("father_skel", "father_skel"), ("mother_skel", "mother_skel")),
+                 lacking=(("birth_year",),)),
+    # A year apart where one side has the year (and month) only, an estimated year mostly: with the
+    # governorate or the mother's name.
+    *(BlockingRule((("given_skel", "given_skel"), ("father_skel", "father_skel"), (c, c)), 1, lacking=(("dob_md",),))
+      for c in ("governorate", "mother_skel")),
+    # No father on one side and a day and month on one side only, the same year, or the same day and month
+    # and another year (a year typo): given name and governorate.
+    BlockingRule((("given_skel", "given_skel"), ("governorate", "governorate")), 0,
+                 lacking=(("father_skel",), ("dob_md",))),
+    BlockingRule((("dob_md", "dob_md"), ("given_skel", "given_skel"), ("governorate", "governorate")),
+                 lacking=(("father_skel",),)),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
 
@@ -148,6 +148,9 @@ def _root(parent: dict[Key, Key], x: Key) -> Key:
 
 # ---- calibration: is a pair scored p the same child about p of the time? ----------------------------------
 CALIBRATION_BANDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0)
+# Candidates for the same-child threshold: the brief asks for one whose measured precision (of every pair at
+# or above it) is at least 0.999; these show how much precision and how many pairs each would give.
+SAME_CHILD_CANDIDATES: tuple[float, ...] = (0.99, 0.995, 0.997, 0.998, 0.999)
 
 
 @dataclass
@@ -160,12 +163,21 @@ class Band:
 
 
 @dataclass
+class AtOrAbove:
+    threshold: float
+    pairs: int
+    precision: float  # the share of the pairs scored at or above the threshold that are the same child
+    true_pairs: int  # how many of the truth's pairs those are
+
+
+@dataclass
 class Calibration:
     bands: list[Band]
     ece: float  # expected calibration error: sum over bands of (share of pairs) * |said - true|
     pairs: int
     true_pairs_scored: int
     true_pairs_unscored: int  # true pairs the run did not score at or above the lowest band
+    at_or_above: list[AtOrAbove] = field(default_factory=list)  # the same-child threshold's candidates
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -179,6 +191,7 @@ def calibration(pairs: list[tuple[Key, Key, float]], truth: Truth,
     band is closed ([0.999, 1.0]). ECE weighs each band's |mean probability - true rate| by its share of pairs.
     """
     sums: list[list[float]] = [[0, 0.0, 0] for _ in edges[:-1]]  # pairs, sum of p, true
+    above = [[0, 0] for _ in SAME_CHILD_CANDIDATES]  # pairs, true
     scored_true: set[frozenset[Key]] = set()
     for a, b, p in pairs:
         if a not in truth.person or b not in truth.person or p < edges[0]:
@@ -188,6 +201,10 @@ def calibration(pairs: list[tuple[Key, Key, float]], truth: Truth,
         sums[i][0] += 1
         sums[i][1] += p
         sums[i][2] += same
+        for j, t in enumerate(SAME_CHILD_CANDIDATES):
+            if p >= t:
+                above[j][0] += 1
+                above[j][1] += same
         if same:
             scored_true.add(frozenset((a, b)))
     total = sum(int(s[0]) for s in sums)
@@ -196,7 +213,8 @@ def calibration(pairs: list[tuple[Key, Key, float]], truth: Truth,
     ece = sum(b.pairs / total * abs(b.mean_probability - b.true_rate) for b in bands) if total else 0.0
     by_person: dict[str, int] = Counter(truth.person.values())
     true_pairs = sum(n * (n - 1) // 2 for n in by_person.values())
-    return Calibration(bands, ece, total, len(scored_true), true_pairs - len(scored_true))
+    at_or_above = [AtOrAbove(t, n, k / n if n else 0.0, k) for t, (n, k) in zip(SAME_CHILD_CANDIDATES, above)]
+    return Calibration(bands, ece, total, len(scored_true), true_pairs - len(scored_true), at_or_above)
 
 
 def _band_of(p: float, edges: tuple[float, ...]) -> int:
@@ -235,4 +253,8 @@ def reliability_lines(c: Calibration) -> list[str]:
     lines.append(f"expected calibration error {c.ece:.4f} over {c.pairs} pairs; true pairs never scored >= "
                  f"{CALIBRATION_BANDS[0]}: {c.true_pairs_unscored} of "
                  f"{c.true_pairs_scored + c.true_pairs_unscored}")
+    total_true = c.true_pairs_scored + c.true_pairs_unscored
+    for a in c.at_or_above:
+        lines.append(f"scored >= {a.threshold}: {a.pairs} pairs, precision {a.precision:.5f}, "
+                     f"{a.true_pairs / total_true if total_true else 0.0:.4f} of the true pairs")
     return lines

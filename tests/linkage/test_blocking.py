@@ -83,6 +83,21 @@ HARD_PAIRS = {
     "day typo, family differs": (
         dict(given_name="فاطمة", father_name="خالد", family_name="الخطيب", date_of_birth="2014-04-03", sex="F"),
         dict(given_name="Fatima", father_name="Khaled", family_name="Zada", date_of_birth="2014-04-13", sex="F")),
+    # The family written another way and no date on one side, the same mother (issue 14).
+    "family differs, date missing, same mother": (
+        dict(given_name="محمد", father_name="خالد", family_name="الحسن", date_of_birth="2016-03-14",
+             mother_given_name="فاطمة", sex="M"),
+        dict(given_name="Mohamed", father_name="Khaled", family_name="Zada", mother_given_name="Fatma", sex="M")),
+    # A shifted chain with the same full date and the given name written with another skeleton.
+    "shifted chain, same date, given name another way": (
+        dict(given_name="Zeinab", father_name="Khaled", family_name="Haddad", date_of_birth="2013-06-01", sex="F"),
+        dict(given_name="زينة", family_name="خالد", date_of_birth="2013-06-01", sex="F")),
+    # An estimated year a year out and the family written another way: given + father + governorate.
+    "year apart on a year-only date, family differs": (
+        dict(given_name="فاطمة", father_name="خالد", family_name="الخطيب", date_of_birth="2014-04-03",
+             governorate="SY-DI", sex="F"),
+        dict(given_name="Fatima", father_name="Khaled", family_name="Zada", date_of_birth="2015",
+             governorate="SY-DI", sex="F")),
     # The given name spelled with another skeleton and a year typo: father, family, day and month agree.
     "given name another way, year typo": (
         dict(given_name="Zeinab", father_name="Ahmad", family_name="Haddad", date_of_birth="2013-06-21", sex="F"),
@@ -152,6 +167,17 @@ def test_calibration_table_and_error_by_hand():
     assert c.ece == pytest.approx(0.065)
     # Perfectly calibrated in a band: no error.
     assert calibration([(("i", "a"), ("i", "b"), 1.0)], truth).ece == 0.0
+
+
+def test_precision_at_or_above_each_same_child_threshold_by_hand():
+    truth = Truth(person={("i", "a"): "P1", ("i", "b"): "P1", ("i", "c"): "P2", ("i", "d"): "P2", ("i", "e"): "P3"},
+                  family={}, twin={}, script={})
+    pairs = [(("i", "a"), ("i", "b"), 0.9995), (("i", "c"), ("i", "d"), 0.996),  # the same child
+             (("i", "a"), ("i", "e"), 0.998)]  # two children: counted from 0.998 down, not at 0.999
+    at = {a.threshold: a for a in calibration(pairs, truth).at_or_above}
+    assert (at[0.999].pairs, at[0.999].precision, at[0.999].true_pairs) == (1, 1.0, 1)
+    assert (at[0.998].pairs, at[0.998].precision, at[0.998].true_pairs) == (2, 0.5, 1)
+    assert (at[0.995].pairs, round(at[0.995].precision, 3), at[0.995].true_pairs) == (3, 0.667, 2)
 
 
 def test_scored_pairs_are_calibrated_on_a_small_generated_registry(trained):

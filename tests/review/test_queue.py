@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from registry.matching.model import SAME_THRESHOLD
 from registry.names.text import script_of
 from registry.services.access import AccessDenied
 from registry.services.dedupe import run_dedupe
@@ -124,7 +125,7 @@ def test_decisions_become_labels_that_measure_the_model(trained, kit):
     reject_pair(trained, kit.reviewer, pairs[-2].pair_id)
     result = evaluate_labels(trained)
     assert result["same_child"] >= 2 and result["not_duplicate"] >= 2  # the earlier test's rejection counts too
-    assert result["match"]["threshold"] == 0.999 and result["review"]["threshold"] == 0.5
+    assert result["match"]["threshold"] == SAME_THRESHOLD and result["review"]["threshold"] == 0.5
     assert result["review"]["recall"] == 1.0  # every labelled pair was queued, so at or above the review line
     # The queue holds the possible band: pairs at or above the same-child line reach people only when automatic
     # merging is off, held apart by a rule, or an automatic merge undone.

@@ -55,6 +55,9 @@ Index("ix_linkage_md_given", LinkageEntry.dob_md, LinkageEntry.given_skel)
 # alone (some 2,700 rows at a million records): a lookup's median went from 1.5 to 7 ms.
 Index("ix_linkage_family_father_md", LinkageEntry.family_skel, LinkageEntry.father_skel, LinkageEntry.dob_md)
 Index("ix_linkage_given_mother", LinkageEntry.given_skel, LinkageEntry.mother_skel, LinkageEntry.mother_family_skel)
+# Given name + governorate + year where one side has no father and one side no day and month (issue 14): no
+# other index starts with two of its equalities.
+Index("ix_linkage_given_year_gov", LinkageEntry.given_skel, LinkageEntry.birth_year, LinkageEntry.governorate)
 
 class SuspectedDuplicate(Base):
     """A pair of records that deduplication or registration thinks may be the same child: the review queue.
