@@ -148,10 +148,11 @@ RULES: tuple[BlockingRule, ...] = (
     # Issue 14, the true pairs none of the rules above found (benchmarks/blocking_pairs.py --misses, 100,000
     # default records: 1,123 of 46,840; docs/benchmarks.md). Each is kept narrow by the governorate, the
     # mother's name or "one side lacks": given + father where one side has no date is 45 million pairs at a
-    # million records; with the mother's name, 0.9 million. Left out for what they cost every lookup (a
-    # lookup's p95 in process went from about 10 to 16 ms at a million records with them): given + father +
-    # governorate where one side has no date (1.7 million pairs, 0.16 % of true pairs alone) and the shifted
-    # chain where one side has no date (2.4 million, 0.22 %). Family + father + governorate, the given name
+    # million records; with the mother's name, 0.9 million. Left out for what they cost every lookup (with
+    # all eight rules tried, a lookup's p95 in process went from about 10 to 15-18 ms at a million records;
+    # these two read the most rows a lookup): given + father + governorate where one side has no date (1.7
+    # million pairs, 0.16 % of true pairs alone) and the shifted chain where one side has no date (2.4
+    # million, 0.22 %). Family + father + governorate, the given name
     # differing, found 54 more true pairs of 46,840 at 100,000 records but scored 1,093 pairs at 0.5 or more,
     # 39 of them true, the rest brothers and sisters: left out too.
     # A shifted chain with the full date and another given name.

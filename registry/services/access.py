@@ -49,8 +49,6 @@ def _with_merged(start):
 
 _child_row = select(_children.child_id, _children.status, _children.merged_into)
 # The children asked about and every pseudonym merged into them.
-_CHILDREN_AND_MERGED = _with_merged(_child_row.where(or_(_children.child_id.in_(_IDS),
-                                                         _children.merged_into.in_(_IDS))))
 _FAMILY_ROWS = _with_merged(_child_row.where(_children.child_id.in_(_IDS)))
 _CHILDREN = _child_row.where(_children.child_id.in_(_IDS))
 # What the policy decides on about a family, in one read: its consents, the agencies holding its case, and
@@ -219,7 +217,7 @@ def check_children(session: Session, actor: Actor, action: str, *, purpose: str,
     if not child_ids:
         return {}
     conn = session.connection()  # Core statements built once: the ORM's per-statement work cost more here
-    rows = conn.execute(_CHILDREN_AND_MERGED, {"ids": child_ids}).all()
+    rows = _read(conn, _FAMILY_ROWS, child_ids)
     asked = set(child_ids)
     current = {c for c, status, _ in rows if c in asked and status != "merged"}
     canonical = {c: c if c in current else canonical_child(session, c) for c in child_ids}

@@ -130,25 +130,26 @@ def lookup_child(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, An
 async def lookup_child_async(reg: Registry, actor: Actor, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
     """`lookup_child` for the server: the lookup runs on a worker thread, and the wait up to the floor is an
     asynchronous sleep, so it holds neither a thread nor a database connection while it waits."""
-    return await _padded(_lookup, reg, actor, purpose, raw)
+    return await _padded(reg, _lookup, reg, actor, purpose, raw)
 
 
 async def lookup_child_with_token(reg: Registry, token: str, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
     """`lookup_child_async` for an API caller known by its bearer token: the token is checked on the lookup's
     own worker thread (Unauthenticated if unknown, expired or revoked), a thread hop a request saved."""
-    return await _padded(_lookup_with_token, reg, token, purpose, raw)
+    return await _padded(reg, _lookup_with_token, reg, token, purpose, raw)
 
 
 def _lookup_with_token(reg: Registry, token: str, purpose: str, raw: Mapping[str, Any]) -> LookupAnswer:
     return _lookup(reg, actor_for_token(reg, token), purpose, raw)
 
 
-async def _padded(lookup: Any, *args: Any) -> LookupAnswer:
+async def _padded(reg: Registry, lookup: Any, *args: Any) -> LookupAnswer:
+    """`lookup(*args)` on a worker thread, the answer held back until the registry's floor has passed."""
     started = time.monotonic()
     try:
         return await anyio.to_thread.run_sync(lookup, *args)
     finally:
-        pad = lookup_floor(args[0]) - (time.monotonic() - started)
+        pad = lookup_floor(reg) - (time.monotonic() - started)
         if pad > 0:
             await anyio.sleep(pad)
 

@@ -298,7 +298,7 @@ def test_the_candidates_facts_gathered_at_once_decide_as_one_by_one(known):
 
 def test_a_lookup_without_a_valid_token_is_401_and_looks_nothing_up(known):
     """The API checks a lookup's token on the lookup's own worker thread: a missing, unknown or revoked token is
-    still a 401 with WWW-Authenticate, before any quota is taken or anything is logged."""
+    still a 401 with WWW-Authenticate, and nothing is logged."""
     from registry.services.accounts import create_token, revoke_token
 
     world, _, _ = known
