@@ -170,3 +170,48 @@ def test_a_merge_closes_the_clusters_other_pairs_and_its_undo_reopens_them(reg, 
         reject_pair(reg, kit.reviewer, bc)
     assert undo_merge(reg, kit.reviewer, second.merge_id).reopened_pairs == sorted([ac, bc])
     assert dict(kit.snapshot(reg)["pairs"]) == {ab: "merged", ac: "open", bc: "open"}
+
+
+def _statuses(reg, kit, *pair_ids):
+    pairs = dict(kit.snapshot(reg)["pairs"])
+    return [pairs[p] for p in pair_ids]
+
+
+def _batch(reg, run_id, scored):
+    """What a batch run does with its scored pairs once its merges are made: store them, then the queue."""
+    from registry.services.review.queue import finish_batch_queue, store_batch_pairs
+    with reg.db.unit_of_work() as s:
+        store_batch_pairs(s, run_id, scored)
+    with reg.db.unit_of_work() as s:
+        return finish_batch_queue(s, run_id, [])
+
+
+def test_the_queue_asks_once_about_two_children_and_a_rejection_answers_for_both(reg, kit):
+    """Mohammed in Arabic at one agency; the same name in Latin letters and again in Arabic, merged into one
+    child at two others. Both of that child's records pair with the first child: one question, not two, and the
+    reviewer's "not the same child" closes it until one of the two children changes."""
+    (c_ar, r_ar), (c_lat, r_lat), (c_eg, r_eg) = (kit.register(reg, row) for row in kit.mohammed)
+    merge_children(reg, kit.reviewer, c_lat, c_eg)
+    first, second = kit.queue_pair(reg, r_ar, r_lat, 0.93), kit.queue_pair(reg, r_ar, r_eg, 0.71)
+    assert _batch(reg, "R1", [(r_ar, r_lat, 0.93, 4.0), (r_ar, r_eg, 0.71, 2.0)]) == 1
+    assert _statuses(reg, kit, first, second) == ["open", "covered"]  # the more probable pair asks the question
+
+    assert reject_pair(reg, kit.reviewer, first)["status"] == "rejected"
+    assert _batch(reg, "R2", [(r_ar, r_lat, 0.93, 4.0), (r_ar, r_eg, 0.71, 2.0)]) == 0
+    assert _statuses(reg, kit, first, second) == ["rejected", "covered"]
+
+    # The Egyptian institution corrects its record: that child is not the one the reviewer saw any more.
+    assert kit.register(reg, {**kit.mohammed[2], "date_of_birth": "2015-03-04"})[1] == r_eg
+    assert _batch(reg, "R3", [(r_ar, r_lat, 0.93, 4.0), (r_ar, r_eg, 0.88, 3.0)]) == 1
+    assert _statuses(reg, kit, first, second) == ["rejected", "open"]
+
+
+def test_a_rejection_covers_the_two_childrens_other_open_pairs_at_once(reg, kit):
+    (c_ar, r_ar), (c_lat, r_lat), (c_eg, r_eg) = (kit.register(reg, row) for row in kit.mohammed)
+    merge_children(reg, kit.reviewer, c_lat, c_eg)
+    # Two registrations queued a pair each before any batch run grouped them.
+    first, second = kit.queue_pair(reg, r_ar, r_lat, 0.6), kit.queue_pair(reg, r_ar, r_eg, 0.8)
+    reject_pair(reg, kit.reviewer, second)
+    assert _statuses(reg, kit, first, second) == ["covered", "rejected"]
+    with pytest.raises(Conflict, match="already decided"):
+        merge_pair(reg, kit.reviewer, first)

@@ -26,7 +26,7 @@ from registry.matching.model import SAME_THRESHOLD
 from registry.services.access import authorize, record_decision
 from registry.services.actor import Actor
 from registry.services.context import Registry
-from registry.services.review.queue import REVIEW_PURPOSE, load_pair, source_records
+from registry.services.review.queue import COVERED, REVIEW_PURPOSE, load_pair, source_records
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child, resolve_child
 from registry.store.rows import insert_rows, update_rows
@@ -353,9 +353,23 @@ def reject_pair(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:
         # The digests of the identities the reviewer saw: a later change to either record reopens the question.
         digests = (ra.content_digest if ra else pair.digest_a, rb.content_digest if rb else pair.digest_b)
         _claim_pair(s, pair_id, "rejected", digests)
+        _cover_pairs_between(s, children)
         _label(s, pair, "not-duplicate", actor.user_id, None)
         _audit(reg, s, actor, REJECT_ACTION, decision, children)
         return {"pair_id": pair_id, "status": "rejected", "children": list(children)}
+
+
+def _cover_pairs_between(s: Session, children: tuple[str, ...]) -> None:
+    """The answer holds for the two children, not only the two records compared: their other open pairs leave
+    the queue with it (`queue.COVERED`; batch runs keep them out while the rejection stands)."""
+    if len(children) != 2:
+        return
+    x, y = ([r for (r,) in s.execute(select(CaseRecord.record_id).where(CaseRecord.child_id == c))] for c in children)
+    sd = SuspectedDuplicate
+    for a_side, b_side in ((x, y), (y, x)):
+        for part in _chunks(a_side):
+            s.execute(update(sd).where(sd.status == "open", sd.record_a.in_(part), sd.record_b.in_(b_side))
+                      .values(status=COVERED, updated_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def undo_rejection(reg: Registry, actor: Actor, pair_id: int) -> dict[str, Any]:

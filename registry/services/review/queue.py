@@ -361,7 +361,7 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
     known = {(a, b): (pair_id, status, digest_a, digest_b) for pair_id, a, b, status, digest_a, digest_b in
              s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.digest_a, sd.digest_b))}
     now = utcnow()
-    new, rescored, reopened, seen = [], [], [], set()
+    new, rescored, uncovered, reopened, seen = [], [], [], [], set()
     for left, right, prob, weight in pairs:
         a, b = sorted((left, right))
         if a not in records or b not in records or records[a][0] == records[b][0] or (a, b) in seen:
@@ -377,10 +377,13 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
             continue  # sticky: a reviewer said no, and neither record has changed
         if status == "open":
             rescored.append((prob, weight, run_id, None, now, pair_id))
+        elif status == COVERED:  # back in the running, not new: `finish_batch_queue` decides which pair asks
+            uncovered.append((prob, weight, run_id, None, now, "open", pair_id))
         elif status in ("rejected", "stale"):
             reopened.append((prob, weight, run_id, None, now, "open", digests[0], digests[1], pair_id))
     scored = ("probability", "match_weight", "run_id", "held", "updated_at")
     update_rows(s, sd.__table__, scored, ("pair_id",), rescored)
+    update_rows(s, sd.__table__, (*scored, "status"), ("pair_id",), uncovered)
     update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",), reopened)
     insert_rows(s, sd.__table__, ("record_a", "record_b", "probability", "match_weight", "status", "source",
                                   "digest_a", "digest_b", "run_id", "created_at", "updated_at"), new)
@@ -424,6 +427,7 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
     sd = SuspectedDuplicate
     open_pairs = s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.priority, sd.cluster_key)
                            .where(sd.status == "open")).all()
+    open_pairs, covered = one_question_per_two_children(s, open_pairs, child_of)
     keys = _queue_clusters([(a, b) for _, a, b, *_ in open_pairs], child_of)
     now = utcnow()
     changed = []
@@ -434,7 +438,59 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
             if (priority, cluster_key) != (worth, key):
                 changed.append((worth, key, now, pair_id))
     update_rows(s, sd.__table__, ("priority", "cluster_key", "updated_at"), ("pair_id",), changed)
+    update_rows(s, sd.__table__, ("status", "updated_at"), ("pair_id",), ((COVERED, now, p) for p in covered))
     return len(open_pairs)
+
+
+# A pair that leaves the queue because another pair of the same two children asks the same question (or a
+# person already answered it for them): the next batch run that finds it again decides afresh.
+COVERED = "covered"
+
+
+def one_question_per_two_children(s: Session, open_pairs: list, child_of: dict[str, str]) -> tuple[list, list[int]]:
+    """The open pairs that stay in the queue, and those it no longer needs (to be marked `COVERED`).
+
+    The question a reviewer answers is whether two children are one, not two records: once the batch's merges
+    have made a child of several records, each of them may pair with the same other child, and the queue would
+    ask the same question several times (a rejection of one pair left the others open, so it was asked again).
+    So each pair of children keeps one open pair, its most probable (what the reviewer sees and decides on);
+    and two children a person said are different (a rejected pair between their records, still as the person
+    saw them) keep none, unless a pair between them is in the same-child band (held apart by a rule: it stays
+    for a person to settle). "As the person saw them": no record of either child changed, moved in or was added
+    since the decision (`store_batch_pairs` reopens the rejected pair itself when one of its two records
+    changed)."""
+    rejected = [(child_of[a], child_of[b], at) for a, b, at in s.execute(
+        select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b, SuspectedDuplicate.updated_at)
+        .where(SuspectedDuplicate.status == "rejected")) if a in child_of and b in child_of]
+    changed_at: dict[str, Any] = {}
+    for part in _chunks(sorted({c for x, y, _ in rejected for c in (x, y)})):
+        changed_at.update(s.execute(select(CaseRecord.child_id, func.max(CaseRecord.updated_at))
+                                    .where(CaseRecord.child_id.in_(part)).group_by(CaseRecord.child_id)).all())
+    apart = {_children_key(x, y) for x, y, at in rejected
+             if x != y and changed_at[x] <= at and changed_at[y] <= at}
+    best: dict[tuple[str, str], Any] = {}
+    covered: list[int] = []
+    for row in open_pairs:
+        pair_id, a, b, probability = row[:4]
+        if a not in child_of or b not in child_of or child_of[a] == child_of[b]:
+            best[("", str(pair_id))] = row  # not a question between two active children: left as it is
+            continue
+        key = _children_key(child_of[a], child_of[b])
+        if key in apart and decision_band(probability) != "same":
+            covered.append(pair_id)
+            continue
+        kept = best.get(key)
+        if kept is None or (probability, -pair_id) > (kept[3], -kept[0]):
+            best[key] = row
+            if kept is not None:
+                covered.append(kept[0])
+        else:
+            covered.append(pair_id)
+    return list(best.values()), sorted(covered)
+
+
+def _children_key(x: str, y: str) -> tuple[str, str]:
+    return (x, y) if x <= y else (y, x)
 
 
 def _queue_clusters(pairs: list[tuple[str, str]], child_of: dict[str, str]) -> dict[str, str]:
@@ -477,7 +533,8 @@ def queue_registration_matches(session: Session, record_id: str, matches: list) 
         if pair is None:
             new.append((a, b, m.probability, m.score.match_weight, "registration", "open", digests[a], digests[b],
                         worth, now, now))
-        elif pair.status in ("rejected", "stale") and (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
+        elif pair.status in ("rejected", "stale", COVERED) and \
+                (pair.digest_a, pair.digest_b) != (digests[a], digests[b]):
             pair.status, pair.digest_a, pair.digest_b = "open", digests[a], digests[b]
             pair.probability, pair.match_weight, pair.priority = m.probability, m.score.match_weight, worth
             queued += 1

@@ -75,7 +75,7 @@ class SuspectedDuplicate(Base):
     probability: Mapped[float] = mapped_column(Float)
     match_weight: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16))  # batch | registration
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|merged|rejected|stale
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|merged|rejected|stale|covered
     digest_a: Mapped[str] = mapped_column(String(40))
     digest_b: Mapped[str] = mapped_column(String(40))
     run_id: Mapped[str | None] = mapped_column(String(32))
