@@ -189,3 +189,30 @@ def test_registering_a_known_reference_with_another_identity_names_the_field(sit
     assert client.post("/children/new", data=first).status_code == 200
     clash = client.post("/children/new", data={**first, "given_name": "Ali"})
     assert clash.status_code == 409 and 'href="#source_ref"' in clash.text
+
+
+def test_a_decided_pair_says_how_it_was_decided_in_the_readers_language(site):
+    """A pair another pair of the same two children stands for ("covered") says so, in Arabic by default,
+    right to left, not as the stored status word."""
+    from registry.identity import validate_identity
+    from registry.services.registration import register_child
+    from registry.store.models import CaseRecord
+    from registry.store.tables.matching import SuspectedDuplicate
+
+    client, reg, _ = site
+    rows = ({"institution": "sy-homs-ngo", "source_ref": "H-1", "given_name": "محمد", "father_name": "أحمد",
+             "family_name": "الحلبي", "sex": "M", "date_of_birth": "2015-03-04", "governorate": "SY-HI"},
+            {"institution": "sy-homs-ngo", "source_ref": "H-2", "given_name": "Mohammed", "father_name": "Ahmad",
+             "family_name": "Al-Halabi", "sex": "M", "date_of_birth": "2015", "governorate": "SY-HI"})
+    a, b = sorted(register_child(reg, validate_identity(row)).record_id for row in rows)
+    with reg.db.unit_of_work() as s:
+        da, db_ = (s.get(CaseRecord, r).content_digest for r in (a, b))
+        pair = SuspectedDuplicate(record_a=a, record_b=b, probability=0.8, match_weight=2.0, source="batch",
+                                  status="covered", digest_a=da, digest_b=db_)
+        s.add(pair)
+        s.flush()
+        pair_id = pair.pair_id
+    sign_in(client, "rev.one")
+    page = client.get(f"/review/pairs/{pair_id}")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert "مشمول: زوج آخر للطفلين نفسيهما يطرح السؤال" in page.text and "<strong>covered</strong>" not in page.text
