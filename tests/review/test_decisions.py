@@ -197,6 +197,7 @@ def test_the_queue_asks_once_about_two_children_and_a_rejection_answers_for_both
     assert _statuses(reg, kit, first, second) == ["open", "covered"]  # the more probable pair asks the question
 
     assert reject_pair(reg, kit.reviewer, first)["status"] == "rejected"
+    assert kit.register(reg, kit.mohammed[1])[1] == r_lat  # sent again unchanged: nothing new to decide on
     assert _batch(reg, "R2", [(r_ar, r_lat, 0.93, 4.0), (r_ar, r_eg, 0.71, 2.0)]) == 0
     assert _statuses(reg, kit, first, second) == ["rejected", "covered"]
 
