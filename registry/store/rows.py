@@ -6,22 +6,17 @@ records, cluster assignments) that bookkeeping cost more than the database's own
 value is converted by the column's own type for the dialect, exactly as SQLAlchemy would convert it (so a
 datetime is stored in the same form as through the ORM), and the rows go to the driver as tuples.
 
-For bulk writes inside a use case's unit of work only; everything else goes through the ORM or Core. And
-`among`, the IN list of the set-based reads and writes beside them, as one parameter.
+For bulk writes inside a use case's unit of work only; everything else goes through the ORM or Core.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Table, TypeDecorator, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement
 
 CHUNK = 5000  # rows per executemany call: bounded memory for the converted rows
 
@@ -88,55 +83,3 @@ def _execute_many(s: Session, sql: str, convert: list, rows: Iterable[Sequence[A
         conn.exec_driver_sql(sql, batch)
         n += len(batch)
     return n
-
-
-class _ValueList(TypeDecorator):
-    """A list bound as one parameter: a JSON array on SQLite (read back by `json_each`), an array on
-    PostgreSQL."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, integers: bool = False):
-        super().__init__()
-        self.integers = integers
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(Integer if self.integers else String))
-        return dialect.type_descriptor(String())
-
-    def process_bind_param(self, value, dialect):
-        return list(value) if dialect.name == "postgresql" else json.dumps(list(value))
-
-
-_TEXTS, _INTEGERS = _ValueList(), _ValueList(integers=True)
-
-
-class _Among(ColumnElement[bool]):
-    inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True  # a condition as it is ("x IN (...)"), not "(x IN (...)) = 1" on SQLite
-
-    def __init__(self, column: ColumnElement, values: Sequence[Any]):
-        self.column = column
-        integers = column.type.python_type is int
-        self.values = bindparam(None, list(values), type_=_INTEGERS if integers else _TEXTS)
-
-
-@compiles(_Among)
-def _among_sqlite(element: _Among, compiler, **kw) -> str:
-    return (f"{compiler.process(element.column, **kw)} IN "
-            f"(SELECT value FROM json_each({compiler.process(element.values, **kw)}))")
-
-
-@compiles(_Among, "postgresql")
-def _among_postgresql(element: _Among, compiler, **kw) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
-
-
-def among(column: ColumnElement, values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN values`, the values sent as ONE bound parameter. SQLAlchemy's IN list binds and renders
-    each value on every execution; for the thousands of ids a batch run's merges read and write per
-    transaction that bookkeeping was about a tenth of the merges' time (cProfile, 100,000 records)."""
-    return _Among(column, values)

@@ -107,32 +107,3 @@ def test_bulk_writing_commits_each_unit_and_puts_the_connection_back_as_it_was(r
         with registry.db.engine.connect() as conn:  # the pool's only idle connection: the one used above
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
-
-
-def test_among_finds_exactly_what_an_in_list_finds(registry):
-    """`among` (the values as one parameter) against SQLAlchemy's IN list, on SQLite and PostgreSQL: integers
-    and texts, a value with quotes, a backslash and Arabic letters, more values than SQLite once allowed
-    parameters, none at all, and in an UPDATE's WHERE."""
-    from sqlalchemy import update
-
-    from registry.store.rows import among
-
-    sd = SuspectedDuplicate
-    odd = ['R"quoted\\', "Rمحمد", "R'single"]
-    with registry.db.unit_of_work() as s:
-        insert_rows(s, sd.__table__, ("record_a", "record_b", "probability", "match_weight", "status", "source",
-                                      "digest_a", "digest_b", "created_at", "updated_at"),
-                    [(f"R{i:05d}" if i >= len(odd) else odd[i], f"S{i:05d}", 0.5, 1.0, "open", "batch", "d", "d",
-                      WHEN, WHEN) for i in range(1500)])
-    with registry.db.sessions() as s:
-        ids = sorted(s.scalars(select(sd.pair_id)))
-        records = sorted(s.scalars(select(sd.record_a)))
-        for column, values in ((sd.pair_id, ids[::7] + [10**9]), (sd.record_a, records[::3] + odd + ["nobody"]),
-                               (sd.pair_id, []), (sd.record_a, records)):
-            expected = sorted(s.scalars(select(sd.pair_id).where(column.in_(values))))
-            assert sorted(s.scalars(select(sd.pair_id).where(among(column, values)))) == expected
-        assert len(list(s.scalars(select(sd.pair_id).where(among(sd.record_a, odd))))) == 3
-    with registry.db.unit_of_work() as s:
-        done = s.execute(update(sd).where(among(sd.pair_id, ids[:10]), sd.status == "open").values(status="stale")
-                         .execution_options(synchronize_session=False))
-        assert done.rowcount == 10

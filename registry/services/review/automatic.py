@@ -51,7 +51,7 @@ from registry.services.review.decisions import (
 )
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child
-from registry.store.rows import among, insert_rows
+from registry.store.rows import insert_rows
 from registry.store.tables.consent import ConsentRecord
 from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.store.tables.review import ReviewLabel
@@ -228,12 +228,12 @@ def _merge_chunk(reg: Registry, s: Session, run_id: str, pair_ids: list[int], re
     for part in _chunks(pair_ids):
         pairs.update({row[0]: tuple(row[1:]) for row in s.execute(
             select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.probability, sd.match_weight)
-            .where(among(sd.pair_id, part)))})
+            .where(sd.pair_id.in_(part)))})
     records = sorted({r for p in pairs.values() for r in p[:2]})
     child_of: dict[str, str] = {}
     for part in _chunks(records):
         child_of.update(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
-                                  .where(among(CaseRecord.record_id, part), CaseRecord.status == "active")).all())
+                                  .where(CaseRecord.record_id.in_(part), CaseRecord.status == "active")).all())
     steps = []
     for pair_id in pair_ids:
         a, b, status, probability, _ = pairs.get(pair_id, (None, None, None, None, None))
@@ -275,8 +275,7 @@ def _policy(reg: Registry, s: Session, children: set[str]) -> dict[str, Checked]
     while todo:
         found = {}
         for part in _chunks(sorted(todo)):
-            for merged, into in s.execute(select(Child.child_id, Child.merged_into)
-                                          .where(among(Child.merged_into, part))):
+            for merged, into in s.execute(select(Child.child_id, Child.merged_into).where(Child.merged_into.in_(part))):
                 found[merged] = todo[into]
         for merged, child in found.items():
             family[child].add(merged)
@@ -287,10 +286,10 @@ def _policy(reg: Registry, s: Session, children: set[str]) -> dict[str, Checked]
     for part in _chunks(sorted(owner)):
         cr = ConsentRecord  # the columns a consent fact reads, as plain rows (no ORM object per consent)
         for r in s.execute(select(cr.child_id, cr.consent_id, cr.purpose, cr.recipient, cr.basis, cr.given_on,
-                                  cr.expires_on, cr.withdrawn_at).where(among(cr.child_id, part))):
+                                  cr.expires_on, cr.withdrawn_at).where(cr.child_id.in_(part))):
             consents.setdefault(owner[r.child_id], []).append(consent_fact(r))  # type: ignore[arg-type]
         for child, institution in s.execute(select(CaseRecord.child_id, CaseRecord.institution)
-                                            .where(among(CaseRecord.child_id, part), CaseRecord.status == "active")):
+                                            .where(CaseRecord.child_id.in_(part), CaseRecord.status == "active")):
             holders.setdefault(owner[child], set()).add(institution)
     today = utcnow().date()
     out = {}

@@ -29,7 +29,7 @@ from registry.services.context import Registry
 from registry.services.review.queue import COVERED, REVIEW_PURPOSE, load_pair, source_records
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child, resolve_child
-from registry.store.rows import among, insert_rows, update_rows
+from registry.store.rows import insert_rows, update_rows
 from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.store.tables.review import GoldenChoice, Merge, MergeMove, ReviewLabel
 
@@ -160,7 +160,7 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
     sd = SuspectedDuplicate
     decided = sorted({st.pair_id for st in steps if st.pair_id is not None})
     for part in _chunks(decided):  # type: ignore[arg-type]
-        done = s.execute(update(sd).where(among(sd.pair_id, part), sd.status == "open")
+        done = s.execute(update(sd).where(sd.pair_id.in_(part), sd.status == "open")
                          .values(status="merged", updated_at=now).execution_options(synchronize_session=False))
         if done.rowcount != len(part):  # type: ignore[attr-defined]
             raise Conflict(f"pair {', '.join(map(str, part))} was decided by someone else meanwhile", field="pair_id")
@@ -168,13 +168,13 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
     claimed = 0
     for part in _chunks(involved):
         # Claims every child at once (on PostgreSQL the UPDATE locks them until commit: merges of one child queue).
-        claimed += s.execute(update(Child).where(among(Child.child_id, part), Child.status == "active")
+        claimed += s.execute(update(Child).where(Child.child_id.in_(part), Child.status == "active")
                              .values(updated_at=now).execution_options(synchronize_session=False)).rowcount or 0
         born.update({c: (t, c) for c, t in s.execute(select(Child.child_id, Child.created_at)
-                                                     .where(among(Child.child_id, part)))})
+                                                     .where(Child.child_id.in_(part)))})
     if claimed != len(involved):
         gone = sorted(set(involved) - set(s.scalars(select(Child.child_id).where(
-            among(Child.child_id, involved), Child.status == "active"))))
+            Child.child_id.in_(involved), Child.status == "active"))))
         raise Conflict(f"child {', '.join(gone)} changed meanwhile (merged or erased); reload and decide again")
     root_of: dict[str, str] = {}  # record id -> its child as the steps go
 
@@ -185,7 +185,7 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
 
     for part in _chunks(involved):
         root_of.update(dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
-                                      .where(among(CaseRecord.child_id, part))).all()))
+                                      .where(CaseRecord.child_id.in_(part))).all()))
     members: dict[str, list[str]] = {}
     for record, child in root_of.items():
         members.setdefault(child, []).append(record)
@@ -194,7 +194,7 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
         # By the records only (their index), the status checked here: with "status = 'open'" in the query
         # the database may walk every open pair instead.
         for pair_id, a, b, status in s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.status)
-                                               .where(among(sd.record_a, part))):
+                                               .where(sd.record_a.in_(part))):
             if status == "open" and b in root_of:
                 touching.setdefault(a, []).append((pair_id, a, b))
                 touching.setdefault(b, []).append((pair_id, a, b))
