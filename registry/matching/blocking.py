@@ -93,10 +93,17 @@ class BlockingRule:
             name = f"q_year_{'m' if self.year_offset < 0 else 'p'}{abs(self.year_offset)}"
             terms.append(f"birth_year = :{name}")
             params[name] = int(query["birth_year"]) - self.year_offset
-        for group in self.lacking:
-            if all(query.get(c) is not None for c in group):  # the query has them all: the stored row must not
-                terms.append("(" + " OR ".join(f"{c} IS NULL" for c in group) + ")")
-        return "(" + " AND ".join(terms) + ")", params
+        # For each group the query has whole, the stored row must lack one of its columns: written as one
+        # term per choice of lacking column (as `sql_variants`), so that each term is an index seek on its
+        # NULL (given + father + year lacking a day and month: 3.6 times the returned rows were read and
+        # dropped at a million records when the OR sat inside one term).
+        choices = [[f"{c} IS NULL" for c in group] for group in self.lacking
+                   if all(query.get(c) is not None for c in group)]
+        base = " AND ".join(terms)
+        if not choices:
+            return "(" + base + ")", params
+        return "(" + " OR ".join(f"({base} AND {' AND '.join(combo)})"
+                                 for combo in itertools.product(*choices)) + ")", params
 
 
 def _rule(*cols: str, year: int | None = None) -> BlockingRule:

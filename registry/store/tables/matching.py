@@ -46,7 +46,9 @@ class LinkageEntry(Base):
 Index("ix_linkage_given_family_year", LinkageEntry.given_skel, LinkageEntry.family_skel, LinkageEntry.birth_year)
 Index("ix_linkage_given_father_family", LinkageEntry.given_skel, LinkageEntry.father_skel, LinkageEntry.family_skel)
 Index("ix_linkage_family_father_year", LinkageEntry.family_skel, LinkageEntry.father_skel, LinkageEntry.birth_year)
-Index("ix_linkage_given_father_year", LinkageEntry.given_skel, LinkageEntry.father_skel, LinkageEntry.birth_year)
+# With the day and month last: given + father + year where the stored row lacks a day and month is a seek.
+Index("ix_linkage_given_father_year_md", LinkageEntry.given_skel, LinkageEntry.father_skel, LinkageEntry.birth_year,
+      LinkageEntry.dob_md)
 Index("ix_linkage_dob_family", LinkageEntry.dob_full, LinkageEntry.family_skel)
 Index("ix_linkage_dob_father", LinkageEntry.dob_full, LinkageEntry.father_skel)
 Index("ix_linkage_dob_given", LinkageEntry.dob_full, LinkageEntry.given_skel)
