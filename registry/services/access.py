@@ -51,19 +51,18 @@ _child_row = select(_children.child_id, _children.status, _children.merged_into)
 # The children asked about and every pseudonym merged into them.
 _FAMILY_ROWS = _with_merged(_child_row.where(_children.child_id.in_(_IDS)))
 _CHILDREN = _child_row.where(_children.child_id.in_(_IDS))
+_CONSENT_COLUMNS = (_consents.child_id, _consents.consent_id, _consents.purpose, _consents.recipient,
+                    _consents.basis, _consents.given_on, _consents.expires_on, _consents.withdrawn_at)
+_CONSENT_FACTS = select(*_CONSENT_COLUMNS).where(_consents.child_id.in_(_IDS))
 # What the policy decides on about a family, in one read: its consents, the agencies holding its case, and
-# the asker's live break-glass grants (a statement each was a third of a lookup's reads).
+# the asker's live break-glass grants (a statement each was a third of a lookup's reads). The third column is
+# the consent's id, the holding agency or the grant's id, by kind.
 _FACTS = union_all(
-    select(literal("consent").label("kind"), _consents.child_id, _consents.consent_id.label("value"),
-           _consents.purpose, _consents.recipient, _consents.basis, _consents.given_on, _consents.expires_on,
-           _consents.withdrawn_at).where(_consents.child_id.in_(_IDS)),
+    select(literal("consent").label("kind"), *_CONSENT_COLUMNS).where(_consents.child_id.in_(_IDS)),
     select(literal("held"), _records.child_id, _records.institution, *[null()] * 6)
     .where(_records.child_id.in_(_IDS), _records.status == "active"),
     select(literal("glass"), _grants.child_id, _grants.grant_id, *[null()] * 6)
     .where(_grants.user_id == bindparam("user_id"), _grants.child_id.in_(_IDS), _grants.expires_at > bindparam("now")))
-_CONSENT_FACTS = select(_consents.child_id, _consents.consent_id, _consents.purpose, _consents.recipient,
-                        _consents.basis, _consents.given_on, _consents.expires_on, _consents.withdrawn_at).where(
-    _consents.child_id.in_(_IDS))
 # Children with a consent to deduplication that ended (withdrawn, or past its last day) and none in force on
 # the child itself: only such a child's family can be out of matching (read once per batch run).
 _in_force = ConsentRecord.__table__.alias("in_force").c
@@ -230,10 +229,9 @@ def check_children(session: Session, actor: Actor, action: str, *, purpose: str,
     if everyone:
         for r in conn.execute(_FACTS, {"user_id": actor.user_id, "ids": everyone, "now": now}):
             if r.kind == "consent":
-                consents.append((r.child_id, ConsentFact(r.value, r.purpose, r.recipient, r.basis, r.given_on,
-                                                         r.expires_on, r.withdrawn_at is not None)))
+                consents.append((r.child_id, consent_fact(r)))  # type: ignore[arg-type]
             elif r.kind == "held":
-                held.setdefault(r.child_id, set()).add(r.value)
+                held.setdefault(r.child_id, set()).add(r[2])  # the holding agency
             else:
                 glass.add(r.child_id)
     out = {}
