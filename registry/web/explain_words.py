@@ -22,7 +22,7 @@ LEVELS = (
     N_("different"), N_("different known names"), N_("four or more parts agree, none differ"), N_("missing"),
     N_("most parts agree, one differs"), N_("one part agrees, one differs"), N_("nothing to compare"),
     N_("one part agrees, none differ"), N_("same"),
-    N_("same date"), N_("same day and month, year off by one"), N_("same month, day unknown on one side"),
+    N_("same date"), N_("same day and month, year off by one"), N_("same day and month, another year"), N_("same month, day unknown on one side"),
     N_("same name"), N_("same sound"), N_("same year"), N_("same year, one side knows only the year"),
     N_("similar spelling"), N_("some parts agree, several differ"), N_("three parts agree, none differ"),
     N_("two parts agree, none differ"), N_("the one part compared differs"),
@@ -30,6 +30,11 @@ LEVELS = (
     N_("no correction"), N_("the same name"),
 )
 RARE, COMMON = N_("a rare name"), N_("a common name")
+# The registry's rules that hold a probability down (registry.matching.explain.RULES), said in full.
+RULES = (
+    N_("possible twins or siblings: the given names differ while the family and the date of birth agree, so this "
+       "pair is never merged automatically"),
+)
 
 
 def finding_words(finding: str, _: Callable[[str], str]) -> str:

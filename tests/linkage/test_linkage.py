@@ -219,6 +219,61 @@ def test_explanation_names_each_field_in_words_and_the_twin_rule(trained):
     assert words["dob"].startswith("date of birth: same date") and "(for)" in words["dob"]
 
 
+def test_a_mistyped_year_digit_keeps_the_day_and_month_as_evidence(trained):
+    """2013 against 2016 on the same day and month: its own level, for the pair (a clerk's typo), not the
+    "different" date that counted about ten bits against it, across scripts too."""
+    from registry.matching.explain import explain_rows
+
+    reg, _, _ = trained
+    model, enc = reg.model(), reg.index.encoder
+
+    def row(ref, **fields):
+        return enc.encode(ref, "c", validate_identity({"source_ref": ref, **fields}, "ngo-test-1")).as_dict()
+
+    arabic = row("Y-1", given_name="يوسف", father_name="أحمد", family_name="الحلبي", date_of_birth="2013-07-21")
+    for other, date in (("Y-2", "2016-07-21"), ("Y-3", "2011-09-02")):
+        latin = row(other, given_name="Youssef", father_name="Ahmad", family_name="Al-Halabi", date_of_birth=date)
+        dob = {f.comparison: f for f in model.score(arabic, latin).fields}["dob"]
+        if date.endswith("07-21"):
+            assert dob.label == "same day and month, another year" and dob.weight > 0
+            words = {f.field: f.words for f in explain_rows(model, arabic, latin).fields}
+            assert words["dob"].startswith("date of birth: same day and month, another year")
+            typo = model.score(arabic, latin).probability
+        else:
+            assert dob.label == "different" and dob.weight < -5
+            assert model.score(arabic, latin).probability < typo
+
+
+def test_the_twin_rule_does_not_hold_apart_records_with_one_national_id(trained):
+    """Twins share the family and the birthday, never a national ID: with the same ID a given name that merely
+    looks different (a typo) is left to the model, and two names the dictionary knows as different go to a
+    reviewer (0.9) instead of out of the queue (0.2). Without an ID the rule is as before."""
+    from registry.matching.comparisons import REVIEW_CAP, TWIN_CAP
+
+    reg, _, _ = trained
+    model, enc = reg.model(), reg.index.encoder
+    base = dict(father_name="خالد", grandfather_name="محمود", family_name="الشامي", mother_given_name="هدى",
+                sex="M", date_of_birth="2016-05-04", governorate="SY-DI")
+
+    def row(ref, **fields):
+        return enc.encode(ref, "c", validate_identity({**base, "source_ref": ref, **fields}, "ngo-test-1")).as_dict()
+
+    nid = {"national_id": "01234567891"}
+    hassan, hussein = row("N-1", given_name="حسن", **nid), row("N-2", given_name="حسين", **nid)
+    assert model.score(hassan, hussein).capped_by == "possible twins"
+    assert model.score(hassan, hussein).probability == REVIEW_CAP
+    without = model.score(row("N-3", given_name="حسن"), row("N-4", given_name="حسين"))
+    assert without.probability == TWIN_CAP
+    # A typo that no dictionary knows, Latin against Arabic: capped without the ID, left to the model with it.
+    typo_latin = dict(given_name="Qxsan", father_name="Khaled", grandfather_name="Mahmoud", family_name="Al-Shami",
+                      mother_given_name="Huda")
+    plain = model.score(row("N-5", given_name="حسن"), row("N-6", **typo_latin))
+    same_id = model.score(hassan, row("N-7", **typo_latin, **nid))
+    assert {f.comparison: f.label for f in same_id.fields}["given"] == "different"
+    assert plain.capped_by == "possible twins" and plain.probability <= REVIEW_CAP
+    assert same_id.capped_by is None and same_id.probability >= MATCH_THRESHOLD
+
+
 def test_a_batch_pair_the_next_run_does_not_find_leaves_the_queue(trained):
     from registry.services.dedupe import run_dedupe
     from registry.store.tables.matching import SuspectedDuplicate

@@ -194,3 +194,20 @@ def test_swagger_ui_works_offline(page, web):
     page.goto("/docs")
     page.locator(".swagger-ui .info .title").wait_for()
     assert "Child case registry" in page.locator(".swagger-ui .info .title").inner_text()
+
+
+def test_a_review_pair_shows_both_records_whole_on_a_phone(browser, web, helpers):
+    """The side-by-side table fits 360px without scrolling sideways: a long child id wraps, so record B's
+    column is not cut off (in English it was, before ids could break)."""
+    for language in ("ar", "en"):
+        context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=web.url)
+        pg = context.new_page()
+        helpers.sign_in(pg, "national_reviewer", web, language)
+        pg.goto("/review")
+        pg.locator("a[href^='/review/pairs/']").first.click()
+        pg.locator("table").first.wait_for()
+        hidden = pg.evaluate("Math.max(...[...document.querySelectorAll('.scroll')]"
+                             ".map(e => e.scrollWidth - e.clientWidth))")
+        shot(pg, web, f"phone-review-pair-{language}")
+        assert hidden <= 1, f"{hidden}px of the records table is off a 360px screen ({language})"
+        context.close()

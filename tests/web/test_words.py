@@ -25,6 +25,12 @@ def test_every_comparison_and_level_of_the_model_has_words():
         assert {lv.label for lv in c.levels} <= words
 
 
+def test_every_rule_of_the_registry_has_words():
+    from registry.matching.explain import RULES
+
+    assert set(RULES.values()) <= set(explain_words.RULES)
+
+
 def test_arabic_pages_use_arabic_indic_digits_and_arabic_words():
     ar = Language("ar")
     assert ar.direction == "rtl" and Language("en").direction == "ltr"

@@ -174,7 +174,8 @@ def twin_rule_applies(model: LinkageModel, left: dict, right: dict) -> bool:
     given = levels["given"].levels[levels["given"].level_of(left, right)].label
     if given not in TWIN_GIVEN_LEVELS:
         return False
-    labels = {name: levels[name].levels[levels[name].level_of(left, right)].label for name in ("family", "dob")}
+    labels = {name: levels[name].levels[levels[name].level_of(left, right)].label
+              for name in RULE_COMPARISONS if name != "given"}
     return twin_cap({"given": given, **labels}) is not None
 
 
