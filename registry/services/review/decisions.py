@@ -439,16 +439,21 @@ def undo_merge(reg: Registry, actor: Actor, merge_id: str) -> UndoResult:
         reg.index.reassign(s, ids, merge.absorbed)
         reopened = [int(p) for p in merge.closed_pairs.split()] + ([merge.pair_id] if merge.pair_id else [])
         # Undoing an automatic merge is a person saying "not the same child": its pairs become rejected (sticky,
-        # with the records' digests, so the next batch run does not merge them again); a reviewer's merge
-        # undone puts its pairs back in the queue.
-        status = "rejected" if merge.automatic else "open"
-        for pair in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.pair_id.in_(reopened))):
-            if pair.status == "merged":
-                pair.status = status
-                if merge.automatic:
-                    current = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
-                    pair.digest_a, pair.digest_b = (r.content_digest if r else d for r, d in
-                                                    zip(current, (pair.digest_a, pair.digest_b)))
+        # with the records' digests, so the next batch run does not merge them again). A reviewer's merge undone
+        # puts its question back in the queue once (`queue.COVERED`): the pair the reviewer decided is open again
+        # (else the most probable), the two children's other pairs are covered by it.
+        closed = [p for p in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.pair_id.in_(reopened)))
+                  if p.status == "merged"]
+        asks = next((p for p in closed if p.pair_id == merge.pair_id), None) or max(
+            closed, key=lambda p: (p.probability or 0.0, -p.pair_id), default=None)
+        for pair in closed:
+            if not merge.automatic:
+                pair.status = "open" if pair is asks else COVERED
+                continue
+            pair.status = "rejected"
+            current = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
+            pair.digest_a, pair.digest_b = (r.content_digest if r else d for r, d in
+                                            zip(current, (pair.digest_a, pair.digest_b)))
         if merge.pair_id is not None:
             decided = s.get(SuspectedDuplicate, merge.pair_id)
             if decided is not None:
