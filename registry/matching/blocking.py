@@ -12,6 +12,7 @@ never blocks alone or with the year only (given skeleton + birth year: 588 milli
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -180,14 +181,19 @@ RULES: tuple[BlockingRule, ...] = (
 )
 
 
+@functools.cache
+def oriented(rules: tuple[BlockingRule, ...] = RULES) -> tuple[BlockingRule, ...]:
+    """Each rule, and its mirror when it is not symmetric: built once, not on every lookup."""
+    return tuple(r for rule in rules for r in ((rule,) if rule.symmetric else (rule, rule.mirrored)))
+
+
 def sql_rules(rules: tuple[BlockingRule, ...] = RULES) -> tuple[str, ...]:
     """Splink's blocking rules: each rule, and its mirror when it is not symmetric, as its SQL variants."""
     out: list[str] = []
-    for rule in rules:
-        for r in (rule,) if rule.symmetric else (rule, rule.mirrored):
-            for sql in r.sql_variants():
-                if sql not in out:
-                    out.append(sql)
+    for r in oriented(rules):
+        for sql in r.sql_variants():
+            if sql not in out:
+                out.append(sql)
     return tuple(out)
 
 
@@ -195,12 +201,11 @@ def conditions(query: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES
     """The real-time lookup's candidate condition for one query row: the query on either side of every rule,
     as one SQL disjunction and its parameters ("" when no rule applies)."""
     terms, params = [], {}
-    for rule in rules:
-        for r in (rule,) if rule.symmetric else (rule, rule.mirrored):
-            cond = r.condition(query)
-            if cond is not None:
-                terms.append(cond[0])
-                params.update(cond[1])
+    for r in oriented(rules):
+        cond = r.condition(query)
+        if cond is not None:
+            terms.append(cond[0])
+            params.update(cond[1])
     return " OR ".join(terms), params
 
 
