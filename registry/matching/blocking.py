@@ -199,14 +199,40 @@ def sql_rules(rules: tuple[BlockingRule, ...] = RULES) -> tuple[str, ...]:
 
 def conditions(query: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES) -> tuple[str, dict[str, Any]]:
     """The real-time lookup's candidate condition for one query row: the query on either side of every rule,
-    as one SQL disjunction and its parameters ("" when no rule applies)."""
-    terms, params = [], {}
+    as one SQL disjunction and its parameters ("" when no rule applies). The SQL depends only on which of the
+    rules' columns the query has: written once per such shape, its parameters read off the query."""
+    columns = _query_columns(rules)
+    sql, wanted = _shape_conditions(tuple(query.get(c) is not None for c in columns), rules)
+    return sql, {name: query[col] if offset is None else int(query[col]) - offset
+                 for name, (col, offset) in wanted.items()}
+
+
+@functools.cache
+def _query_columns(rules: tuple[BlockingRule, ...]) -> tuple[str, ...]:
+    cols = {a for r in oriented(rules) for a, _ in r.equal} | {c for r in rules for g in r.lacking for c in g}
+    if any(r.year_offset is not None for r in rules):
+        cols.add("birth_year")
+    return tuple(sorted(cols))
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape_conditions(present: tuple[bool, ...], rules: tuple[BlockingRule, ...]) -> tuple[str, dict]:
+    """(SQL, {parameter: (query column, the year's offset or None)}) for a query with exactly these columns
+    present."""
+    has = dict(zip(_query_columns(rules), present))
+    stand_in = {c: 0 for c, here in has.items() if here}  # any value: only the shape and the names are kept
+    terms, wanted = [], {}
     for r in oriented(rules):
-        cond = r.condition(query)
-        if cond is not None:
-            terms.append(cond[0])
-            params.update(cond[1])
-    return " OR ".join(terms), params
+        cond = r.condition(stand_in)
+        if cond is None:
+            continue
+        terms.append(cond[0])
+        for name in cond[1]:
+            if name.startswith("q_year_"):
+                wanted[name] = ("birth_year", r.year_offset)
+            else:
+                wanted[name] = (name[len("q_"):], None)
+    return " OR ".join(terms), wanted
 
 
 def blocked(left: Mapping[str, Any], right: Mapping[str, Any], rules: tuple[BlockingRule, ...] = RULES) -> bool:

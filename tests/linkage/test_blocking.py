@@ -154,6 +154,28 @@ def test_every_rule_is_a_rule_of_the_batch():
     assert not any(" OR " in r for r in sql)
 
 
+def test_a_lookups_condition_written_once_per_shape_is_each_rules_own_condition(trained):
+    """`conditions` keeps one SQL text per set of columns a query has; for registered rows with columns taken
+    away at random it says exactly what asking every rule (and mirror) in turn says, parameters included."""
+    import random
+
+    from registry.matching.blocking import conditions, oriented
+
+    reg, _, _ = trained
+    with reg.db.sessions() as s:
+        entries = [from_entry(e) for e in s.scalars(select(LinkageEntry).limit(300))]
+    rng = random.Random(7)
+    for entry in entries:
+        query = {k: (None if rng.random() < 0.3 else v) for k, v in _row(entry).as_dict().items()}
+        terms, params = [], {}
+        for rule in oriented():
+            cond = rule.condition(query)
+            if cond is not None:
+                terms.append(cond[0])
+                params.update(cond[1])
+        assert conditions(query) == (" OR ".join(terms), params)
+
+
 # ---- calibration ------------------------------------------------------------------------------------------
 def test_calibration_table_and_error_by_hand():
     truth = Truth(person={("i", "a"): "P1", ("i", "b"): "P1", ("i", "c"): "P2", ("i", "d"): "P3"},
