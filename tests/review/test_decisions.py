@@ -217,3 +217,16 @@ def test_a_rejection_covers_the_two_childrens_other_open_pairs_at_once(reg, kit)
     assert _statuses(reg, kit, first, second) == ["covered", "rejected"]
     with pytest.raises(Conflict, match="already decided"):
         merge_pair(reg, kit.reviewer, first)
+
+
+def test_the_queue_groups_pairs_joined_through_a_child_into_one_cluster(reg, kit):
+    """Mohammed in Arabic, in Latin letters and at an Egyptian institution, three children: a batch run pairs
+    the first with the second and the second with the third. The reviewer sees one cluster of three children,
+    not two unrelated questions."""
+    from registry.services.review.queue import review_queue
+
+    (c_ar, r_ar), (c_lat, r_lat), (c_eg, r_eg) = (kit.register(reg, row) for row in kit.mohammed)
+    kit.queue_pair(reg, r_ar, r_lat, 0.93), kit.queue_pair(reg, r_lat, r_eg, 0.71)
+    assert _batch(reg, "R1", [(r_ar, r_lat, 0.93, 4.0), (r_lat, r_eg, 0.71, 2.0)]) == 2
+    page = review_queue(reg, kit.reviewer, limit=100)
+    assert [sorted(c.children) for c in page.clusters] == [sorted((c_ar, c_lat, c_eg))]

@@ -36,7 +36,8 @@ def test_queue_ranks_clusters_by_worth_and_explains_each_pair_in_words(trained, 
     assert page.total >= 10
     worth = [c.pairs[0].worth for c in page.clusters]
     assert worth == sorted(worth, reverse=True)
-    assert any(len(c.children) > 2 for c in page.clusters)  # larger clusters: pairs joined through a child
+    # Clusters of more than two children: test_decisions.test_the_queue_groups_pairs_joined_through_a_child_...
+    # (this registry's possible band may hold none: it depends on the model's training).
     for p in pairs[:50]:
         assert p.why and all(WORDS.match(w) for w in p.why), p.why
         titles = {w.split(":")[0] for w in p.why}
