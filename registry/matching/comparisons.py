@@ -99,20 +99,6 @@ def name_comparison(prefix: str, title: str, tf: bool = True) -> Comparison:
 
 
 # ---- family: father, grandfather, family name, mother, as one piece of evidence ---------------------------
-# A father's or family name written with a clerk's typo changes its key and its skeleton, so it "differed",
-# which is evidence of another family. Near its place on the other side (keyed bigram Dice at least this, and
-# not two names the dictionary knows as different: حسن/حسين stay different) it counts neither way.
-NEAR_PART_DICE = 0.6
-NEAR_PARTS = ("father", "family")
-
-
-def _near_py(l: Row, r: Row, part: str) -> bool:
-    ls, rs = l.get(f"{part}_skel"), r.get(f"{part}_skel")
-    if ls is None or rs is None or ls == rs or (l.get(f"{part}_known") and r.get(f"{part}_known")):
-        return False
-    return _dice_py(l.get(f"{part}_grams"), r.get(f"{part}_grams")) >= NEAR_PART_DICE
-
-
 def _family_counts_py(l: Row, r: Row) -> tuple[int, int]:
     """(parts that agree, parts present on both sides that disagree)."""
     lk, rk = l.get("chain_keys") or [], r.get("chain_keys") or []
@@ -125,12 +111,11 @@ def _family_counts_py(l: Row, r: Row) -> tuple[int, int]:
             present += 1
             if l[key] == r[key] or l.get(skel) == r.get(skel):
                 agree += 1
-    near = sum(_near_py(l, r, part) for part in NEAR_PARTS)
-    return agree, max(present - agree - near, 0)
+    return agree, present - agree
 
 
 FAMILY_COLUMNS = ("chain_keys", "chain_skels", "mother_key", "mother_skel", "mother_family_key",
-                  "mother_family_skel", *(f"{p}_{c}" for p in NEAR_PARTS for c in ("skel", "known", "grams")))
+                  "mother_family_skel")
 CHAIN_PRESENT_SQL = "least(coalesce(len(chain_keys_l), 0), coalesce(len(chain_keys_r), 0))"
 CHAIN_AGREE_SQL = ("least(greatest(coalesce(len(list_intersect(chain_keys_l, chain_keys_r)), 0), "
                 f"coalesce(len(list_intersect(chain_skels_l, chain_skels_r)), 0)), {CHAIN_PRESENT_SQL})")
@@ -150,17 +135,7 @@ _MOTHER_PRESENT = f"({_part_present('mother_key')} + {_part_present('mother_fami
 _MOTHER_AGREE = (f"({_part_agree('mother_key', 'mother_skel')} + "
                  f"{_part_agree('mother_family_key', 'mother_family_skel')})")
 FAMILY_AGREE_SQL = f"({CHAIN_AGREE_SQL} + {_MOTHER_AGREE})"
-
-
-def _near_sql(part: str) -> str:
-    skel, known, grams = f"{part}_skel", f"{part}_known", f"{part}_grams"
-    return (f"(CASE WHEN {skel}_l IS NOT NULL AND {skel}_r IS NOT NULL AND {skel}_l <> {skel}_r "
-            f"AND NOT (coalesce({known}_l, FALSE) AND coalesce({known}_r, FALSE)) "
-            f"AND coalesce({_dice_sql(grams)}, 0) >= {NEAR_PART_DICE} THEN 1 ELSE 0 END)")
-
-
-FAMILY_DISAGREE_SQL = (f"greatest({CHAIN_PRESENT_SQL} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL} - "
-                       f"{' - '.join(_near_sql(p) for p in NEAR_PARTS)}, 0)")
+FAMILY_DISAGREE_SQL = f"({CHAIN_PRESENT_SQL} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL})"
 
 
 def _fam(cond: Callable[[int, int], bool]) -> Pred:

@@ -32,8 +32,7 @@ _COLUMNS = [c.name for c in LinkageEntry.__table__.columns if c.name != "encodin
 _ARROW_SCHEMA = pa.schema([(c.name, pa.int64() if c.type.python_type is int else pa.bool_()
                             if c.type.python_type is bool else pa.string())
                            for c in LinkageEntry.__table__.columns if c.name in _COLUMNS])
-_LISTS = {"given_grams": "INTEGER", "father_grams": "INTEGER", "family_grams": "INTEGER", "given_ids": "VARCHAR",
-          "chain_keys": "VARCHAR", "chain_skels": "VARCHAR"}
+_LISTS = {"given_grams": "INTEGER", "given_ids": "VARCHAR", "chain_keys": "VARCHAR", "chain_skels": "VARCHAR"}
 
 Progress = Callable[[str], None]
 

@@ -7,7 +7,6 @@ purpose strings separate the domains so a token of one kind never equals a token
   know it), `name.skel` of its consonant skeleton, and `name.gram` keyed bigrams of the skeleton as 31-bit integers
   (a keyed n-gram set, as in clkhash's hardening: an attacker without the key cannot build a dictionary);
 - the chain (father, grandfather, family name): the set of its units' keys and skeletons, positions ignored;
-  and the father's first and the family name's last unit each on its own: skeleton, keyed bigrams, known or not;
 - date of birth: the full date, year-month, the day/month-swapped date and month-day, each a token;
 - national ID: one token. Argon2 would not protect a 10^10 space; the secret key does.
 Typo and date tolerance is built into the tokens because hashes have no edit distance.
@@ -43,14 +42,8 @@ class LinkageRow:
     given_known: bool
     given_ids: tuple[str, ...]  # every dictionary id the given name may be (a Latin spelling can be ambiguous)
     given_grams: tuple[int, ...]
-    father_skel: str | None  # blocking, and the family comparison's near parts
-    family_skel: str | None  # blocking, and the family comparison's near parts
-    # The father's (first unit) and the family name's (last unit) keyed bigrams and whether the dictionary knows
-    # them: a part with a clerk's typo is "near" the other side's, not "different" (comparisons.family_counts).
-    father_grams: tuple[int, ...]
-    father_known: bool
-    family_grams: tuple[int, ...]
-    family_known: bool
+    father_skel: str | None  # blocking only
+    family_skel: str | None  # blocking only
     chain_keys: tuple[str, ...]
     chain_skels: tuple[str, ...]
     mother_key: str | None
@@ -95,9 +88,7 @@ def _units(text: str | None) -> tuple[NameUnit, ...]:
 
 
 NameParts = tuple[str | None, str | None, bool, tuple[int, ...]]  # key, skeleton, known, n-grams (encoded)
-# keys, skeletons, then the father's and the family name's (skeleton, known, n-grams)
-ChainParts = tuple[tuple[str, ...], tuple[str, ...], str | None, bool, tuple[int, ...], str | None, bool,
-                   tuple[int, ...]]
+ChainParts = tuple[tuple[str, ...], tuple[str, ...], str | None, str | None]  # keys, skeletons, father, family
 DateParts = tuple[str | None, str | None, str | None, str | None]  # full, year-month, swapped, month-day
 
 
@@ -141,35 +132,27 @@ class LinkageEncoder:
             ids.add(key)
         return tuple(sorted(ids))
 
-    def _written(self, text: str | None) -> tuple[frozenset[str], frozenset[str], NameParts]:
-        """One written name of the chain, encoded: its units' keys and skeletons, and its last unit's (key,
-        skeleton, known, n-grams)."""
+    def _written(self, text: str | None) -> tuple[frozenset[str], frozenset[str], str | None]:
+        """One written name of the chain, encoded: its units' keys and skeletons, and its last unit's skeleton."""
         keys, skels, last = set(), set(), None
         for unit in _units(text):
-            key, skel, known, ngrams = _unit_parts(unit)
+            key, skel, _, _ = _unit_parts(unit)
             keys.add(self.token("name.key", key))
-            skels.add(self.token("name.skel", skel))
-            last = (key, skel, known, ngrams)
-        if last is None:
-            return frozenset(keys), frozenset(skels), (None, None, False, ())
-        key, skel, known, ngrams = last
-        return (frozenset(keys), frozenset(skels),
-                (self.token("name.key", key), self.token("name.skel", skel), known, self.grams(ngrams)))
+            last = self.token("name.skel", skel)
+            skels.add(last)
+        return frozenset(keys), frozenset(skels), last
 
     def _chain(self, father: str | None, grandfather: str | None, family: str | None) -> ChainParts:
         # Each written name is encoded once (`written`): a whole chain rarely repeats, its names do.
         father_w, grandfather_w, family_w = self.written(father), self.written(grandfather), self.written(family)
         chain_keys = father_w[0] | grandfather_w[0] | family_w[0]
         chain_skels = father_w[1] | grandfather_w[1] | family_w[1]
-        _, father_skel, father_known, father_grams = self.name(father)
-        _, family_skel, family_known, family_grams = family_w[2]
-        return (tuple(sorted(chain_keys)), tuple(sorted(chain_skels)), father_skel, father_known, father_grams,
-                family_skel, family_known, family_grams)
+        return tuple(sorted(chain_keys)), tuple(sorted(chain_skels)), self.name(father)[1], family_w[2]
 
     def encode(self, record_id: str, child_id: str, identity: RecordFields) -> LinkageRow:
         given_key, given_skel, given_known, given_grams = self.name(identity.given_name)
-        (chain_keys, chain_skels, father_skel, father_known, father_grams, family_skel, family_known,
-         family_grams) = self.chain(identity.father_name, identity.grandfather_name, identity.family_name)
+        chain_keys, chain_skels, father_skel, family_skel = self.chain(
+            identity.father_name, identity.grandfather_name, identity.family_name)
         mother_key, mother_skel, _, _ = self.name(identity.mother_given_name)
         mother_family_key, mother_family_skel, _, _ = self.name(identity.mother_family_name)
         dob = identity.date_of_birth
@@ -187,10 +170,6 @@ class LinkageEncoder:
             given_grams=given_grams,
             father_skel=father_skel,
             family_skel=family_skel,
-            father_grams=father_grams,
-            father_known=father_known,
-            family_grams=family_grams,
-            family_known=family_known,
             chain_keys=chain_keys,
             chain_skels=chain_skels,
             mother_key=mother_key,

@@ -18,17 +18,13 @@ from registry.matching.encoding import LinkageEncoder, LinkageRow
 from registry.matching.record import RecordFields
 from registry.store.tables.matching import LinkageEntry
 
-# 2: the father's and the family name's own n-grams and known flags (rows of version 1 have them empty until
-# `registry index rebuild`; the family comparison then counts their typos as it did before).
-ENCODING_VERSION = 2
+ENCODING_VERSION = 1
 _TEXT_LISTS = ("given_ids", "chain_keys", "chain_skels")
-_INT_LISTS = ("given_grams", "father_grams", "family_grams")
 
 
 def to_entry(row: LinkageRow) -> dict:
     d = row.as_dict()
-    for col in _INT_LISTS:
-        d[col] = " ".join(str(g) for g in d[col])
+    d["given_grams"] = " ".join(str(g) for g in row.given_grams)
     for col in _TEXT_LISTS:
         d[col] = " ".join(d[col])
     d["encoding_version"] = ENCODING_VERSION
@@ -38,8 +34,7 @@ def to_entry(row: LinkageRow) -> dict:
 def from_entry(entry: LinkageEntry | dict) -> dict:
     """A stored entry as the comparisons want it: lists as tuples."""
     d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
-    for col in _INT_LISTS:
-        d[col] = tuple(map(int, (d.get(col) or "").split()))
+    d["given_grams"] = tuple(map(int, (d.get("given_grams") or "").split()))
     for col in _TEXT_LISTS:
         d[col] = tuple((d.get(col) or "").split())
     return d

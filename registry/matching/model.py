@@ -37,11 +37,9 @@ from registry.matching.comparisons import (
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
 REVIEW_THRESHOLD = 0.5
 
-# Version 7: a father's or family name near its place on the other side (a typo) no longer counts as differing
-# in the family comparison; 6: the date of birth's level "same day and month, another year" (a mistyped year
-# digit); 5: how common the father's and the family name are. A file of an older version is retrained by the
-# next batch run.
-FORMAT = "registry-linkage-model/7"
+# Version 6: the date of birth's level "same day and month, another year" (a mistyped year digit); 5: how common
+# the father's and the family name are. A file of an older version is retrained by the next batch run.
+FORMAT = "registry-linkage-model/6"
 TF_COLUMNS = ("given_key", "father_skel", "family_skel", "mother_skel")
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.

@@ -274,34 +274,6 @@ def test_the_twin_rule_does_not_hold_apart_records_with_one_national_id(trained)
     assert same_id.capped_by is None and same_id.probability >= MATCH_THRESHOLD
 
 
-def test_a_fathers_name_with_a_typo_is_near_not_different_but_two_known_names_differ(trained):
-    """Tamer written "Tbamer" by a clerk, against تامر: the family comparison does not count it as another
-    family (it did: its key and skeleton changed). أحمد against حمد as fathers are two names the dictionary
-    knows: they still differ, in Arabic script and in Latin letters (their bigrams are near: Dice 0.67)."""
-    from registry.matching.comparisons import COMPARISONS
-
-    reg, _, _ = trained
-    enc = reg.index.encoder
-    family = next(c for c in COMPARISONS if c.name == "family")
-
-    def row(ref, **fields):
-        return enc.encode(ref, "c", validate_identity({"source_ref": ref, "given_name": "علي", **fields},
-                                                      "ngo-test-1")).as_dict()
-
-    def level(a, b):
-        return family.levels[family.level_of(a, b)].label
-
-    arabic = row("F-1", father_name="تامر", family_name="بيروتي")
-    assert level(arabic, row("F-2", father_name="Tbamer", family_name="Bairouti")) == "one part agrees, none differ"
-    assert level(arabic, row("F-3", father_name="Tamer", family_name="Bairouti")) == "two parts agree, none differ"
-    for a, b in (("أحمد", "حمد"), ("Ahmad", "Hamad"), ("أحمد", "Hamad")):
-        assert level(row("F-4", father_name=a, family_name="الشامي"),
-                     row("F-5", father_name=b, family_name="Al-Shami")) == "one part agrees, one differs"
-    # A family name with a typo, Latin against Latin.
-    assert level(row("F-6", father_name="Omar", family_name="Haddad"),
-                 row("F-7", father_name="Omar", family_name="Hadsad")) == "one part agrees, none differ"
-
-
 def test_a_batch_pair_the_next_run_does_not_find_leaves_the_queue(trained):
     from registry.services.dedupe import run_dedupe
     from registry.store.tables.matching import SuspectedDuplicate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.store.db import Base, utcnow
@@ -27,11 +27,6 @@ class LinkageEntry(Base):
     given_grams: Mapped[str] = mapped_column(Text, default="")  # space-separated integers
     father_skel: Mapped[str | None] = mapped_column(TOKEN)
     family_skel: Mapped[str | None] = mapped_column(TOKEN)
-    # Added in migration 0015 (rows written before are empty until `registry index rebuild`).
-    father_grams: Mapped[str] = mapped_column(Text, default="", server_default="")  # space-separated integers
-    father_known: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    family_grams: Mapped[str] = mapped_column(Text, default="", server_default="")  # space-separated integers
-    family_known: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     chain_keys: Mapped[str] = mapped_column(Text, default="")  # space-separated tokens
     chain_skels: Mapped[str] = mapped_column(Text, default="")
     mother_key: Mapped[str | None] = mapped_column(TOKEN)
