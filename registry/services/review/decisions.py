@@ -444,16 +444,17 @@ def undo_merge(reg: Registry, actor: Actor, merge_id: str) -> UndoResult:
         # (else the most probable), the two children's other pairs are covered by it.
         closed = [p for p in s.scalars(select(SuspectedDuplicate).where(SuspectedDuplicate.pair_id.in_(reopened)))
                   if p.status == "merged"]
-        asks = next((p for p in closed if p.pair_id == merge.pair_id), None) or max(
-            closed, key=lambda p: (p.probability or 0.0, -p.pair_id), default=None)
-        for pair in closed:
-            if not merge.automatic:
+        if merge.automatic:
+            for pair in closed:
+                pair.status = "rejected"
+                current = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
+                pair.digest_a, pair.digest_b = (r.content_digest if r else d for r, d in
+                                                zip(current, (pair.digest_a, pair.digest_b)))
+        else:
+            asks = next((p for p in closed if p.pair_id == merge.pair_id), None) or max(
+                closed, key=lambda p: (p.probability or 0.0, -p.pair_id), default=None)
+            for pair in closed:
                 pair.status = "open" if pair is asks else COVERED
-                continue
-            pair.status = "rejected"
-            current = s.get(CaseRecord, pair.record_a), s.get(CaseRecord, pair.record_b)
-            pair.digest_a, pair.digest_b = (r.content_digest if r else d for r, d in
-                                            zip(current, (pair.digest_a, pair.digest_b)))
         if merge.pair_id is not None:
             decided = s.get(SuspectedDuplicate, merge.pair_id)
             if decided is not None:
