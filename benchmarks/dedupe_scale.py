@@ -36,8 +36,10 @@ def child(home: Path) -> None:
 
     reg = reopen(home)
     started = time.perf_counter()
-    phases: list[tuple[str, float]] = []  # each step's start, seconds into the run
-    result = run_dedupe(reg, retrain=True, progress=lambda msg: phases.append((msg, time.perf_counter() - started)))
+    phases: list[tuple[str, float, float | None]] = []  # each step's start: seconds into the run, MB written
+    written = written_mb()
+    result = run_dedupe(reg, retrain=True, progress=lambda msg: phases.append(
+        (msg, time.perf_counter() - started, _minus(written_mb(), written))))
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = Path(home.parent / home.name.replace("home-", "children-") ).with_suffix(".csv")
@@ -53,7 +55,8 @@ def child(home: Path) -> None:
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "records": result.records,
                       "pairs": result.pairs_scored, "clusters": result.clusters,
                       "auto_merged": result.auto_merged, **queue_figures(reg, truth, result.records),
-                      "phases": [[msg[:40], round(t, 1)] for msg, t in phases], **{
+                      "phases": [[msg[:40], round(t, 1), mb] for msg, t, mb in phases],
+                      "written_mb": _minus(written_mb(), written), **{
                           "precision": e.pairwise.precision, "recall": e.pairwise.recall, "f1": e.pairwise.f1,
                           "cluster_f1": e.cluster.f1, "cross_script_recall": e.cross_script_recall,
                           "sibling_merge_rate": e.sibling_merge_rate, "twin_merge_rate": e.twin_merge_rate},
@@ -63,6 +66,21 @@ def child(home: Path) -> None:
                       "true_pairs_unscored": cal.true_pairs_unscored,
                       "at_or_above": [[a.threshold, a.pairs, round(a.precision, 5), a.true_pairs]
                                       for a in cal.at_or_above]}))
+
+
+def written_mb() -> float | None:
+    """Bytes this process has handed to write() so far (Linux's /proc/self/io, wchar), in MB: what a phase
+    writes (SQLite's write-ahead log and its checkpoints, DuckDB's spills). Not write_bytes, which counts pages
+    dirtied again after the kernel wrote them back, and so depends on the kernel's timing."""
+    try:
+        with open("/proc/self/io") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("wchar")) / 1e6
+    except (OSError, StopIteration):
+        return None
+
+
+def _minus(now: float | None, start: float | None) -> float | None:
+    return None if now is None or start is None else round(now - start)
 
 
 def queue_figures(reg, truth, records: int) -> dict:

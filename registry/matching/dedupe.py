@@ -13,8 +13,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from registry.matching.comparisons import RULE_COMPARISONS, level_sql, twin_cap
+from registry.matching.index import ENTRY_SCHEMA
 from registry.matching.model import (
     MATCH_THRESHOLD,
     REVIEW_THRESHOLD,
@@ -24,14 +26,9 @@ from registry.matching.model import (
     train,
     weight_from_probability,
 )
-from registry.store.tables.matching import LinkageEntry
 
 TRAINING_SAMPLE = 200_000  # records the model is trained on; EM on more adds time, not accuracy
 
-_COLUMNS = [c.name for c in LinkageEntry.__table__.columns if c.name != "encoding_version"]
-_ARROW_SCHEMA = pa.schema([(c.name, pa.int64() if c.type.python_type is int else pa.bool_()
-                            if c.type.python_type is bool else pa.string())
-                           for c in LinkageEntry.__table__.columns if c.name in _COLUMNS])
 _LISTS = {"given_grams": "INTEGER", "given_ids": "VARCHAR", "chain_keys": "VARCHAR", "chain_skels": "VARCHAR"}
 
 Progress = Callable[[str], None]
@@ -43,28 +40,34 @@ def _select_list(col: str, kind: str) -> str:
     return f"CASE WHEN {col} IS NULL OR {col} = '' THEN CAST([] AS {kind}[]) ELSE {cast} END AS {col}"
 
 
-def load_into_duckdb(con: duckdb.DuckDBPyConnection, batches: Iterable[list[dict]], table: str = "linkage") -> int:
-    """Create `table` in DuckDB from stored entries (lists stored as text become DuckDB lists)."""
+def load_into_duckdb(con: duckdb.DuckDBPyConnection, tables: Iterable[pa.Table], table: str = "linkage") -> int:
+    """Create `table` in DuckDB from stored entries (`LinkageIndex.all_entries`: lists stored as text become
+    DuckDB lists)."""
     con.execute(f"DROP TABLE IF EXISTS {table}")
     created, n = False, 0
-    for batch in batches:
-        if not batch:
+    select_list = ", ".join(_select_list(c, _LISTS[c]) if c in _LISTS else c for c in ENTRY_SCHEMA.names)
+    for arrow in tables:
+        if not arrow.num_rows:
             continue
-        # Built by column with the stored types (a batch whose column is all null keeps its type): far faster
-        # than row by row.
-        arrow = pa.table({c: [row.get(c) for row in batch] for c in _COLUMNS}, schema=_ARROW_SCHEMA)
         con.register("_batch", arrow)
-        select_list = ", ".join(_select_list(c, _LISTS[c]) if c in _LISTS else c for c in _COLUMNS)
         if created:
             con.execute(f"INSERT INTO {table} SELECT {select_list} FROM _batch")
         else:
             con.execute(f"CREATE TABLE {table} AS SELECT {select_list} FROM _batch")
             created = True
         con.unregister("_batch")
-        n += len(batch)
+        n += arrow.num_rows
     if not created:  # an empty table of the same columns (nothing to pair)
-        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(f'NULL AS {c}' for c in _COLUMNS)} WHERE false")
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(f'NULL AS {c}' for c in ENTRY_SCHEMA.names)} "
+                    "WHERE false")
     return n
+
+
+def without_children(entries: pa.Table, children: set[str]) -> pa.Table:
+    """The entries but those of `children` (out of matching: consent to deduplication withdrawn)."""
+    if not children:
+        return entries
+    return entries.filter(pc.invert(pc.is_in(entries["child_id"], value_set=pa.array(sorted(children)))))
 
 
 def duckdb_connection(work: Path) -> duckdb.DuckDBPyConnection:
@@ -232,10 +235,10 @@ class BatchScores:
         return len({c for _, c in self.assignments})
 
 
-def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[list[dict]], model_path: Path,
+def score_batch(con: duckdb.DuckDBPyConnection, entries: Iterable[pa.Table], model_path: Path,
                 retrain: bool = False, progress: Progress | None = None,
                 predict: Callable[[duckdb.DuckDBPyConnection, LinkageModel], Any] | None = None) -> BatchScores:
-    """Load the entries (batches of stored linkage rows), train (or reuse) the model at `model_path`, score
+    """Load the entries (Arrow tables of stored linkage rows), train (or reuse) the model at `model_path`, score
     the candidate pairs and cluster those at or above the match threshold. `predict` is another engine's
     Splink predict over the loaded table (registry.matching.spark.SparkEngine); by default DuckDB's."""
     say = progress or (lambda _msg: None)

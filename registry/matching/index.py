@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+import pyarrow as pa
 from sqlalchemy import TextClause, delete, select, text
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,11 @@ _COLUMNS = [c.name for c in LinkageEntry.__table__.columns]
 _TABLE = LinkageEntry.__tablename__
 _SELECTED = ", ".join(_COLUMNS)
 _TYPED = list(LinkageEntry.__table__.columns)
+# What batch deduplication reads of each entry, as Arrow columns (lists stay space-separated text here).
+ENTRY_SCHEMA = pa.schema([(c.name, pa.int64() if c.type.python_type is int else pa.bool_()
+                           if c.type.python_type is bool else pa.string())
+                          for c in LinkageEntry.__table__.columns if c.name != "encoding_version"])
+_ALL_ENTRIES = f"SELECT {', '.join(ENTRY_SCHEMA.names)} FROM {_TABLE}"
 
 
 @lru_cache(maxsize=4096)
@@ -85,8 +91,14 @@ class LinkageIndex:
         result = session.connection().execute(_candidates_sql(where), {**params, "limit": limit})
         return [from_entry(dict(zip(_COLUMNS, r))) for r in result]
 
-    def all_entries(self, session: Session, batch: int = 50_000) -> Iterator[list[dict]]:
-        """Every stored entry, in batches of plain dicts (for batch deduplication)."""
-        result = session.execute(select(*LinkageEntry.__table__.columns).execution_options(yield_per=batch))
-        for part in result.partitions(batch):
-            yield [dict(zip(_COLUMNS, r)) for r in part]
+    def all_entries(self, session: Session, batch: int = 50_000) -> Iterator[pa.Table]:
+        """Every stored entry, in Arrow tables of up to `batch` rows (for batch deduplication). Read as the
+        driver's plain tuples and built by column: at a million entries, a dict per row cost seconds."""
+        result = session.connection().exec_driver_sql(_ALL_ENTRIES)
+        try:
+            while part := result.cursor.fetchmany(batch):
+                yield pa.table([pa.array(values, type=field.type) if field.type == pa.string()
+                                else pa.array(values).cast(field.type)  # SQLite's booleans are 0 and 1
+                                for values, field in zip(zip(*part), ENTRY_SCHEMA)], schema=ENTRY_SCHEMA)
+        finally:
+            result.close()

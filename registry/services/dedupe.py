@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select, text, update
 
 from registry.errors import InvalidInput
-from registry.matching.dedupe import Progress, duckdb_connection, score_batch
+from registry.matching.dedupe import Progress, duckdb_connection, score_batch, without_children
 from registry.matching.spark import ENGINES, SparkEngine, SparkUnavailable, spark_session
 from registry.services.access import excluded_from_matching, record_admin
 from registry.services.actor import SYSTEM, Actor
@@ -144,10 +144,7 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
         with reg.db.sessions() as s:
             if excluded_children is None:  # consent to deduplication withdrawn: left out of matching
                 excluded_children = excluded_from_matching(s)
-            batches = (
-                [r for r in batch if not excluded_children or r["child_id"] not in excluded_children]
-                for batch in reg.index.all_entries(s)
-            )
+            batches = (without_children(t, excluded_children) for t in reg.index.all_entries(s))
             found = score_batch(con, batches, reg.settings.model_path, retrain=retrain, progress=say,
                                 predict=predict)
         say("deciding: same child, possible, different")

@@ -246,15 +246,13 @@ def test_the_queue_is_ranked_by_what_a_decision_is_worth(trained_off, kit):
         assert p.as_dict()["band"] in ("possible", "same")
 
 
-def test_an_arabic_and_a_latin_record_of_one_child_merge_automatically_and_stay_apart_once_undone(
-        registry, kit):
-    """On SQLite and PostgreSQL: the same child written in Arabic by one institution and in Latin letters by
-    another (same national ID and date) is merged by the run, as the system, and an undo sticks."""
+def _one_child_in_two_scripts(reg, kit):
+    """400 generated children, then one child in Arabic at one institution and in Latin letters at another
+    (same national ID and date, so a run merges them). Returns their (child, record) pairs."""
     from registry.identity import validate_identity
     from registry.services.registration import register_child
     from registry.synth import generate
 
-    reg = registry
     for rec in generate(400, seed=11).records:
         try:
             register_child(reg, validate_identity(rec.row))
@@ -262,7 +260,41 @@ def test_an_arabic_and_a_latin_record_of_one_child_merge_automatically_and_stay_
             continue
     arabic = {**kit.mohammed[0], "national_id": "01234567890"}
     latin = {**kit.mohammed[1], "date_of_birth": "2015-03-04"}
-    (ca, ra), (cb, rb) = kit.register(reg, arabic), kit.register(reg, latin)
+    return kit.register(reg, arabic), kit.register(reg, latin)
+
+
+def test_a_run_leaves_a_child_whose_consent_to_deduplication_was_withdrawn_out_of_matching(registry, kit):
+    """On SQLite and PostgreSQL: the Arabic and the Latin record of one child (same national ID and date) would
+    merge; with the Arabic child's consent to deduplication withdrawn, the run neither merges nor pairs them,
+    and the child's pseudonym and records stay as they were."""
+    import datetime as dt
+
+    from registry.store.db import utcnow
+    from registry.store.tables.consent import ConsentRecord
+
+    reg = registry
+    (ca, ra), _ = _one_child_in_two_scripts(reg, kit)
+    with reg.db.unit_of_work() as s:
+        s.add(ConsentRecord(consent_id="Cwithdrawn02", child_id=ca, purpose="deduplication",
+                            given_on=dt.date(2024, 1, 1), recorded_by="U1", recorded_agency="sy-homs-ngo",
+                            withdrawn_at=utcnow(), withdrawn_by="caregiver"))
+    with reg.db.sessions() as s:
+        registered = s.scalar(select(func.count()).select_from(CaseRecord))
+    result = run_dedupe(reg)
+    assert result.records == registered - 1 and result.auto_merged > 0  # every other record, and others merged
+    with reg.db.sessions() as s:
+        assert s.get(Child, ca).status == "active" and s.get(CaseRecord, ra).child_id == ca
+        assert not s.scalars(select(Merge).where(Merge.absorbed == ca)).all()
+        assert not s.scalars(select(SuspectedDuplicate).where(
+            (SuspectedDuplicate.record_a == ra) | (SuspectedDuplicate.record_b == ra))).all()
+
+
+def test_an_arabic_and_a_latin_record_of_one_child_merge_automatically_and_stay_apart_once_undone(
+        registry, kit):
+    """On SQLite and PostgreSQL: the same child written in Arabic by one institution and in Latin letters by
+    another (same national ID and date) is merged by the run, as the system, and an undo sticks."""
+    reg = registry
+    (ca, ra), (cb, rb) = _one_child_in_two_scripts(reg, kit)
     first = run_dedupe(reg)
     with reg.db.sessions() as s:
         merge = s.scalars(select(Merge).where(Merge.absorbed.in_([ca, cb]))).one()

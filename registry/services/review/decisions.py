@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,7 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
                 touching.setdefault(b, []).append((pair_id, a, b))
     absorbed_into: dict[str, str] = {}
     decided_ids = set(decided)
+    first_id = time.time_ns() // 1000
     merges, moves, closed_all = [], [], set()
     for st in steps:
         x, y = root(st.child_a), root(st.child_b)
@@ -223,7 +225,7 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
                 if root_of[a] == keep and root_of[b] == keep:
                     closed.append(pair_id)
                     closed_all.add(pair_id)
-        merge_id = "M" + secrets.token_hex(8)
+        merge_id = _merge_id(first_id + len(merges))
         # Strictly increasing times: the undo's order of merges (`_blocking_merge`) reads them.
         merges.append(Merged(merge_id, keep, gone, st.pair_id, now + dt.timedelta(microseconds=len(merges)),
                              st.probability, " ".join(map(str, sorted(closed)))))
@@ -245,6 +247,12 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
     update_rows(s, LinkageEntry.__table__, ("child_id",), ("record_id",), final)
     s.expire_all()  # the children, records and pairs changed by set-based writes are read afresh
     return merges
+
+
+def _merge_id(microseconds: int) -> str:
+    """A new merge's id: the time first (so that the lineage's indexes that start with it grow at their end, not
+    at a random page each: a batch run makes a quarter of a million merges), then a random tail."""
+    return f"M{microseconds:014x}{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)

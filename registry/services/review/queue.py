@@ -385,6 +385,9 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
     update_rows(s, sd.__table__, scored, ("pair_id",), rescored)
     update_rows(s, sd.__table__, (*scored, "status"), ("pair_id",), uncovered)
     update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",), reopened)
+    # Most probable first, so pair ids follow the order in which the automatic merges take them: the pairs a
+    # transaction of merges closes then share their pages (table and status index) instead of one page each.
+    new.sort(key=lambda row: (-row[2], row[0], row[1]))
     insert_rows(s, sd.__table__, ("record_a", "record_b", "probability", "match_weight", "status", "source",
                                   "digest_a", "digest_b", "run_id", "created_at", "updated_at"), new)
     # An open pair an earlier run suggested but this one no longer scores (new model, changed record,

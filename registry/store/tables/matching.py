@@ -16,7 +16,8 @@ class LinkageEntry(Base):
     __tablename__ = "linkage_entries"
 
     record_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    child_id: Mapped[str] = mapped_column(String(20), index=True)
+    # Not indexed: the index is read by record and by blocking keys, never by child, and every merge moves rows.
+    child_id: Mapped[str] = mapped_column(String(20))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     sex: Mapped[str | None] = mapped_column(String(1))
     governorate: Mapped[str | None] = mapped_column(String(8))
@@ -72,7 +73,7 @@ class SuspectedDuplicate(Base):
     __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_suspected_duplicates_pair"),)
 
     pair_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    record_a: Mapped[str] = mapped_column(String(32), index=True)  # the smaller record id
+    record_a: Mapped[str] = mapped_column(String(32))  # the smaller record id; read through the unique index
     record_b: Mapped[str] = mapped_column(String(32), index=True)
     probability: Mapped[float] = mapped_column(Float)
     match_weight: Mapped[float] = mapped_column(Float)
