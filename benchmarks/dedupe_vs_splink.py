@@ -60,9 +60,9 @@ def registry_run(home: Path) -> dict:
 
 def splink_run(home: Path, parquet: Path) -> dict:
     import duckdb
-    import pyarrow as pa
     from splink import DuckDBAPI, Linker
 
+    from registry.matching.dedupe import tf_lookup
     from registry.matching.model import MATCH_THRESHOLD, REVIEW_THRESHOLD, SPLINK_LOG_LEVEL, LinkageModel
 
     model = LinkageModel.load(home / "model" / "linkage_model.json")
@@ -73,9 +73,8 @@ def splink_run(home: Path, parquet: Path) -> dict:
     settings = model.splink_settings_for_predict()
     settings["retain_intermediate_calculation_columns"] = False  # Splink's default
     linker = Linker(api.register("linkage"), settings, log_level=SPLINK_LOG_LEVEL)
-    for col, freqs in model.tf.items():
-        tf = pa.table({col: list(freqs.keys()), f"tf_{col}": list(freqs.values())})
-        linker.table_management.register_term_frequency_lookup(api.register(tf), col)
+    for col in model.tf:  # the model's term frequencies, by token as the Parquet export holds them (numbers)
+        linker.table_management.register_term_frequency_lookup(api.register(tf_lookup(model, col)), col)
     predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, MATCH_THRESHOLD)
     rel = clusters.as_duckdbpyrelation()

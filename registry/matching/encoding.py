@@ -28,6 +28,18 @@ from registry.names.units import NameUnit, split_units
 TOKEN_BYTES = 8
 
 
+def token_number(token: str) -> int:
+    """A keyed token (16 hex digits) as batch deduplication carries it: the same 64 bits as a signed integer,
+    which DuckDB and Spark compare, join and hold in less memory than text. Exact both ways (`token_text`)."""
+    n = int(token, 16)
+    return n - (1 << 64) if n >= 1 << 63 else n
+
+
+def token_text(number: int) -> str:
+    """The stored form of a token that `token_number` made a number."""
+    return format(number & 0xFFFF_FFFF_FFFF_FFFF, "016x")
+
+
 @dataclass(frozen=True)
 class LinkageRow:
     """One record's encodings: the row the model compares. Lists are sorted and duplicate-free."""

@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session
 
 from registry.keys import KeyRing
 from registry.matching.blocking import conditions
-from registry.matching.encoding import LinkageEncoder, LinkageRow
+from registry.matching.encoding import TOKEN_BYTES, LinkageEncoder, LinkageRow
 from registry.matching.record import RecordFields
 from registry.store.tables.matching import LinkageEntry
 
 ENCODING_VERSION = 1
-_TEXT_LISTS = ("given_ids", "chain_keys", "chain_skels")
+TOKEN_LISTS = ("given_ids", "chain_keys", "chain_skels")  # stored as space-separated tokens
 
 
 def to_entry(row: LinkageRow) -> dict:
     d = row.as_dict()
     d["given_grams"] = " ".join(str(g) for g in row.given_grams)
-    for col in _TEXT_LISTS:
+    for col in TOKEN_LISTS:
         d[col] = " ".join(d[col])
     d["encoding_version"] = ENCODING_VERSION
     return d
@@ -36,7 +36,7 @@ def from_entry(entry: LinkageEntry | dict) -> dict:
     """A stored entry as the comparisons want it: lists as tuples."""
     d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
     d["given_grams"] = tuple(map(int, (d.get("given_grams") or "").split()))
-    for col in _TEXT_LISTS:
+    for col in TOKEN_LISTS:
         d[col] = tuple((d.get(col) or "").split())
     return d
 
@@ -49,6 +49,9 @@ _TYPED = list(LinkageEntry.__table__.columns)
 ENTRY_SCHEMA = pa.schema([(c.name, pa.int64() if c.type.python_type is int else pa.bool_()
                            if c.type.python_type is bool else pa.string())
                           for c in LinkageEntry.__table__.columns if c.name != "encoding_version"])
+# The entries' columns that hold one keyed token (16 hex digits).
+TOKEN_COLUMNS = tuple(c.name for c in LinkageEntry.__table__.columns if c.type.python_type is str
+                      and getattr(c.type, "length", None) == 2 * TOKEN_BYTES)
 _ALL_ENTRIES = f"SELECT {', '.join(ENTRY_SCHEMA.names)} FROM {_TABLE}"
 
 

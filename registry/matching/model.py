@@ -32,6 +32,7 @@ from registry.matching.comparisons import (
     splink_comparison,
     twin_cap,
 )
+from registry.matching.encoding import token_text
 
 # The thresholds on a pair's probability: the model's own, used alike by batch runs and lookups (the decision
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
@@ -494,8 +495,9 @@ def name_frequency_levels(spec: dict, frequencies: Mapping[str, float]) -> None:
 
 
 def term_frequencies(con: duckdb.DuckDBPyConnection, table: str, col: str) -> dict[str, float]:
-    """Relative frequency of each value among non-null values (Splink's definition)."""
+    """Relative frequency of each value among non-null values (Splink's definition), by token as the linkage
+    index stores it (DuckDB's table holds the tokens as numbers: registry.matching.dedupe.load_into_duckdb)."""
     rows = con.execute(
         f"SELECT {col}, count(*) * 1.0 / sum(count(*)) OVER () FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}"
     ).fetchall()
-    return {v: float(f) for v, f in rows}
+    return {token_text(v): float(f) for v, f in rows}

@@ -29,7 +29,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from registry.matching.dedupe import _LISTS
+from registry.matching.dedupe import _LISTS, tf_lookup
 from registry.matching.model import REVIEW_THRESHOLD, SPLINK_LOG_LEVEL, LinkageModel
 
 ENGINES = ("duckdb", "spark")
@@ -197,8 +197,8 @@ class SparkEngine:
             api = SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
             linker = Linker(api.register(spark.read.parquet(str(path))), spark_settings(model),
                             log_level=SPLINK_LOG_LEVEL)
-            for col, freqs in model.tf.items():
-                tf = spark.createDataFrame(list(freqs.items()), f"{col} string, tf_{col} double")
+            for col in model.tf:
+                tf = spark.createDataFrame(tf_lookup(model, col).to_pylist(), f"{col} bigint, tf_{col} double")
                 linker.table_management.register_term_frequency_lookup(api.register(tf), col)
             predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
             table = predictions.as_spark_dataframe().select(*PREDICTION_COLUMNS).toArrow()

@@ -382,9 +382,11 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
         elif status in ("rejected", "stale"):
             reopened.append((prob, weight, run_id, None, now, "open", digests[0], digests[1], pair_id))
     scored = ("probability", "match_weight", "run_id", "held", "updated_at")
-    update_rows(s, sd.__table__, scored, ("pair_id",), rescored)
-    update_rows(s, sd.__table__, (*scored, "status"), ("pair_id",), uncovered)
-    update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",), reopened)
+    by_pair = (lambda row: row[-1])  # in the pairs' order: neighbours share pages
+    update_rows(s, sd.__table__, scored, ("pair_id",), sorted(rescored, key=by_pair))
+    update_rows(s, sd.__table__, (*scored, "status"), ("pair_id",), sorted(uncovered, key=by_pair))
+    update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",),
+                sorted(reopened, key=by_pair))
     # Most probable first, so pair ids follow the order in which the automatic merges take them: the pairs a
     # transaction of merges closes then share their pages (table and status index) instead of one page each.
     new.sort(key=lambda row: (-row[2], row[0], row[1]))
@@ -420,8 +422,10 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
     each open pair's queue cluster and priority. Returns how many pairs are open. Plain rows and tuples to the
     driver (`store.rows`): a million assignments and some 190,000 open pairs after a first run at a million."""
     s.execute(delete(ClusterAssignment))
+    # In record order: the table's key (and the cluster ids, mostly the record's own) then grow at their end,
+    # not at a random page of a million-row index each.
     insert_rows(s, ClusterAssignment.__table__, ("record_id", "cluster_id", "run_id"),
-                ((r, str(c), run_id) for r, c in assignments))
+                ((r, str(c), run_id) for r, c in sorted(assignments)))
     child_of = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
                               .where(CaseRecord.status == "active")).all())
     sizes: dict[str, int] = {}
@@ -440,7 +444,8 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
             key = keys[child_of[a]]
             if (priority, cluster_key) != (worth, key):
                 changed.append((worth, key, now, pair_id))
-    update_rows(s, sd.__table__, ("priority", "cluster_key", "updated_at"), ("pair_id",), changed)
+    update_rows(s, sd.__table__, ("priority", "cluster_key", "updated_at"), ("pair_id",),
+                sorted(changed, key=lambda row: row[-1]))  # in the pairs' order: neighbours share pages
     update_rows(s, sd.__table__, ("status", "updated_at"), ("pair_id",), ((COVERED, now, p) for p in covered))
     return len(open_pairs)
 
