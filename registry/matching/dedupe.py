@@ -124,9 +124,9 @@ def train_model(con: duckdb.DuckDBPyConnection, table: str = "linkage") -> Linka
         # EM runs on whole family-name groups (by a hash of the cross-script family skeleton, else the given
         # name's): duplicates share them, so the sample keeps its share of duplicate pairs, not its square.
         per_mille = max(1, -(-1000 * TRAINING_SAMPLE // n))
+        group = "coalesce(CAST(family_skel AS VARCHAR), CAST(given_skel AS VARCHAR), record_id)"
         con.execute(f"CREATE OR REPLACE TABLE linkage_sample AS SELECT * FROM {table} "
-                    f"WHERE hash(coalesce(CAST(family_skel AS VARCHAR), CAST(given_skel AS VARCHAR), record_id)) % 1000 "
-                    f"< {per_mille}")
+                    f"WHERE hash({group}) % 1000 < {per_mille}")
         em_table = "linkage_sample"
     model = train(con, table, em_table=em_table)
     model.data["trained_on_records"] = min(n, TRAINING_SAMPLE)

@@ -148,16 +148,19 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
             found = score_batch(con, batches, reg.settings.model_path, retrain=retrain, progress=say,
                                 predict=predict)
         say("deciding: same child, possible, different")
-        with reg.db.unit_of_work() as s:
-            stored = store_batch_pairs(s, run_id, found.pairs)
-        with reg.db.sessions() as s:
-            plan = plan_same_child(s, reg.model(), stored.same_child)
+        # On the batch's own connection (a large page cache on SQLite): hundreds of thousands of pairs and a
+        # million cluster assignments are written, and linkage rows read, at random places of large indexes.
+        with reg.db.bulk_writing() as unit_of_work:
+            with unit_of_work() as s:
+                stored = store_batch_pairs(s, run_id, found.pairs)
+            with unit_of_work() as s:
+                plan = plan_same_child(s, reg.model(), stored.same_child)
         merged, refused = 0, {}
         if reg.settings.auto_merge:
             say(f"merging {len(plan.merges)} same-child pairs automatically")
             merged, refused = merge_automatically(reg, run_id, plan.merges)
         say("filling the review queue")
-        with reg.db.unit_of_work() as s:
+        with reg.db.bulk_writing() as unit_of_work, unit_of_work() as s:
             mark_held(s, {**plan.held, **refused})
             open_pairs = finish_batch_queue(s, run_id, plan.clusters)
         clusters = len({c for _, c in plan.clusters})

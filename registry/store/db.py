@@ -79,9 +79,10 @@ class Database:
 
     @contextmanager
     def bulk_writing(self) -> Iterator[Callable[[], AbstractContextManager[Session]]]:
-        """Units of work for a batch run's many write transactions (a first run's automatic merges), all on
-        one connection. On SQLite that connection gets a 256 MiB page cache (the default 2 MiB re-reads the
-        same B-tree pages of a large registry for every transaction) and checkpoints its write-ahead log
+        """Units of work for a batch run's large writes (its pairs, a first run's automatic merges, the
+        queue and the cluster assignments), all on one connection. On SQLite that connection gets a 256 MiB
+        page cache (the default 2 MiB re-reads the same B-tree pages of a large registry for every
+        transaction) and checkpoints its write-ahead log
         every 80 MB instead of every 4 MB (pages that many transactions rewrite reach the database file once);
         both are put back, and the log checkpointed, before the connection returns to the pool. A process
         crash still loses nothing committed; a power loss can roll back the committed transactions not yet

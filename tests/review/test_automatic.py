@@ -310,3 +310,16 @@ def test_an_arabic_and_a_latin_record_of_one_child_merge_automatically_and_stay_
         assert not s.scalars(select(Merge).where(Merge.run_id == second.run_id, Merge.absorbed.in_([ca, cb]))).all()
         assert [p.status for p in s.scalars(select(SuspectedDuplicate).where(
             SuspectedDuplicate.record_a.in_([ra, rb]), SuspectedDuplicate.record_b.in_([ra, rb])))] == ["rejected"]
+
+
+def test_planned_merges_are_grouped_by_the_child_they_make_in_the_order_its_rows_were_written(reg, kit):
+    """Five children registered one after another (Arabic and Latin records of Mohammed). Planned by
+    probability, the merges are made one child's at a time, in each child's own order, the child whose youngest
+    record was written first going first: what a merge absorbs then lies on neighbouring pages."""
+    rows = [{**kit.mohammed[i % 2], "source_ref": f"ORDER-{i}"} for i in range(5)]
+    records = [kit.register(reg, row)[1] for row in rows]
+    r1, r2, r3, r4, r5 = records
+    with reg.db.sessions() as s:
+        plan = plan_same_child(s, None, [(-1, r1, r4, 0.9999), (-2, r2, r3, 0.9995), (-3, r4, r5, 0.9990)])
+    assert plan.merges == [-2, -1, -3]  # {2, 3} is complete at its third record, {1, 4, 5} at its fifth
+    assert plan.held == {}

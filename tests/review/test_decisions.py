@@ -232,20 +232,21 @@ def test_the_queue_groups_pairs_joined_through_a_child_into_one_cluster(reg, kit
     assert [sorted(c.children) for c in page.clusters] == [sorted((c_ar, c_lat, c_eg))]
 
 
-def test_a_runs_new_pairs_are_numbered_most_probable_first_and_merges_in_the_order_made(reg, kit):
-    """The order the automatic merges take (most probable first) is the order of the pairs' ids, and a merge's id
-    sorts after every earlier merge's: a transaction of merges then writes neighbouring rows, not one page each.
-    Arabic and Latin records of one Mohammed."""
+def test_a_runs_new_pairs_are_numbered_in_the_order_merges_take_them_and_merge_ids_in_the_order_made(reg, kit):
+    """A run's new pairs are numbered by the place of their later record in the registry (most probable first
+    among equals), the order automatic merges take them, and a merge's id sorts after every earlier merge's: a
+    transaction of merges then writes neighbouring rows, not one page each. Arabic and Latin records of one
+    Mohammed."""
     (c_ar, r_ar), (c_lat, r_lat), (c_eg, r_eg) = (kit.register(reg, row) for row in kit.mohammed)
     from registry.services.review.queue import store_batch_pairs
     from registry.store.tables.matching import SuspectedDuplicate
 
     with reg.db.unit_of_work() as s:
-        store_batch_pairs(s, "R1", [(r_ar, r_lat, 0.71, 2.0), (r_lat, r_eg, 0.9991, 9.0), (r_ar, r_eg, 0.93, 4.0)])
+        store_batch_pairs(s, "R1", [(r_ar, r_eg, 0.93, 4.0), (r_lat, r_eg, 0.9991, 9.0), (r_ar, r_lat, 0.71, 2.0)])
     with reg.db.sessions() as s:
         ids = s.execute(select(SuspectedDuplicate.pair_id, SuspectedDuplicate.probability)
                         .order_by(SuspectedDuplicate.pair_id)).all()
-    assert [p for _, p in ids] == [0.9991, 0.93, 0.71]
+    assert [p for _, p in ids] == [0.71, 0.9991, 0.93]
 
     first = merge_children(reg, kit.reviewer, c_ar, c_lat)
     second = merge_children(reg, kit.reviewer, first.survivor, c_eg)

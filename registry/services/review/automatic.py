@@ -71,8 +71,8 @@ CHAIN_EVERY = 10
 
 @dataclass
 class Plan:
-    """What the same-child band decides: the pairs to merge (in order), the pairs held apart and why, and each
-    record's cluster (the children as they will be after the merges)."""
+    """What the same-child band decides: the pairs to merge (in the order to make them: `_in_write_order`),
+    the pairs held apart and why, and each record's cluster (the children as they will be after the merges)."""
 
     merges: list[int] = field(default_factory=list)
     held: dict[int, str] = field(default_factory=dict)
@@ -147,11 +147,31 @@ def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, s
             continue
         parts.union(x, y)
         plan.merges.append(pair_id)
+    plan.merges = _in_write_order(plan.merges, {p[0]: (p[1], p[2]) for p in ordered}, child_of, parts)
     first: dict[str, str] = {}
     for record in sorted(child_of):
         first.setdefault(parts.find(child_of[record]), record)  # the cluster's id: its smallest record id
     plan.clusters = [(r, first[parts.find(c)]) for r, c in child_of.items()]
     return plan
+
+
+def _in_write_order(merges: list[int], records_of: dict[int, tuple[str, str]], child_of: dict[str, str],
+                    parts: _Components) -> list[int]:
+    """The planned merges grouped by the child they make, groups in the order their youngest child's first
+    record was read (on SQLite the order its rows were written), each group's merges kept in their order. The
+    children a merge absorbs (the younger) and their records then lie on neighbouring pages of their tables
+    within a transaction of merges, instead of a page each at a million records. Merges of different groups
+    touch different children, so their order does not change what the merges make."""
+    involved = {child_of[r] for pair_id in merges for r in records_of[pair_id]}
+    position: dict[str, int] = {}
+    for n, child in enumerate(child_of.values()):
+        if child in involved:
+            position.setdefault(child, n)
+    youngest: dict[str, int] = {}
+    for child, n in position.items():
+        root = parts.find(child)
+        youngest[root] = max(youngest.get(root, -1), n)
+    return sorted(merges, key=lambda pair_id: youngest[parts.find(child_of[records_of[pair_id][0]])])
 
 
 def _twins_across(s, model: LinkageModel, rows: dict[str, dict], left: list[str], right: list[str],

@@ -387,9 +387,11 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
     update_rows(s, sd.__table__, (*scored, "status"), ("pair_id",), sorted(uncovered, key=by_pair))
     update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",),
                 sorted(reopened, key=by_pair))
-    # Most probable first, so pair ids follow the order in which the automatic merges take them: the pairs a
-    # transaction of merges closes then share their pages (table and status index) instead of one page each.
-    new.sort(key=lambda row: (-row[2], row[0], row[1]))
+    # By the place of the pair's later record in the registry, the order in which the automatic merges take
+    # them (`automatic._in_write_order`): the pairs a transaction of merges closes then share their pages
+    # (table and status index) instead of one page each.
+    position = {record: n for n, record in enumerate(records)}
+    new.sort(key=lambda row: (max(position[row[0]], position[row[1]]), -row[2]))
     insert_rows(s, sd.__table__, ("record_a", "record_b", "probability", "match_weight", "status", "source",
                                   "digest_a", "digest_b", "run_id", "created_at", "updated_at"), new)
     # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
