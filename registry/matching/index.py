@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import pyarrow as pa
-from sqlalchemy import TextClause, delete, select, text
+from sqlalchemy import TextClause, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from registry.keys import KeyRing
@@ -19,7 +19,10 @@ from registry.matching.encoding import TOKEN_BYTES, LinkageEncoder, LinkageRow
 from registry.matching.record import RecordFields
 from registry.store.tables.matching import LinkageEntry
 
-ENCODING_VERSION = 1
+# Which name analysis wrote an entry. 2: spellings attested too rarely to count by themselves are a known name's
+# where their letters fit it (Leen is لين). An index holding older entries is rebuilt (`registry index rebuild`)
+# before a batch run: a name written one way must not encode two ways in one index.
+ENCODING_VERSION = 2
 TOKEN_LISTS = ("given_ids", "chain_keys", "chain_skels")  # stored as space-separated tokens
 
 
@@ -81,6 +84,11 @@ class LinkageIndex:
 
     def remove(self, session: Session, record_id: str) -> None:
         session.execute(delete(LinkageEntry).where(LinkageEntry.record_id == record_id))
+
+    def outdated(self, session: Session) -> int:
+        """How many entries an earlier name analysis wrote (ENCODING_VERSION): `registry index rebuild` re-encodes them."""
+        return session.scalar(select(func.count()).select_from(LinkageEntry)
+                              .where(LinkageEntry.encoding_version < ENCODING_VERSION)) or 0
 
     def reassign(self, session: Session, record_ids: Iterable[str], child_id: str) -> None:
         for entry in session.scalars(select(LinkageEntry).where(LinkageEntry.record_id.in_(list(record_ids)))):

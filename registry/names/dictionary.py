@@ -128,6 +128,9 @@ class NameDictionary:
     total_count: int
     # (latin key, id) -> P(key | id): how much of a name's attestations use this spelling
     spelling_shares: dict[tuple[str, str], float] | None = None
+    # latin key -> ((id, count), ...): spellings attested fewer than MIN_EVIDENCE times in all, for known names
+    # only. Too little to be a name's spelling by itself; `similarity` takes one where its letters fit the name.
+    rare: dict[str, tuple[tuple[str, int], ...]] | None = None
 
     def entry(self, name_id: str) -> NameEntry | None:
         """The known name with this id, if attested at least MIN_EVIDENCE times."""
@@ -136,6 +139,10 @@ class NameDictionary:
     def candidates(self, key: str) -> tuple[tuple[str, float], ...]:
         """Ids a Latin key was attested for (at least MIN_EVIDENCE times in all), with P(id | spelling)."""
         return self.spellings.get(key, ())
+
+    def rare_candidates(self, key: str) -> tuple[tuple[str, int], ...]:
+        """Known ids a Latin key was attested for too rarely to count by itself, with their counts."""
+        return (self.rare or {}).get(key, ())
 
     def spelling_share(self, key: str, name_id: str) -> float:
         """P(spelling | id): how much of a known name's attestations use this Latin key (0 when never).
@@ -179,16 +186,20 @@ def make_dictionary(id_rows: Iterable[tuple[str, int, str]], spelling_rows: Iter
             for key in keys:
                 grouped[key] = [(name_id, count)]
     spellings: dict[str, tuple[tuple[str, float], ...]] = {}
+    rare: dict[str, tuple[tuple[str, int], ...]] = {}
     for key, pairs in grouped.items():
         total = sum(c for _, c in pairs)
         if total < MIN_EVIDENCE:
+            rare_known = tuple(sorted(((i, c) for i, c in pairs if i in entries), key=lambda p: -p[1]))
+            if rare_known:
+                rare[key] = rare_known
             continue
         shares = sorted(((i, c / total) for i, c in pairs), key=lambda p: -p[1])
         spellings[key] = tuple((i, s) for i, s in shares if s >= MIN_SHARE)
     spelling_shares = {(key, name_id): count / evidence[name_id]
                        for key, pairs in grouped.items() for name_id, count in pairs
                        if name_id in entries and evidence.get(name_id) and count / evidence[name_id] >= MIN_SHARE}
-    return NameDictionary(entries, spellings, sum(e.count for e in entries.values()), spelling_shares)
+    return NameDictionary(entries, spellings, sum(e.count for e in entries.values()), spelling_shares, rare)
 
 
 _fold_regional()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text, update
 
-from registry.errors import InvalidInput
+from registry.errors import Conflict, InvalidInput
 from registry.matching.dedupe import Progress, duckdb_connection, score_batch, without_children
 from registry.matching.spark import ENGINES, SparkEngine, SparkUnavailable, spark_session
 from registry.services.access import excluded_from_matching, record_admin
@@ -117,8 +117,14 @@ def run_dedupe(reg: Registry, retrain: bool = False, progress: Progress | None =
     """One batch run over every record whose child may be matched, on `engine` (duckdb or spark; default the
     setting REGISTRY_DEDUPE_ENGINE, else duckdb), under the dedupe lock (DedupeBusy if another is in
     progress); audited as `actor`'s 'dedupe'. Runs that died before are marked failed first; this run is
-    marked failed if it stops on an error."""
+    marked failed if it stops on an error. Refused (Conflict on "index") while the linkage index holds entries
+    an earlier name analysis wrote: a name written one way must not encode two ways in one run."""
     say = progress or (lambda _msg: None)
+    with reg.db.sessions() as s:
+        outdated = reg.index.outdated(s)
+    if outdated:
+        raise Conflict(f"{outdated} records of the linkage index were encoded by an earlier version of the registry: "
+                       "run `registry index rebuild`, then deduplicate", field="index")
     predict = choose_engine(reg, engine)
     with dedupe_lock(reg):
         dead = mark_dead_runs(reg)

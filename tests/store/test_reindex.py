@@ -42,3 +42,27 @@ def test_new_linkage_key_changes_every_token(registry):
         old_given, old_chain, old_dob = before[record_id]
         assert given != old_given and dob != old_dob and not set(chain.split()) & set(old_chain.split())
     fresh.close()
+
+
+def test_a_batch_run_waits_for_entries_an_earlier_name_analysis_wrote_to_be_rebuilt(registry):
+    from sqlalchemy import func, update
+
+    from registry.errors import Conflict
+    from registry.matching.index import ENCODING_VERSION
+    from registry.services.dedupe import run_dedupe
+    from registry.store.tables.matching import DedupeRun
+
+    _register(registry)
+    with registry.db.unit_of_work() as s:  # as an upgrade finds them: written by the previous version
+        s.execute(update(LinkageEntry).values(encoding_version=ENCODING_VERSION - 1))
+    try:
+        run_dedupe(registry)
+    except Conflict as e:
+        assert e.field == "index" and "3 records" in str(e) and "registry index rebuild" in str(e)
+    else:
+        raise AssertionError("a batch run over an index of two encodings was not refused")
+    with registry.db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(DedupeRun)) == 0  # refused before anything was written
+    assert rebuild_index(registry) == 3
+    with registry.db.sessions() as s:
+        assert registry.index.outdated(s) == 0  # what the refusal reads: the next run goes ahead
