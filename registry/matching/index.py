@@ -86,7 +86,8 @@ class LinkageIndex:
         session.execute(delete(LinkageEntry).where(LinkageEntry.record_id == record_id))
 
     def outdated(self, session: Session) -> int:
-        """How many entries an earlier name analysis wrote (ENCODING_VERSION): `registry index rebuild` re-encodes them."""
+        """How many entries an earlier name analysis wrote (ENCODING_VERSION): `registry index rebuild`
+        re-encodes them."""
         return session.scalar(select(func.count()).select_from(LinkageEntry)
                               .where(LinkageEntry.encoding_version < ENCODING_VERSION)) or 0
 

@@ -56,6 +56,6 @@ def test_only_a_spelling_whose_letters_fit_is_taken() -> None:
 
 def test_a_rare_spelling_of_a_name_the_dictionary_does_not_know_stays_unknown() -> None:
     d = _dictionary()
-    assert d.entry("زبيدة") is None and 2 < MIN_EVIDENCE
+    assert d.entry("زبيدة") is None and MIN_EVIDENCE > 2
     assert not analyse_unit(parse_unit("Zubaida"), d).known
     assert not analyse_unit(parse_unit("زبيدة"), d).known

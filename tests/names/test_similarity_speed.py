@@ -7,10 +7,9 @@ since (rare spellings taken where they fit the name, `similarity._rare_spelling`
 the test keeps proving that the speed work changed no score, and tests/names/test_rare_spellings.py the rule.
 """
 
+import dataclasses
 import gzip
 from pathlib import Path
-
-import dataclasses
 
 from registry.names import name_similarity
 from registry.names.dictionary import load_dictionary, using_dictionary
