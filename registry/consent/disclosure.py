@@ -14,7 +14,7 @@ from typing import Protocol
 
 # The batch run's calibrated decision bands (registry.matching.model.SAME_THRESHOLD and POSSIBLE_THRESHOLD; a
 # test keeps them equal): "likely match" is the same-child band, "possible match" the review queue's band.
-LIKELY = 0.998  # probability at or above which a match is "likely-match"
+LIKELY = 0.997  # probability at or above which a match is "likely-match"
 POSSIBLE = 0.5  # at or above which it is "possible-match"; below, the match is not mentioned at all
 
 NO_MATCH, POSSIBLE_MATCH, LIKELY_MATCH = "no-match", "possible-match", "likely-match"
