@@ -20,7 +20,8 @@ from registry.matching.record import RecordFields
 from registry.store.tables.matching import LinkageEntry
 
 # Which name analysis wrote an entry. 2: spellings attested too rarely to count by themselves are a known name's
-# where their letters fit it (Leen is لين). An index holding older entries is rebuilt (`registry index rebuild`)
+# where their letters fit it (Leen is لين), and a Latin given name's ids include the names it is a usual
+# spelling of (Hala: حلا as well as هالة). An index holding older entries is rebuilt (`registry index rebuild`)
 # before a batch run: a name written one way must not encode two ways in one index.
 ENCODING_VERSION = 2
 TOKEN_LISTS = ("given_ids", "chain_keys", "chain_skels")  # stored as space-separated tokens

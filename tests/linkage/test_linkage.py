@@ -384,3 +384,35 @@ def test_a_rare_father_family_or_mother_name_weighs_more_than_a_common_one(train
     # A name on one side only: nothing to correct (not explained to a reviewer either).
     no_family = dict(right, family_skel=None)
     assert {f.comparison: f for f in model.score(left, no_family).fields}["family_frequency"].weight == 0.0
+
+
+def test_a_latin_given_name_is_every_name_it_is_a_usual_spelling_of(trained):
+    """Hala is written for هالة mostly (73 %) and for حلا 13 % of the time, yet it is how حلا is mostly written:
+    against حلا it is the same name, not two different known names (the given name's strongest evidence against,
+    and the twin rule's trigger). Twins' names in every attested spelling stay different known names."""
+    from registry.names.dictionary import active_dictionary
+    from registry.names.units import split_units
+
+    reg, _, _ = trained
+    model, enc = reg.model(), reg.index.encoder
+    base = dict(father_name="Samir", family_name="Haddad", date_of_birth="2015-03-09", sex="F")
+
+    def given(name_a, name_b):
+        a, b = (enc.encode(ref, "c", validate_identity({**base, "source_ref": ref, "given_name": n}, "ngo-test-1"))
+                .as_dict() for ref, n in (("H-1", name_a), ("H-2", name_b)))
+        return {f.comparison: f.label for f in model.score(a, b).fields}["given"]
+
+    for latin, arabic in (("Hala", "حلا"), ("Hala", "هالة"), ("Dana", "دانة"), ("Alaa", "آلاء"), ("Anwar", "أنوار")):
+        assert given(latin, arabic) == "same name", (latin, arabic)
+    for latin, arabic in (("Hala", "هدى"), ("Lina", "لين"), ("Omar", "عمرو"), ("Hassan", "حسين"), ("Nour", "نورا")):
+        assert given(latin, arabic) == "different known names", (latin, arabic)
+    # Every attested Latin spelling of one twin name against the other name in Arabic script.
+    d = active_dictionary()
+    twins = (("حسن", "حسين"), ("محمد", "محمود"), ("عمر", "عمرو"), ("عمر", "عمار"), ("لين", "لينا"), ("نور", "نورا"),
+             ("ريم", "ريما"), ("سامي", "سامر"))
+    for x, y in twins + tuple((y, x) for x, y in twins):
+        spellings = [k for k, cands in d.spellings.items() if any(i == x for i, _ in cands)]
+        assert spellings, x
+        for spelling in spellings:
+            if len(split_units(spelling)) == 1 and y not in [i for i, _ in d.candidates(spelling)]:
+                assert given(spelling, y) != "same name", (spelling, x, y)
