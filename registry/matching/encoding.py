@@ -21,8 +21,8 @@ from functools import lru_cache
 
 from registry.keys import KeyRing
 from registry.matching.record import RecordFields
-from registry.names.features import comparable_form, unit_keys, unit_ngrams
 from registry.names.dictionary import active_dictionary, latin_key
+from registry.names.features import comparable_form, unit_keys, unit_ngrams
 from registry.names.similarity import USUAL_SPELLING_SHARE, analyse_unit
 from registry.names.units import NameUnit, split_units
 
