@@ -109,6 +109,12 @@ REGIONAL_AND_FOREIGN: dict[str, tuple[int, tuple[str, ...]]] = {
     "مهدي": (500, ("mehdi",)),
     "زينب": (1_000, ("zeynep", "zineb")),
     "ابراهيم": (2_000, ("brahim", "ebrahim")),
+    # Turkish forms (Syria's north, Turkish papers): c is ج, p for ب, e for a.
+    "رجب": (50, ("recep",)),
+    "رقية": (200, ("rukiye", "rukiyye")),
+    "هاجر": (100, ("hacer",)),
+    "جمال": (1_000, ("cemal",)),
+    "مراد": (500, ("murat",)),
 }
 
 
