@@ -117,18 +117,22 @@ def duckdb_connection(work: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def training_sample(con: duckdb.DuckDBPyConnection, table: str, n: int) -> str:
+    """The table EM runs on: `table` itself up to TRAINING_SAMPLE records, else a sample of whole family-name
+    groups (by a hash of the cross-script family skeleton, else the given name's): duplicates share them, so the
+    sample keeps its share of duplicate pairs, not its square."""
+    if n <= TRAINING_SAMPLE:
+        return table
+    per_mille = max(1, -(-1000 * TRAINING_SAMPLE // n))
+    group = "coalesce(CAST(family_skel AS VARCHAR), CAST(given_skel AS VARCHAR), record_id)"
+    con.execute(f"CREATE OR REPLACE TABLE linkage_sample AS SELECT * FROM {table} "
+                f"WHERE hash({group}) % 1000 < {per_mille}")
+    return "linkage_sample"
+
+
 def train_model(con: duckdb.DuckDBPyConnection, table: str = "linkage") -> LinkageModel:
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    em_table = table
-    if n > TRAINING_SAMPLE:
-        # EM runs on whole family-name groups (by a hash of the cross-script family skeleton, else the given
-        # name's): duplicates share them, so the sample keeps its share of duplicate pairs, not its square.
-        per_mille = max(1, -(-1000 * TRAINING_SAMPLE // n))
-        group = "coalesce(CAST(family_skel AS VARCHAR), CAST(given_skel AS VARCHAR), record_id)"
-        con.execute(f"CREATE OR REPLACE TABLE linkage_sample AS SELECT * FROM {table} "
-                    f"WHERE hash({group}) % 1000 < {per_mille}")
-        em_table = "linkage_sample"
-    model = train(con, table, em_table=em_table)
+    model = train(con, table, em_table=training_sample(con, table, n))
     model.data["trained_on_records"] = min(n, TRAINING_SAMPLE)
     return model
 

@@ -21,9 +21,9 @@ from functools import lru_cache
 
 from registry.keys import KeyRing
 from registry.matching.record import RecordFields
-from registry.names.dictionary import active_dictionary, latin_key
+from registry.names.dictionary import active_dictionary
 from registry.names.features import comparable_form, unit_keys, unit_ngrams
-from registry.names.similarity import USUAL_SPELLING_SHARE, analyse_unit
+from registry.names.similarity import analyse_unit, usual_spelling
 from registry.names.units import NameUnit, split_units
 
 TOKEN_BYTES = 8
@@ -93,9 +93,9 @@ def _unit_ids(unit: NameUnit) -> list[str]:
         return []
     ids = [name_id for name_id, share in a.candidates if share >= AMBIGUITY_SHARE]
     if unit.script == "latin":
-        dictionary, key = active_dictionary(), latin_key(unit)
+        dictionary = active_dictionary()
         ids += [name_id for name_id, _ in a.candidates
-                if name_id not in ids and dictionary.spelling_share(key, name_id) >= USUAL_SPELLING_SHARE]
+                if name_id not in ids and usual_spelling(dictionary, unit, name_id)]
     return ids
 
 

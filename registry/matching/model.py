@@ -38,10 +38,10 @@ from registry.matching.encoding import token_text
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
 REVIEW_THRESHOLD = 0.5
 
-# Version 7: rare spellings of known names encode as the names (index.ENCODING_VERSION 2), which moves the given
-# name's levels and term frequencies; 6: the date of birth's level "same day and month, another year" (a
-# mistyped year digit); 5: how common the father's and the family name are. A file of an older version is
-# retrained by the next batch run.
+# Version 7: rare spellings of known names encode as the names, and a Latin given name stands for every name it
+# is a usual spelling of (index.ENCODING_VERSION 2), which moves the given name's levels and term frequencies;
+# 6: the date of birth's level "same day and month, another year" (a mistyped year digit); 5: how common the
+# father's and the family name are. A file of an older version is retrained by the next batch run.
 FORMAT = "registry-linkage-model/7"
 TF_COLUMNS = ("given_key", "father_skel", "family_skel", "mother_skel")
 MIN_PROBABILITY = 1e-300  # Splink's clamp

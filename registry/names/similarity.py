@@ -91,6 +91,12 @@ def _analyse(unit: NameUnit, dictionary: NameDictionary) -> UnitAnalysis:
     return UnitAnalysis(unit, head_phonetic(unit), unit_skeleton(unit), best, bool(candidates), candidates)
 
 
+def usual_spelling(dictionary: NameDictionary, unit: NameUnit, name_id: str) -> bool:
+    """Is this Latin unit a usual spelling of the name (at least USUAL_SPELLING_SHARE of the name's own
+    attestations), however often the spelling stands for other names? Zaki is ذكي's, Hala is حلا's."""
+    return dictionary.spelling_share(latin_key(unit), name_id) >= USUAL_SPELLING_SHARE
+
+
 def _rare_spelling(dictionary: NameDictionary, key: str, head: str) -> tuple[tuple[str, float], ...]:
     """A spelling attested too rarely to count by itself (Leen for لين: 4 times in the shared data) is taken
     for the known names whose letters it fits (alignment >= RARE_SPELLING_FIT), shares by attestations. Left
@@ -297,7 +303,7 @@ def _arabic_latin(ar: UnitAnalysis, lat: UnitAnalysis, dictionary: NameDictionar
         return phonetic
     if ar.known and lat.known:
         overlap = _overlap(ar.candidates, lat.candidates)
-        if dictionary.spelling_share(latin_key(lat.unit), ar.name_id) >= USUAL_SPELLING_SHARE:
+        if usual_spelling(dictionary, lat.unit, ar.name_id):
             overlap = max(overlap, SAME_NAME_OVERLAP)  # a usual spelling of this very name (ذكي / Zaki)
         return _from_dictionary(phonetic, overlap)
     if lat.known:
