@@ -368,6 +368,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
     linker = Linker(api.register(table), base_settings(TRAINING_COMPARISONS), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    _stratified_u(linker, con, table, seed=seed)
     if em_table is not None and em_table != table:
         # The same settings (prior and u now estimated) on the sample; EM keeps u fixed and the prior global.
         linker = Linker(api.register(em_table), linker.misc.save_model_to_json(), log_level=SPLINK_LOG_LEVEL)
@@ -379,6 +380,74 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
         by_pass.append(_latest_m(linker))
     _take_m_from_pass(linker, by_pass)
     return _model_from_linker(linker, con, table, given_in_family_parameters(con, em_table or table))
+
+
+# The comparisons whose strongest levels a random sample of pairs meets only a few times, and the key whose
+# agreement nearly all of those pairs share: their u is estimated stratified on that key (_stratified_u).
+STRATIFIED_U = {"family": "family_skel", "given": "given_skel"}
+# Pairs drawn inside the stratum (records sharing the key) and outside it.
+STRATUM_PAIRS = 2e6
+OUTSIDE_PAIRS = 2e6
+
+
+def _stratified_u(linker: Any, con: duckdb.DuckDBPyConnection, table: str, *, seed: int) -> None:
+    """Re-estimate the u-probabilities of STRATIFIED_U's comparisons on two samples of pairs: pairs of records that
+    share the key, and pairs that do not, weighted by the exact share of all pairs that share it.
+
+    Splink's random sample (two million pairs of some 2,000 records at a million) meets the family's "four or
+    more parts agree" a handful of times and a given name's "same sound" a few hundred times, so their u, and
+    the weights, moved by up to two bits between trainings (docs/benchmarks.md, "Where the spread comes
+    from"). Nearly every pair at those levels shares the family or the given name's skeleton, a stratum whose
+    size one GROUP BY counts exactly; sampling inside it meets those levels a hundred times more often. The
+    estimate is Splink's (u over all pairs, the few true duplicates among them included), with less variance."""
+    by_name = {c.name: c for c in TRAINING_COMPARISONS}
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    if n < 2:
+        return
+    all_pairs = n * (n - 1) / 2
+    for comparison in linker._settings_obj.comparisons:
+        key = STRATIFIED_U.get(comparison.output_column_name)
+        if key is None:
+            continue
+        ours = by_name[comparison.output_column_name]
+        inside_pairs = con.execute(f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) AS c "
+                                   f"FROM {table} WHERE {key} IS NOT NULL GROUP BY {key})").fetchall()[0][0]
+        share = float(inside_pairs) / all_pairs
+        inside = _level_shares(con, table, ours, key, inside=True, rate=min(1.0, (STRATUM_PAIRS / max(
+            inside_pairs, 1)) ** 0.5), seed=seed)
+        outside = _level_shares(con, table, ours, key, inside=False, rate=min(1.0, (2 * OUTSIDE_PAIRS) ** 0.5 / n),
+                                seed=seed)
+        levels = [i for i, lv in enumerate(ours.levels) if not lv.is_null]
+        total = sum(share * inside.get(i, 0.0) + (1 - share) * outside.get(i, 0.0) for i in levels)
+        if total <= 0:
+            continue
+        for i, level in enumerate(comparison.comparison_levels):
+            if level.is_null_level:
+                continue
+            assert level.label_for_charts == ours.levels[i].label, (level.label_for_charts, ours.levels[i].label)
+            u = (share * inside.get(i, 0.0) + (1 - share) * outside.get(i, 0.0)) / total
+            if u > 0:  # a level neither sample met keeps Splink's estimate
+                # Splink sets u from its record of trained values after each training step: replaced there too.
+                level._trained_u_probabilities = [{"probability": u, "m_or_u": "u",
+                                                   "description": f"stratified on {key}"}]
+                level.u_probability = u
+
+
+def _level_shares(con: duckdb.DuckDBPyConnection, table: str, comparison: Comparison, key: str, *, inside: bool,
+                  rate: float, seed: int) -> dict[int, float]:
+    """{level index: share of the sampled pairs}: pairs of a Bernoulli sample of records (`rate`, repeatable by
+    `seed`) that share `key` (inside) or do not."""
+    cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE")
+    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in comparison.columns)
+    on = f"l.{key} = r.{key}" if inside else f"NOT coalesce(l.{key} = r.{key}, false)"
+    sample = (f"(SELECT * FROM {table} WHERE hash(record_id, {int(seed)}) % 1000000000 "
+              f"< {int(rate * 1e9)})")
+    rows = con.execute(f"""
+        WITH pairs AS (SELECT {sides} FROM {sample} l JOIN {sample} r ON {on} AND l.record_id < r.record_id)
+        SELECT CASE {cases} ELSE {len(comparison.levels) - 1} END AS level, count(*) FROM pairs GROUP BY level
+    """).fetchall()
+    total = sum(c for _, c in rows)
+    return {int(level): c / total for level, c in rows} if total else {}
 
 
 def _latest_m(linker: Any) -> dict[tuple[int, int], float]:

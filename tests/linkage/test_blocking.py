@@ -251,6 +251,55 @@ def test_training_sample_keeps_family_groups_whole_and_u_comes_from_the_whole_re
     assert len(model.tf["given_key"]) == whole
 
 
+def _u_of(model, comparison: str) -> dict[str, float]:
+    spec = next(c for c in model.data["splink_settings"]["comparisons"] if c["output_column_name"] == comparison)
+    return {lv["label_for_charts"]: lv["u_probability"] for lv in spec["comparison_levels"]
+            if not lv.get("is_null_level")}
+
+
+def _all_pairs_u(con, comparison) -> dict[str, float]:
+    """u over every pair of the registry, counted exhaustively (the quantity the samples estimate)."""
+    cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE")
+    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in comparison.columns)
+    rows = dict(con.execute(f"SELECT CASE {cases} ELSE {len(comparison.levels) - 1} END AS level, count(*) FROM "
+                            f"(SELECT {sides} FROM linkage l JOIN linkage r ON l.record_id < r.record_id) "
+                            "GROUP BY level").fetchall())
+    counted = {i: c for i, c in rows.items() if not comparison.levels[i].is_null}
+    total = sum(counted.values())
+    return {comparison.levels[i].label: c / total for i, c in counted.items()}
+
+
+@pytest.mark.parametrize("comparison", ["family", "given"])
+def test_rare_levels_u_is_every_pairs_share_estimated_inside_and_outside_the_stratum(trained, comparison,
+                                                                                      monkeypatch):
+    """The family's and the given name's u: pairs sharing the family (or the given name's skeleton) and pairs
+    that do not, weighted by the stratum's exact share of all pairs. With samples as large as the registry's
+    pairs, the estimate is the exhaustive count; with samples a hundred times smaller than the registry's
+    pairs the strongest levels stay within a factor of two (Splink's sample of as many pairs met the family's
+    strongest level a handful of times at a million records)."""
+    from registry.matching import model as model_module
+    from registry.matching.comparisons import TRAINING_COMPARISONS
+
+    reg, _, _ = trained
+    con = duckdb.connect()
+    with reg.db.sessions() as s:
+        load_into_duckdb(con, reg.index.all_entries(s))
+    ours = next(c for c in TRAINING_COMPARISONS if c.name == comparison)
+    exact = _all_pairs_u(con, ours)
+    monkeypatch.setattr(model_module, "OUTSIDE_PAIRS", 1e7)  # both samples: every pair of 2,500 records
+    whole = _u_of(model_module.train(con, "linkage"), comparison)
+    for label, u in exact.items():
+        assert whole[label] == pytest.approx(u, rel=1e-9), label
+
+    monkeypatch.setattr(model_module, "STRATUM_PAIRS", 30_000)
+    monkeypatch.setattr(model_module, "OUTSIDE_PAIRS", 30_000)
+    sampled = _u_of(model_module.train(con, "linkage", seed=7), comparison)
+    strongest = {"family": "four or more parts agree, none differ", "given": "same name"}[comparison]
+    assert exact[strongest] > 0
+    assert 0.5 < sampled[strongest] / exact[strongest] < 2.0
+    assert sum(sampled.values()) == pytest.approx(1.0)
+
+
 def test_siblings_with_a_missing_date_share_no_block(trained):
     """Father and family alone, with a date missing, would block every sibling of a family together (at a
     million records such pairs filled the review queue with siblings): no rule does."""
