@@ -7,6 +7,7 @@ table of given names, so a loaded model scores exactly as the saved one did.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -382,64 +383,81 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, em_table: str | None = 
     return _model_from_linker(linker, con, table, given_in_family_parameters(con, em_table or table))
 
 
-# The comparisons whose strongest levels a random sample of pairs meets only a few times, and the key whose
-# agreement nearly all of those pairs share: their u is estimated stratified on that key (_stratified_u).
-STRATIFIED_U = {"family": "family_skel", "given": "given_skel"}
-# Pairs drawn inside the stratum (records sharing the key) and outside it.
+# The comparisons whose strongest levels a random sample of pairs meets only a few times, and the keys whose
+# agreement nearly all of those pairs share: their u is estimated stratified on those keys (_stratified_u).
+# The family's "three parts agree" is met outside the family name too (a chain without it on one side: the
+# father, or the grandfather, and the mother's two names agreeing), hence the father and the mother as strata.
+STRATIFIED_U = {"family": ("family_skel", "father_skel", "mother_skel"), "given": ("given_skel",)}
+# Pairs drawn in each stratum (records sharing its key and no earlier one), and in the rest.
 STRATUM_PAIRS = 2e6
 OUTSIDE_PAIRS = 2e6
 
 
 def _stratified_u(linker: Any, con: duckdb.DuckDBPyConnection, table: str, *, seed: int) -> None:
-    """Re-estimate the u-probabilities of STRATIFIED_U's comparisons on two samples of pairs: pairs of records that
-    share the key, and pairs that do not, weighted by the exact share of all pairs that share it.
+    """Re-estimate the u-probabilities of STRATIFIED_U's comparisons stratified: pairs of records that share
+    the first key; pairs that share the second and not the first; the rest. Each stratum is sampled apart and
+    weighted by its exact share of all pairs.
 
     Splink's random sample (two million pairs of some 2,000 records at a million) meets the family's "four or
     more parts agree" a handful of times and a given name's "same sound" a few hundred times, so their u, and
     the weights, moved by up to two bits between trainings (docs/benchmarks.md, "Where the spread comes
     from"). Nearly every pair at those levels shares the family or the given name's skeleton, a stratum whose
-    size one GROUP BY counts exactly; sampling inside it meets those levels a hundred times more often. The
-    estimate is Splink's (u over all pairs, the few true duplicates among them included), with less variance."""
+    size a GROUP BY counts exactly (a two-thousandth of all pairs at a million), and sampling inside it meets
+    those levels hundreds of times more often. The quantity estimated is Splink's (u over all pairs, the few
+    true duplicates among random pairs included), with less variance."""
     by_name = {c.name: c for c in TRAINING_COMPARISONS}
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if n < 2:
         return
     all_pairs = n * (n - 1) / 2
     for comparison in linker._settings_obj.comparisons:
-        key = STRATIFIED_U.get(comparison.output_column_name)
-        if key is None:
+        keys = STRATIFIED_U.get(comparison.output_column_name, ())
+        if not keys:
             continue
         ours = by_name[comparison.output_column_name]
-        inside_pairs = con.execute(f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) AS c "
-                                   f"FROM {table} WHERE {key} IS NOT NULL GROUP BY {key})").fetchall()[0][0]
-        share = float(inside_pairs) / all_pairs
-        inside = _level_shares(con, table, ours, key, inside=True, rate=min(1.0, (STRATUM_PAIRS / max(
-            inside_pairs, 1)) ** 0.5), seed=seed)
-        outside = _level_shares(con, table, ours, key, inside=False, rate=min(1.0, (2 * OUTSIDE_PAIRS) ** 0.5 / n),
-                                seed=seed)
+        strata: list[tuple[float, dict[int, float]]] = []  # (share of all pairs, level shares)
+        earlier: list[str] = []
+        for key in keys:
+            # Pairs sharing this key and none before it (inclusion and exclusion over the earlier keys).
+            size = sum((-1) ** len(others) * _pairs_sharing(con, table, [key, *others])
+                       for r in range(len(earlier) + 1) for others in itertools.combinations(earlier, r))
+            on = " AND ".join([f"l.{key} = r.{key}"] + [f"NOT coalesce(l.{k} = r.{k}, false)" for k in earlier])
+            rate = min(1.0, (STRATUM_PAIRS / max(size, 1)) ** 0.5)
+            strata.append((size / all_pairs, _level_shares(con, table, ours, on, rate=rate, seed=seed)))
+            earlier.append(key)
+        rest = " AND ".join(f"NOT coalesce(l.{k} = r.{k}, false)" for k in keys)
+        rate = min(1.0, (2 * OUTSIDE_PAIRS) ** 0.5 / n)
+        strata.append((1 - sum(share for share, _ in strata), _level_shares(con, table, ours, rest, rate=rate,
+                                                                              seed=seed)))
         levels = [i for i, lv in enumerate(ours.levels) if not lv.is_null]
-        total = sum(share * inside.get(i, 0.0) + (1 - share) * outside.get(i, 0.0) for i in levels)
+        u = {i: sum(share * shares.get(i, 0.0) for share, shares in strata) for i in levels}
+        total = sum(u.values())
         if total <= 0:
             continue
         for i, level in enumerate(comparison.comparison_levels):
-            if level.is_null_level:
+            if level.is_null_level or u[i] <= 0:  # a level no sample met keeps Splink's estimate
                 continue
             assert level.label_for_charts == ours.levels[i].label, (level.label_for_charts, ours.levels[i].label)
-            u = (share * inside.get(i, 0.0) + (1 - share) * outside.get(i, 0.0)) / total
-            if u > 0:  # a level neither sample met keeps Splink's estimate
-                # Splink sets u from its record of trained values after each training step: replaced there too.
-                level._trained_u_probabilities = [{"probability": u, "m_or_u": "u",
-                                                   "description": f"stratified on {key}"}]
-                level.u_probability = u
+            # Splink sets u from its record of trained values after each training step: replaced there too.
+            level._trained_u_probabilities = [{"probability": u[i] / total, "m_or_u": "u",
+                                               "description": f"stratified on {', '.join(keys)}"}]
+            level.u_probability = u[i] / total
 
 
-def _level_shares(con: duckdb.DuckDBPyConnection, table: str, comparison: Comparison, key: str, *, inside: bool,
-                  rate: float, seed: int) -> dict[int, float]:
-    """{level index: share of the sampled pairs}: pairs of a Bernoulli sample of records (`rate`, repeatable by
-    `seed`) that share `key` (inside) or do not."""
+def _pairs_sharing(con: duckdb.DuckDBPyConnection, table: str, keys: Sequence[str]) -> float:
+    """How many pairs of records agree on every one of `keys` (none missing), counted exactly."""
+    cols = ", ".join(keys)
+    present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    return float(con.execute(f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) AS c FROM {table} "
+                             f"WHERE {present} GROUP BY {cols})").fetchall()[0][0])
+
+
+def _level_shares(con: duckdb.DuckDBPyConnection, table: str, comparison: Comparison, on: str, *, rate: float,
+                  seed: int) -> dict[int, float]:
+    """{level index: share of the sampled pairs}: the pairs meeting `on` of a Bernoulli sample of records
+    (`rate`, repeatable by `seed`)."""
     cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE")
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in comparison.columns)
-    on = f"l.{key} = r.{key}" if inside else f"NOT coalesce(l.{key} = r.{key}, false)"
     sample = (f"(SELECT * FROM {table} WHERE hash(record_id, {int(seed)}) % 1000000000 "
               f"< {int(rate * 1e9)})")
     rows = con.execute(f"""
