@@ -29,6 +29,7 @@ from registry.matching.comparisons import (
     SET_AFTER_TRAINING,
     TRAINING_COMPARISONS,
     Comparison,
+    CountedComparison,
     DerivedComparison,
     splink_comparison,
     twin_cap,
@@ -431,17 +432,19 @@ def _stratified_u(linker: Any, con: duckdb.DuckDBPyConnection, table: str, *, se
                                                                               seed=seed)))
         levels = [i for i, lv in enumerate(ours.levels) if not lv.is_null]
         u = {i: sum(share * shares.get(i, 0.0) for share, shares in strata) for i in levels}
-        total = sum(u.values())
-        if total <= 0:
+        if sum(u.values()) <= 0:
             continue
-        for i, level in enumerate(comparison.comparison_levels):
-            if level.is_null_level or u[i] <= 0:  # a level no sample met keeps Splink's estimate
-                continue
-            assert level.label_for_charts == ours.levels[i].label, (level.label_for_charts, ours.levels[i].label)
+        splink_levels = comparison.comparison_levels
+        for i in levels:  # a level no sample met keeps Splink's estimate; all then add up to one again
+            assert splink_levels[i].label_for_charts == ours.levels[i].label
+            if u[i] <= 0:
+                u[i] = float(splink_levels[i].u_probability)
+        total = sum(u.values())
+        for i in levels:
             # Splink sets u from its record of trained values after each training step: replaced there too.
-            level._trained_u_probabilities = [{"probability": u[i] / total, "m_or_u": "u",
-                                               "description": f"stratified on {', '.join(keys)}"}]
-            level.u_probability = u[i] / total
+            splink_levels[i]._trained_u_probabilities = [{"probability": u[i] / total, "m_or_u": "u",
+                                                          "description": f"stratified on {', '.join(keys)}"}]
+            splink_levels[i].u_probability = u[i] / total
 
 
 def _pairs_sharing(con: duckdb.DuckDBPyConnection, table: str, keys: Sequence[str]) -> float:
@@ -456,16 +459,26 @@ def _level_shares(con: duckdb.DuckDBPyConnection, table: str, comparison: Compar
                   seed: int) -> dict[int, float]:
     """{level index: share of the sampled pairs}: the pairs meeting `on` of a Bernoulli sample of records
     (`rate`, repeatable by `seed`)."""
-    cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE")
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in comparison.columns)
     sample = (f"(SELECT * FROM {table} WHERE hash(record_id, {int(seed)}) % 1000000000 "
               f"< {int(rate * 1e9)})")
-    rows = con.execute(f"""
-        WITH pairs AS (SELECT {sides} FROM {sample} l JOIN {sample} r ON {on} AND l.record_id < r.record_id)
-        SELECT CASE {cases} ELSE {len(comparison.levels) - 1} END AS level, count(*) FROM pairs GROUP BY level
-    """).fetchall()
-    total = sum(c for _, c in rows)
-    return {int(level): c / total for level, c in rows} if total else {}
+    pairs = f"SELECT {sides} FROM {sample} l JOIN {sample} r ON {on} AND l.record_id < r.record_id"
+    shares: dict[int, float] = {}
+    if isinstance(comparison, CountedComparison):
+        # Parts that agree and differ counted once a pair, their levels found in Python (one CASE branch a
+        # level would count them again for each).
+        agree, differ = comparison.counts_sql
+        rows = con.execute(f"SELECT {agree} AS a, {differ} AS d, count(*) FROM ({pairs}) GROUP BY a, d").fetchall()
+        for a, d, c in rows:
+            level = next(i for i, holds in enumerate(comparison.on_counts) if holds(a, d))
+            shares[level] = shares.get(level, 0) + c
+    else:
+        cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE")
+        rows = con.execute(f"SELECT CASE {cases} ELSE {len(comparison.levels) - 1} END AS level, count(*) "
+                           f"FROM ({pairs}) GROUP BY level").fetchall()
+        shares = {int(level): c for level, c in rows}
+    total = sum(shares.values())
+    return {level: c / total for level, c in shares.items()} if total else {}
 
 
 def _latest_m(linker: Any) -> dict[tuple[int, int], float]:

@@ -269,13 +269,11 @@ def _all_pairs_u(con, comparison) -> dict[str, float]:
     return {comparison.levels[i].label: c / total for i, c in counted.items()}
 
 
-@pytest.mark.parametrize("comparison", ["family", "given"])
-def test_rare_levels_u_is_every_pairs_share_estimated_inside_and_outside_the_stratum(trained, comparison,
-                                                                                      monkeypatch):
-    """The family's and the given name's u: pairs sharing the family (or the given name's skeleton) and pairs
-    that do not, weighted by the stratum's exact share of all pairs. With samples as large as the registry's
-    pairs, the estimate is the exhaustive count; with samples a hundred times smaller than the registry's
-    pairs the strongest levels stay within a factor of two (Splink's sample of as many pairs met the family's
+def test_rare_levels_u_is_every_pairs_share_estimated_stratum_by_stratum(trained, monkeypatch):
+    """The family's and the given name's u: pairs sharing the family name, the father's, the mother's (the
+    given name's skeleton), and the rest, each weighted by the stratum's exact share of all pairs. With samples
+    as large as the registry's pairs, the estimate is the exhaustive count; with samples a hundred times smaller
+    the strongest levels stay within a factor of two (Splink's sample of as many pairs met the family's
     strongest level a handful of times at a million records)."""
     from registry.matching import model as model_module
     from registry.matching.comparisons import TRAINING_COMPARISONS
@@ -284,20 +282,23 @@ def test_rare_levels_u_is_every_pairs_share_estimated_inside_and_outside_the_str
     con = duckdb.connect()
     with reg.db.sessions() as s:
         load_into_duckdb(con, reg.index.all_entries(s))
-    ours = next(c for c in TRAINING_COMPARISONS if c.name == comparison)
-    exact = _all_pairs_u(con, ours)
-    monkeypatch.setattr(model_module, "OUTSIDE_PAIRS", 1e7)  # both samples: every pair of 2,500 records
-    whole = _u_of(model_module.train(con, "linkage"), comparison)
-    for label, u in exact.items():
-        assert whole[label] == pytest.approx(u, rel=1e-9), label
+    ours = {c.name: c for c in TRAINING_COMPARISONS}
+    exact = {name: _all_pairs_u(con, ours[name]) for name in ("family", "given")}
+    monkeypatch.setattr(model_module, "OUTSIDE_PAIRS", 1e7)  # every sample: every pair of 2,500 records
+    whole = model_module.train(con, "linkage")
+    for name, levels in exact.items():
+        estimated = _u_of(whole, name)
+        for label, u in levels.items():
+            assert estimated[label] == pytest.approx(u, rel=1e-9), (name, label)
 
     monkeypatch.setattr(model_module, "STRATUM_PAIRS", 30_000)
     monkeypatch.setattr(model_module, "OUTSIDE_PAIRS", 30_000)
-    sampled = _u_of(model_module.train(con, "linkage", seed=7), comparison)
-    strongest = {"family": "four or more parts agree, none differ", "given": "same name"}[comparison]
-    assert exact[strongest] > 0
-    assert 0.5 < sampled[strongest] / exact[strongest] < 2.0
-    assert sum(sampled.values()) == pytest.approx(1.0)
+    sampled = model_module.train(con, "linkage", seed=7)
+    for name, strongest in (("family", "four or more parts agree, none differ"), ("given", "same name")):
+        u = _u_of(sampled, name)
+        assert exact[name][strongest] > 0
+        assert 0.5 < u[strongest] / exact[name][strongest] < 2.0, name
+        assert sum(u.values()) == pytest.approx(1.0)
 
 
 def test_siblings_with_a_missing_date_share_no_block(trained):
