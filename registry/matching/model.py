@@ -392,6 +392,10 @@ STRATIFIED_U = {"family": ("family_skel", "father_skel", "mother_skel"), "given"
 # Pairs drawn in each stratum (records sharing its key and no earlier one), and in the rest.
 STRATUM_PAIRS = 2e6
 OUTSIDE_PAIRS = 2e6
+# Smaller registries keep Splink's estimate: their rare levels are less rare (u falls as the registry grows), and
+# Splink's sample of two million pairs is a larger share of all their pairs, so it meets those levels often
+# enough; the strata would cost a few seconds a training for nothing.
+STRATIFY_FROM = 50_000
 
 
 def _stratified_u(linker: Any, con: duckdb.DuckDBPyConnection, table: str, *, seed: int) -> None:
@@ -408,7 +412,7 @@ def _stratified_u(linker: Any, con: duckdb.DuckDBPyConnection, table: str, *, se
     true duplicates among random pairs included), with less variance."""
     by_name = {c.name: c for c in TRAINING_COMPARISONS}
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    if n < 2:
+    if n < max(2, STRATIFY_FROM):
         return
     all_pairs = n * (n - 1) / 2
     for comparison in linker._settings_obj.comparisons:

@@ -284,6 +284,7 @@ def test_rare_levels_u_is_every_pairs_share_estimated_stratum_by_stratum(trained
         load_into_duckdb(con, reg.index.all_entries(s))
     ours = {c.name: c for c in TRAINING_COMPARISONS}
     exact = {name: _all_pairs_u(con, ours[name]) for name in ("family", "given")}
+    monkeypatch.setattr(model_module, "STRATIFY_FROM", 0)  # stratified from 50,000 records: here too
     monkeypatch.setattr(model_module, "OUTSIDE_PAIRS", 1e7)  # every sample: every pair of 2,500 records
     whole = model_module.train(con, "linkage")
     for name, levels in exact.items():
