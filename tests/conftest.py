@@ -15,10 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from registry.config import Settings
-from registry.keys import create_key_dir
-from registry.services.context import Registry, open_registry
-from registry.store.migrate import upgrade
+# pytest-xdist's workers start with COLUMNS=80, and the CLI's Rich consoles (created on import) would keep that
+# width for good: the CLI tests set the width they read in at invocation, which only works without it.
+os.environ.pop("COLUMNS", None)
+
+from registry.config import Settings  # noqa: E402
+from registry.keys import create_key_dir  # noqa: E402
+from registry.services.context import Registry, open_registry  # noqa: E402
+from registry.store.migrate import upgrade  # noqa: E402
 
 PG_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_state: dict[str, str | None] = {}
