@@ -116,9 +116,17 @@ def _family_counts_py(l: Row, r: Row) -> tuple[int, int]:
 
 FAMILY_COLUMNS = ("chain_keys", "chain_skels", "mother_key", "mother_skel", "mother_family_key",
                   "mother_family_skel")
+
+
+def _shared(col: str) -> str:
+    """How many distinct elements of `col_l` are also in `col_r` (0 when either is NULL). Written as a filter,
+    not list_intersect: DuckDB evaluates it two to three times faster, and Spark has the same functions
+    (matching/spark.py translates them)."""
+    return f"coalesce(len(list_distinct(list_filter({col}_l, lambda x: list_contains({col}_r, x)))), 0)"
+
+
 CHAIN_PRESENT_SQL = "least(coalesce(len(chain_keys_l), 0), coalesce(len(chain_keys_r), 0))"
-CHAIN_AGREE_SQL = ("least(greatest(coalesce(len(list_intersect(chain_keys_l, chain_keys_r)), 0), "
-                f"coalesce(len(list_intersect(chain_skels_l, chain_skels_r)), 0)), {CHAIN_PRESENT_SQL})")
+CHAIN_AGREE_SQL = f"least(greatest({_shared('chain_keys')}, {_shared('chain_skels')}), {CHAIN_PRESENT_SQL})"
 
 
 def _part_present(key: str) -> str:
@@ -138,18 +146,6 @@ FAMILY_AGREE_SQL = f"({CHAIN_AGREE_SQL} + {_MOTHER_AGREE})"
 FAMILY_DISAGREE_SQL = f"({CHAIN_PRESENT_SQL} + {_MOTHER_PRESENT} - {FAMILY_AGREE_SQL})"
 
 
-# The same counts for DuckDB alone (the training's samples of pairs, model._stratified_u): list_intersect's set
-# written as a filter, which DuckDB evaluates two to three times faster. Splink's SQL keeps list_intersect, which
-# the Spark translation knows (matching/spark.py).
-def _shared(col: str) -> str:
-    return f"coalesce(len(list_distinct(list_filter({col}_l, lambda x: list_contains({col}_r, x)))), 0)"
-
-
-_CHAIN_AGREE_DUCKDB = f"least(greatest({_shared('chain_keys')}, {_shared('chain_skels')}), {CHAIN_PRESENT_SQL})"
-FAMILY_COUNTS_DUCKDB = (f"({_CHAIN_AGREE_DUCKDB} + {_MOTHER_AGREE})",
-                        f"({CHAIN_PRESENT_SQL} + {_MOTHER_PRESENT} - ({_CHAIN_AGREE_DUCKDB} + {_MOTHER_AGREE}))")
-
-
 def _fam(cond: Callable[[int, int], bool]) -> Pred:
     return lambda l, r: cond(*_family_counts_py(l, r))
 
@@ -161,7 +157,7 @@ class CountedComparison(Comparison):
 
     on_counts: tuple[Callable[[int, int], bool], ...] = ()
     counts: Callable[[Row, Row], tuple[int, int]] = _family_counts_py
-    counts_sql: tuple[str, str] = FAMILY_COUNTS_DUCKDB  # the same counts in DuckDB's SQL
+    counts_sql: tuple[str, str] = (FAMILY_AGREE_SQL, FAMILY_DISAGREE_SQL)  # the same counts in SQL
 
     def level_of(self, left: Row, right: Row) -> int:
         agree, differ = self.counts(left, right)

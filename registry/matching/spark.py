@@ -42,7 +42,12 @@ _FUNCTIONS = {"list_intersect": "ARRAY_INTERSECT"}
 # comparison or blocking rule is refused by name rather than trusted: sqlglot writes some DuckDB list and
 # string functions as Spark text that fails or, worse, means something else (len -> length).
 _SAME_IN_BOTH = (exp.And, exp.Or, exp.Case, exp.If, exp.Coalesce, exp.Least, exp.Greatest, exp.Nullif, exp.Abs,
-                 exp.Cast, exp.Length, exp.ArraySize, exp.Anonymous)
+                 exp.Cast, exp.Length, exp.ArraySize, exp.Anonymous,
+                 # list_filter(l, lambda x: list_contains(r, x)), list_distinct: Spark's filter(l, x -> ...),
+                 # array_contains and array_distinct (NULL lists give NULL, and a NULL test drops the element)
+                 exp.ArrayFilter, exp.ArrayContains, exp.ArrayDistinct)
+# Functions whose result is a list (DuckDB's len of them is Spark's size).
+_LIST_VALUED = (exp.ArrayFilter, exp.ArrayDistinct)
 # Read by the Spark engine on its own session: size(NULL) is NULL as DuckDB's len(NULL) (Spark 3 says -1).
 SESSION_SQL_CONF = {"spark.sql.legacy.sizeOfNull": "false", "spark.sql.session.timeZone": "UTC"}
 # Only for a session this module starts on a local master; spark-submit's (or a cluster's) settings win.
@@ -86,7 +91,7 @@ def unavailable() -> SparkUnavailable | None:
 def _is_list(node: exp.Expression) -> bool:
     if isinstance(node, exp.Column):
         return node.name in LIST_COLUMNS
-    return isinstance(node, exp.Anonymous) and node.name.lower() in _FUNCTIONS
+    return isinstance(node, _LIST_VALUED) or (isinstance(node, exp.Anonymous) and node.name.lower() in _FUNCTIONS)
 
 
 def _to_spark(node: exp.Expression) -> exp.Expression:
