@@ -40,60 +40,60 @@ class Settings(BaseSettings):
                                       env_prefix="REGISTRY_",
                                       env_ignore_empty=True)
 
-    home: Path = Field(Path(DEFAULT_HOME), validation_alias=_env("REGISTRY_HOME", "home"),
+    home: Path = Field(default=Path(DEFAULT_HOME), validation_alias=_env("REGISTRY_HOME", "home"),
                        description="The registry's folder: SQLite file, key folder, model, work files")
-    database_url: str = Field("", validation_alias=_env("REGISTRY_DATABASE_URL", "database_url"),
+    database_url: str = Field(default="", validation_alias=_env("REGISTRY_DATABASE_URL", "database_url"),
                               description="SQLAlchemy URL; default sqlite:///HOME/registry.db")
-    key_dir: Path = Field(Path(), validation_alias=_env("REGISTRY_KEY_DIR", "key_dir"),
+    key_dir: Path = Field(default=Path(), validation_alias=_env("REGISTRY_KEY_DIR", "key_dir"),
                           description="The key folder (when keys do not come from the environment); default HOME/keys")
     # Per server worker process: this many requests run at once (threads), each with a database connection of
     # its own from a pool of this size (plus as many again for a request that briefly needs a second one).
-    db_pool_size: int = Field(16, ge=1, le=200, validation_alias=_env("REGISTRY_DB_POOL_SIZE", "db_pool_size"),
+    db_pool_size: int = Field(default=16, ge=1, le=200, validation_alias=_env("REGISTRY_DB_POOL_SIZE", "db_pool_size"),
                               description="Database connections (and request threads) per worker process")
     # Quotas and thresholds that operators tune; the defaults suit a national deployment.
-    lookup_quota_per_user_per_hour: int = Field(200, ge=1, validation_alias=_env(
+    lookup_quota_per_user_per_hour: int = Field(default=200, ge=1, validation_alias=_env(
         "REGISTRY_LOOKUP_QUOTA_USER", "lookup_quota_per_user_per_hour"), description="Lookups per user per hour")
-    lookup_quota_per_agency_per_hour: int = Field(2000, ge=1, validation_alias=_env(
+    lookup_quota_per_agency_per_hour: int = Field(default=2000, ge=1, validation_alias=_env(
         "REGISTRY_LOOKUP_QUOTA_AGENCY", "lookup_quota_per_agency_per_hour"), description="Lookups per agency per hour")
     # Every lookup answer takes at least this long, match or not, so timing does not tell (0 disables;
     # None: registry.services.lookups.MIN_SECONDS).
-    lookup_min_seconds: float | None = Field(None, ge=0, validation_alias=_env(
+    lookup_min_seconds: float | None = Field(default=None, ge=0, validation_alias=_env(
         "REGISTRY_LOOKUP_MIN_SECONDS", "lookup_min_seconds"),
         description="Minimum seconds per lookup answer (anti-timing floor); 0 disables")
     # The audit log's origin line in every signed checkpoint (one per deployment).
-    audit_origin: str = Field("registry.local/audit-log", min_length=1, validation_alias=_env(
+    audit_origin: str = Field(default="registry.local/audit-log", min_length=1, validation_alias=_env(
         "REGISTRY_AUDIT_ORIGIN", "audit_origin"), description="The origin line of the audit log's checkpoints")
     # The audit log signs a checkpoint once this many entries, or entries this old, are not covered by one
     # (0 turns either off), and publishes each to these witnesses (files and/or HTTP witness URLs).
-    audit_checkpoint_every: int = Field(1000, ge=0, validation_alias=_env(
+    audit_checkpoint_every: int = Field(default=1000, ge=0, validation_alias=_env(
         "REGISTRY_AUDIT_CHECKPOINT_EVERY", "audit_checkpoint_every"),
         description="Sign a checkpoint every N entries (0: off)")
-    audit_checkpoint_seconds: float = Field(300.0, ge=0, validation_alias=_env(
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=0, validation_alias=_env(
         "REGISTRY_AUDIT_CHECKPOINT_SECONDS", "audit_checkpoint_seconds"),
         description="Sign a checkpoint when entries are this old (0: off)")
-    audit_witness_files: Annotated[tuple[Path, ...], NoDecode] = Field((), validation_alias=_env(
+    audit_witness_files: Annotated[tuple[Path, ...], NoDecode] = Field(default=(), validation_alias=_env(
         "REGISTRY_AUDIT_WITNESS_FILES", "audit_witness_files"),
         description="File witnesses of the checkpoints, separated by ':'")
-    audit_witness_urls: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=_env(
+    audit_witness_urls: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias=_env(
         "REGISTRY_AUDIT_WITNESS_URLS", "audit_witness_urls"),
         description="HTTP witnesses of the checkpoints, separated by spaces or commas")
     # The HTTP API refuses larger request bodies with 413 (one child's record is a few KB).
-    max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias=_env(
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias=_env(
         "REGISTRY_MAX_BODY_BYTES", "max_body_bytes"), description="Largest request body the API accepts")
     # Batch deduplication's engine and Spark's master URL (None: spark-submit's --master, else local[2]); the
     # Spark engine's Parquet export goes to the exchange folder: on a cluster, one every worker mounts at the
     # same path, apart from the home folder (which holds the keys). docs/scale-out.md.
-    dedupe_engine: Literal["duckdb", "spark"] = Field("duckdb", validation_alias=_env(
+    dedupe_engine: Literal["duckdb", "spark"] = Field(default="duckdb", validation_alias=_env(
         "REGISTRY_DEDUPE_ENGINE", "dedupe_engine"), description="Batch deduplication engine: duckdb or spark")
-    spark_master: str | None = Field(None, min_length=1, validation_alias=_env(
+    spark_master: str | None = Field(default=None, min_length=1, validation_alias=_env(
         "REGISTRY_SPARK_MASTER", "spark_master"),
         description="Spark master URL for --engine spark (default: spark-submit's, else local[2])")
-    spark_exchange_dir: Path | None = Field(None, validation_alias=_env(
+    spark_exchange_dir: Path | None = Field(default=None, validation_alias=_env(
         "REGISTRY_SPARK_EXCHANGE_DIR", "spark_exchange_dir"),
         description="Folder for the Spark engine's Parquet export, seen by every worker (default HOME/work)")
     # A batch run merges the pairs it scores in the same-child band by itself (recorded as automatic, audited,
     # reversible); off, they go to the review queue ranked first (docs/review.md).
-    auto_merge: bool = Field(True, validation_alias=_env("REGISTRY_AUTO_MERGE", "auto_merge"),
+    auto_merge: bool = Field(default=True, validation_alias=_env("REGISTRY_AUTO_MERGE", "auto_merge"),
                              description="Batch runs merge same-child pairs automatically (false: queue them)")
     extra: dict[str, str] = Field(default_factory=dict, validation_alias=_env("REGISTRY_EXTRA", "extra"),
                                   description="Settings for extensions, as JSON (break_glass_hours)")

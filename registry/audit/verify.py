@@ -285,8 +285,8 @@ def verify_entries(
             )
         )
     for index, size, root_hash in attested:
-        cp = stored.get(size)
-        if cp is None:
+        kept = stored.get(size)
+        if kept is None:
             report.add(
                 Problem(
                     f"entry {index} records a signed checkpoint at size {size} that is no longer stored: "
@@ -294,7 +294,7 @@ def verify_entries(
                     checkpoint_size=size,
                 )
             )
-        elif cp.root_hash != root_hash:
+        elif kept.root_hash != root_hash:
             report.add(
                 Problem(f"entry {index} records another root for this checkpoint: it was replaced",
                         checkpoint_size=size)

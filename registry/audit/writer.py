@@ -89,7 +89,8 @@ class GroupWriter:
             request.wake.wait()  # woken when written, or when handed the next batch to write
         while not request.done:
             with self._lock:
-                batch, n = [], 0
+                batch: list[_Request] = []
+                n = 0
                 while self._queue and (not batch or n + len(self._queue[0].events) <= MAX_BATCH):
                     batch.append(self._queue.popleft())
                     n += len(batch[-1].events)

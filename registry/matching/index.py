@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import pyarrow as pa
-from sqlalchemy import TextClause, delete, func, select, text
+from sqlalchemy import TextualSelect, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from registry.keys import KeyRing
@@ -60,7 +60,7 @@ _ALL_ENTRIES = f"SELECT {', '.join(ENTRY_SCHEMA.names)} FROM {_TABLE}"
 
 
 @lru_cache(maxsize=4096)
-def _candidates_sql(where: str) -> TextClause:
+def _candidates_sql(where: str) -> TextualSelect:
     """The candidates query for one shape of condition (which rules a query's fields allow; the values are
     parameters), built once: typed, so that booleans come back as booleans."""
     return text(f"SELECT {_SELECTED} FROM {_TABLE} WHERE {where} LIMIT :limit").columns(*_TYPED)

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -239,7 +239,8 @@ class LinkageModel:
         tl, tr = table.get(left.get(col) or ""), table.get(right.get(col) or "")
         if tl is None and tr is None:
             return 0.0
-        tf_u = max(tl if tl is not None else tr, tr if tr is not None else tl, minimum_u)
+        # Not both None (above): each of the two is a float.
+        tf_u = max(cast(float, tl if tl is not None else tr), cast(float, tr if tr is not None else tl), minimum_u)
         return weight * (log2_u - math.log2(tf_u))
 
     def score(self, left: Mapping, right: Mapping) -> PairScore:
@@ -305,9 +306,9 @@ class LinkageModel:
                 continue
             fields = []
             for ci, c in enumerate(self.comparisons):
-                li, tf_col = levels[ci][pos], adjustments[ci]
+                li, tfs = levels[ci][pos], adjustments[ci]
                 fields.append(FieldScore(c.name, c.title, li, c.levels[li].label, weights[ci][pos],
-                                         tf_col[pos] if tf_col is not None else 0.0))
+                                         tfs[pos] if tfs is not None else 0.0))
             out.append((pos, PairScore(weight, probability, tuple(fields), rule)))
         return out
 

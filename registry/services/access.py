@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, literal, null, or_, select, union_all
+from sqlalchemy import BindParameter, Connection, Row, bindparam, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from registry.audit.event import TOKEN, AuditEvent
@@ -34,7 +35,7 @@ from registry.store.tables.consent import BreakGlassGrant, ConsentRecord
 # The statements of a lookup's checks, built once (building a statement per call cost more than running it).
 _children, _records = Child.__table__.c, CaseRecord.__table__.c
 _consents, _grants = ConsentRecord.__table__.c, BreakGlassGrant.__table__.c
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _CHUNK = 500  # ids a statement: well under SQLite's limit on bound parameters
 
 

@@ -17,8 +17,9 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import CursorResult, select, text, update
 
 from registry.errors import Conflict, InvalidInput
 from registry.matching.dedupe import Progress, duckdb_connection, score_batch, without_children
@@ -91,8 +92,8 @@ def dedupe_lock(reg: Registry) -> Iterator[None]:
 def mark_dead_runs(reg: Registry) -> int:
     """Mark failed every run still "running". Only call while holding `dedupe_lock`: then none is alive."""
     with reg.db.unit_of_work() as s:
-        return s.execute(update(DedupeRun).where(DedupeRun.status == "running")
-                         .values(status="failed", finished_at=utcnow())).rowcount or 0
+        return cast(CursorResult, s.execute(update(DedupeRun).where(DedupeRun.status == "running")
+                                            .values(status="failed", finished_at=utcnow()))).rowcount or 0
 
 
 def choose_engine(reg: Registry, engine: str | None = None) -> SparkEngine | None:
@@ -161,7 +162,8 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
                 stored = store_batch_pairs(s, run_id, found.pairs)
             with unit_of_work() as s:
                 plan = plan_same_child(s, reg.model(), stored.same_child)
-        merged, refused = 0, {}
+        merged = 0
+        refused: dict[int, str] = {}
         if reg.settings.auto_merge:
             say(f"merging {len(plan.merges)} same-child pairs automatically")
             merged, refused = merge_automatically(reg, run_id, plan.merges)

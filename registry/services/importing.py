@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
@@ -45,6 +45,9 @@ from registry.services.registration import (
     register_records,
 )
 from registry.store.models import CaseRecord
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 COLUMNS = (
     "institution", "source_ref", "given_name", "father_name", "grandfather_name", "family_name", "mother_given_name",
@@ -97,7 +100,7 @@ def shown_reference(value: object) -> str:
 
 
 def _ranges(numbers: list[int]) -> list[str]:
-    out: list[str] = []
+    out: list[tuple[int, int]] = []
     for n in sorted(set(numbers)):
         if out and out[-1][1] == n - 1:
             out[-1] = (out[-1][0], n)
@@ -507,7 +510,7 @@ class _Preparer:
     def __init__(self, reg: Registry, institution: str | None, workers: int, after_rows: int):
         self.reg, self.institution, self.workers, self.after_rows = reg, institution, workers, after_rows
         self.seen = 0
-        self.pool = None
+        self.pool: Pool | None = None
 
     def __enter__(self):
         return self
@@ -621,7 +624,7 @@ def _import_batch(reg: Registry, conn: Connection, batch: Batch, prepared: list[
     with Session(bind=conn, expire_on_commit=False) as session, session.begin():
         stored = _stored_records(reg, session, [(new.institution, new.source_ref) for _, _, new in valid])
         created: list[NewRecord] = []
-        changed: list[tuple[Identity, CaseRecord]] = []
+        changed: list[tuple[Identity, CaseRecord | None]] = []
         touched: list[str] = []  # children registered or changed, in file order
         for row_number, values, new in valid:
             rec = stored.get((new.institution, new.source_ref))
@@ -650,8 +653,8 @@ def _import_batch(reg: Registry, conn: Connection, batch: Batch, prepared: list[
         if touched:
             record_admin(reg, "import", tuple(touched), session=session)
     # Counted once the batch is committed: the report never claims rows that a failed commit lost.
-    for outcome, n in counted.items():
-        setattr(report, outcome, getattr(report, outcome) + n)
+    for kind, n in counted.items():
+        setattr(report, kind, getattr(report, kind) + n)
     report.committed_rows.extend(stored_rows)
 
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
@@ -217,7 +218,8 @@ def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tupl
     merge (`decisions.apply_merges`). Returns (merges made, pairs the policy refused and why). A pair already
     inside one child (an earlier merge closed it) or decided meanwhile is skipped; a transaction that meets a
     concurrent decision is redone a pair at a time."""
-    made, refused = 0, {}
+    made = 0
+    refused: dict[int, str] = {}
     try:
         with reg.db.bulk_writing() as unit_of_work:
 
@@ -245,7 +247,8 @@ def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tupl
 
 def _merge_chunk(reg: Registry, s: Session, run_id: str, pair_ids: list[int], refused: dict[int, str]) -> int:
     sd = SuspectedDuplicate
-    pairs = {}  # pair id -> (record a, record b, status, probability, match weight), as plain rows
+    # pair id -> (record a, record b, status, probability, match weight), as plain rows
+    pairs: dict[int, tuple[Any, ...]] = {}
     for part in _chunks(pair_ids):
         pairs.update({row[0]: tuple(row[1:]) for row in s.execute(
             select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.probability, sd.match_weight)
@@ -274,7 +277,7 @@ def _merge_chunk(reg: Registry, s: Session, run_id: str, pair_ids: list[int], re
     if not allowed:
         return 0
     merges = apply_merges(reg, s, allowed, decided_by=AUTO, automatic=True, run_id=run_id)
-    insert_rows(s, ReviewLabel.__table__,  # the model's own answer: kept, never counted as evidence
+    insert_rows(s, cast(Table, ReviewLabel.__table__),  # the model's own answer: kept, never counted as evidence
                 ("pair_id", "record_a", "record_b", "decision", "decided_by", "probability", "match_weight",
                  "merge_id", "decided_at"),
                 ((m.pair_id, pairs[m.pair_id][0], pairs[m.pair_id][1], "merge", AUTO, pairs[m.pair_id][3],
@@ -297,6 +300,7 @@ def _policy(reg: Registry, s: Session, children: set[str]) -> dict[str, Checked]
         found = {}
         for part in _chunks(sorted(todo)):
             for merged, into in s.execute(select(Child.child_id, Child.merged_into).where(Child.merged_into.in_(part))):
+                assert into is not None  # selected by merged_into IN (...)
                 found[merged] = todo[into]
         for merged, child in found.items():
             family[child].add(merged)

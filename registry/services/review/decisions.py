@@ -14,9 +14,9 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
@@ -169,14 +169,14 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
     claimed = 0
     for part in _chunks(involved):
         # Claims every child at once (on PostgreSQL the UPDATE locks them until commit: merges of one child queue).
-        claimed += s.execute(update(Child).where(Child.child_id.in_(part), Child.status == "active")
-                             .values(updated_at=now).execution_options(synchronize_session=False)).rowcount or 0
+        claim = update(Child).where(Child.child_id.in_(part), Child.status == "active").values(updated_at=now)
+        claimed += cast(CursorResult, s.execute(claim.execution_options(synchronize_session=False))).rowcount or 0
         born.update({c: (t, c) for c, t in s.execute(select(Child.child_id, Child.created_at)
                                                      .where(Child.child_id.in_(part)))})
     if claimed != len(involved):
-        gone = sorted(set(involved) - set(s.scalars(select(Child.child_id).where(
+        changed = sorted(set(involved) - set(s.scalars(select(Child.child_id).where(
             Child.child_id.in_(involved), Child.status == "active"))))
-        raise Conflict(f"child {', '.join(gone)} changed meanwhile (merged or erased); reload and decide again")
+        raise Conflict(f"child {', '.join(changed)} changed meanwhile (merged or erased); reload and decide again")
     root_of: dict[str, str] = {}  # record id -> its child as the steps go
 
     def root(child: str) -> str:
@@ -202,7 +202,9 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
     absorbed_into: dict[str, str] = {}
     decided_ids = set(decided)
     first_id = time.time_ns() // 1000
-    merges, moves, closed_all = [], [], set()
+    merges: list[Merged] = []
+    moves: list[tuple[str, str, str, str]] = []
+    closed_all: set[int] = set()
     for st in steps:
         x, y = root(st.child_a), root(st.child_b)
         if x == y:
@@ -217,7 +219,7 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
         absorbed_into[gone] = keep
         for record in moved:
             root_of[record] = keep
-        closed = []
+        closed: list[int] = []
         for record in moved:
             for pair_id, a, b in touching.get(record, ()):
                 if pair_id in closed_all or pair_id in decided_ids:
@@ -230,21 +232,22 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
         merges.append(Merged(merge_id, keep, gone, st.pair_id, now + dt.timedelta(microseconds=len(merges)),
                              st.probability, " ".join(map(str, sorted(closed)))))
         moves += [(merge_id, r, gone, keep) for r in moved]
-    update_rows(s, sd.__table__, ("status", "updated_at"), ("pair_id",),  # the pairs closed above
+    update_rows(s, cast(Table, sd.__table__), ("status", "updated_at"), ("pair_id",),  # the pairs closed above
                 (("merged", now, p) for p in sorted(closed_all)))
-    insert_rows(s, Merge.__table__, ("merge_id", "survivor", "absorbed", "pair_id", "closed_pairs", "decided_by",
-                                     "automatic", "probability", "run_id", "decided_at"),
+    insert_rows(s, cast(Table, Merge.__table__),
+                ("merge_id", "survivor", "absorbed", "pair_id", "closed_pairs", "decided_by", "automatic",
+                 "probability", "run_id", "decided_at"),
                 ((m.merge_id, m.survivor, m.absorbed, m.pair_id, m.closed_pairs, decided_by, automatic,
                   m.probability, run_id, m.decided_at) for m in merges))
-    insert_rows(s, MergeMove.__table__, ("merge_id", "record_id", "from_child", "to_child"), moves)
+    insert_rows(s, cast(Table, MergeMove.__table__), ("merge_id", "record_id", "from_child", "to_child"), moves)
     # The absorbed children, then every moved record (its case pointer and its linkage row) to the child it
     # ends in.
-    update_rows(s, Child.__table__, ("status", "merged_into", "updated_at"), ("child_id",),
+    update_rows(s, cast(Table, Child.__table__), ("status", "merged_into", "updated_at"), ("child_id",),
                 (("merged", m.survivor, now, m.absorbed) for m in merges))
     final = [(root(to_child), record) for _, record, _, to_child in moves]
-    update_rows(s, CaseRecord.__table__, ("child_id", "updated_at"), ("record_id",),
+    update_rows(s, cast(Table, CaseRecord.__table__), ("child_id", "updated_at"), ("record_id",),
                 ((child, now, record) for child, record in final))
-    update_rows(s, LinkageEntry.__table__, ("child_id",), ("record_id",), final)
+    update_rows(s, cast(Table, LinkageEntry.__table__), ("child_id",), ("record_id",), final)
     s.expire_all()  # the children, records and pairs changed by set-based writes are read afresh
     return merges
 
