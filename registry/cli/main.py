@@ -71,7 +71,7 @@ def import_(
     stopped: the file, or the file from some row on, cannot be read, or an internal error (rows before it are
     in, and listed in the report); 130 interrupted. The report (row, case reference, field, reason; never a
     value from the file) is written in every case."""
-    from registry.services.importing import FileRejected, import_file
+    from registry.services.importing import FileRejected, ImportReport, import_file
 
     reg = open_registry()
     report = report or file.with_suffix(file.suffix + ".errors.csv")
@@ -82,7 +82,8 @@ def import_(
             task = bar.add_task(f"importing {file.name}", total=total)
             result = import_file(reg, file, institution, progress=lambda n: bar.advance(task, n), sheet=sheet)
     except (Exception, KeyboardInterrupt) as e:  # a terminal user gets the kind of error, never a traceback
-        result = e.import_report  # type: ignore[attr-defined] - what was done before it stopped
+        # What was done before it stopped (import_file sets it); an interrupt before the import began has none.
+        result = getattr(e, "import_report", None) or ImportReport()
         if isinstance(e, FileRejected):
             code, message = EXIT_FAILED, str(e)
         elif isinstance(e, KeyboardInterrupt):

@@ -3,8 +3,9 @@ and the routers of each user's pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -73,7 +74,9 @@ def install(app: FastAPI) -> None:
     for module in (auth, review, audit, caseworker, admin):
         app.include_router(module.router, include_in_schema=False)
 
-    api_answer = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+    # The API's handler (registry.api.problems) is a coroutine function, as FastAPI's default is.
+    api_answer = cast(Callable[[Request, StarletteHTTPException], Awaitable[Response]],
+                      app.exception_handlers.get(StarletteHTTPException, http_exception_handler))
 
     @app.exception_handler(StarletteHTTPException)
     async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:

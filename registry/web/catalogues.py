@@ -44,9 +44,15 @@ def read_catalog(lang: str) -> Catalog:
         return read_po(f, locale=lang, domain=DOMAIN)
 
 
+def _translation(cat: Catalog, msgid: str) -> str | tuple[str, ...] | list[str] | None:
+    """The catalogue's translation of `msgid`; empty when the catalogue has no such message."""
+    message = cat.get(msgid)
+    return message.string if message else ""
+
+
 def missing(lang: str) -> list[str]:
     cat = read_catalog(lang)
-    return [m for m in extracted() if not (cat.get(m) and cat.get(m).string)]
+    return [m for m in extracted() if not _translation(cat, m)]
 
 
 def stale_mo(lang: str) -> bool:
@@ -68,7 +74,7 @@ def update(translations: dict[str, dict[str, str]] | None = None) -> dict[str, l
         cat = Catalog(locale=lang, domain=DOMAIN, project="child-case-registry", charset="utf-8", fuzzy=False)
         extra = (translations or {}).get(lang, {})
         for msgid in ids:
-            text = msgid if lang == "en" else (extra.get(msgid) or (old.get(msgid).string if old.get(msgid) else ""))
+            text = msgid if lang == "en" else (extra.get(msgid) or _translation(old, msgid))
             cat.add(msgid, text)
         path = po_path(lang)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +82,7 @@ def update(translations: dict[str, dict[str, str]] | None = None) -> dict[str, l
             write_po(f, cat, width=0, omit_header=False, sort_output=True, no_location=True)
         with path.with_suffix(".mo").open("wb") as f:
             write_mo(f, cat)
-        report[lang] = [m for m in ids if not cat.get(m).string]
+        report[lang] = [m for m in ids if not _translation(cat, m)]
     return report
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
 from registry.services.sessions import LANGUAGES, language_or_default
 
@@ -31,7 +31,7 @@ _DIGITS = {"ar": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"), "en": str.
 
 
 @cache
-def translations(lang: str) -> Translations:
+def translations(lang: str) -> NullTranslations:  # a NullTranslations when the catalogue is missing
     return Translations.load(str(LOCALE_DIR), [lang], domain=DOMAIN)
 
 
@@ -45,7 +45,9 @@ class Language:
 
     @property
     def name(self) -> str:
-        return Locale.parse(_BABEL_LOCALE[self.code]).get_display_name(_BABEL_LOCALE[self.code]).split(" (")[0]
+        name = Locale.parse(_BABEL_LOCALE[self.code]).get_display_name(_BABEL_LOCALE[self.code])
+        assert name is not None  # Babel has a display name for each locale of _BABEL_LOCALE
+        return name.split(" (")[0]
 
     def gettext(self, message: str) -> str:
         return translations(self.code).gettext(message)

@@ -8,7 +8,7 @@ field, 429, 503); anything unexpected becomes a plain 500 page and the traceback
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return out
 
 
-def error_page(request: Request, status: int, title: str, detail: str, *, errors: list[FieldError] = (),
+def error_page(request: Request, status: int, title: str, detail: str, *, errors: Sequence[FieldError] = (),
                reason_code: str | None = None, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     return render(request, "error.html", status, title=title, detail=detail, errors=list(errors),
                   reason_code=reason_code, headers=headers)

@@ -337,3 +337,25 @@ def test_cli_stops_on_an_internal_error_with_its_kind_only_and_lists_committed_r
     assert "2-501,,,committed before the import stopped" in text
     with cli_home.db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(CaseRecord)) == 500
+
+
+def test_cli_interrupted_before_the_import_began_says_so_without_a_traceback(cli_home, tmp_path, monkeypatch):
+    """Ctrl-C while the progress bar is being set up (before import_file runs): nothing imported, an empty
+    report, the interrupted exit code and its message, no traceback."""
+    import importlib
+
+    cli_main = importlib.import_module("registry.cli.main")  # the package's `main` is the entry function
+    path = tmp_path / "some.csv"
+    path.write_text(_csv_text(ROWS), encoding="utf-8")
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, "progress_bar", interrupted)
+    result = _run_import(path)
+    assert result.exit_code == cli_main.EXIT_INTERRUPTED, result.output
+    assert "interrupted" in result.output and "Traceback" not in result.output
+    assert "0 rows: 0 new" in result.output
+    assert Path(str(path) + ".errors.csv").exists()
+    with cli_home.db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(CaseRecord)) == 0

@@ -81,7 +81,7 @@ class PasswordIn(BaseModel):
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    days: int = Field(accounts.DEFAULT_TOKEN_DAYS, ge=1, le=accounts.MAX_TOKEN_DAYS)
+    days: int = Field(default=accounts.DEFAULT_TOKEN_DAYS, ge=1, le=accounts.MAX_TOKEN_DAYS)
 
 
 class IssuedTokenOut(BaseModel):

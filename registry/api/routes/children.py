@@ -43,7 +43,7 @@ def register_child(body: IdentityIn, request: Request, reg: Registry = Depends(g
 def get_child(child_id: str, purpose: str = Query(policy.CASE_MANAGEMENT, description="Declared purpose"),
               reg: Registry = Depends(get_registry), actor: Actor = Depends(current_actor)) -> ChildOut:
     view = read_child_as(reg, actor, child_id, purpose)
-    return ChildOut(child_id=view.child_id, status=view.status, records=view.records)
+    return ChildOut.model_validate({"child_id": view.child_id, "status": view.status, "records": view.records})
 
 
 class ShareIn(BaseModel):

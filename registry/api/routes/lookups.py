@@ -41,4 +41,4 @@ async def post_lookup(body: LookupIn, reg: Registry = Depends(get_registry),
     fields = body.model_dump(exclude={"purpose"}, exclude_none=True)
     # Asynchronous: the anti-timing floor's wait holds no worker thread (the lookup itself runs on one, and the
     # token is checked there too: the busiest route makes one thread hop, not two).
-    return LookupOut(**(await lookup_child_with_token(reg, token, body.purpose, fields)).to_dict())
+    return LookupOut.model_validate((await lookup_child_with_token(reg, token, body.purpose, fields)).to_dict())

@@ -5,6 +5,8 @@ policy decision point and logs its answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -19,7 +21,7 @@ from registry.web.routes.review import governorate_names
 router = APIRouter(route_class=PageRoute)
 
 
-def _users_page(request: Request, user: WebUser, status: int = 200, errors: list[FieldError] = (),
+def _users_page(request: Request, user: WebUser, status: int = 200, errors: Sequence[FieldError] = (),
                 message: str | None = None, token: accounts.IssuedToken | None = None,
                 values: dict | None = None) -> Response:
     reg, actor = registry_of(request), user.actor
@@ -83,7 +85,7 @@ def revoke(request: Request, token_id: str, form: Posted = Depends(posted)) -> R
     return _saved(request, form.user, "Token revoked.")
 
 
-def _agencies_page(request: Request, user: WebUser, status: int = 200, errors: list[FieldError] = (),
+def _agencies_page(request: Request, user: WebUser, status: int = 200, errors: Sequence[FieldError] = (),
                    values: dict | None = None, message: str | None = None) -> Response:
     agencies = accounts.agency_directory(registry_of(request), user.actor)
     return render(request, "admin_agencies.html", status, agencies=agencies, errors=list(errors),

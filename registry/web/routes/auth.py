@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -43,7 +44,7 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def _sign_in_page(request: Request, status: int = 200, errors: list[FieldError] = (), **context) -> Response:
+def _sign_in_page(request: Request, status: int = 200, errors: Sequence[FieldError] = (), **context) -> Response:
     token = secrets.token_urlsafe(32)
     request.state.login_csrf = token
     response = render(request, "sign_in.html", status, errors=list(errors), **context)
