@@ -6,7 +6,7 @@ queue, the audit event) is `registry.services.dedupe`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,19 +213,6 @@ def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictio
         con.unregister("_pred")
         con.unregister("_caps")
         con.execute("DROP TABLE IF EXISTS _scored")
-
-
-def linkage_rows(con: duckdb.DuckDBPyConnection, record_ids: Iterable[str], columns: Sequence[str],
-                 table: str = "linkage") -> dict[str, dict]:
-    """{record id: its row} for those of `record_ids` the loaded table holds, `columns` only (record_id first),
-    tokens as the linkage index stores them (`stored_form`): what `index.from_entry` gives for the same entry.
-    The run's own snapshot of the index, already in memory: the twin check of a batch run's merges reads its
-    rows here rather than at random places of the database's linkage table."""
-    ids = list(record_ids)
-    if not ids:
-        return {}
-    rel = con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE record_id IN (SELECT unnest(?))", [ids])
-    return {r[0]: stored_form(dict(zip(columns, r))) for r in rel.fetchall()}
 
 
 def _check_against_real_time(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: str) -> None:

@@ -22,12 +22,12 @@ from typing import cast
 from sqlalchemy import CursorResult, select, text, update
 
 from registry.errors import Conflict, InvalidInput
-from registry.matching.dedupe import Progress, duckdb_connection, linkage_rows, score_batch, without_children
+from registry.matching.dedupe import Progress, duckdb_connection, score_batch, without_children
 from registry.matching.spark import ENGINES, SparkEngine, SparkUnavailable, spark_session
 from registry.services.access import excluded_from_matching, record_admin
 from registry.services.actor import SYSTEM, Actor
 from registry.services.context import Registry
-from registry.services.review.automatic import TWIN_COLUMNS, mark_held, merge_automatically, plan_same_child
+from registry.services.review.automatic import mark_held, merge_automatically, plan_same_child
 from registry.services.review.queue import finish_batch_queue, store_batch_pairs
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord
@@ -161,8 +161,7 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
             with unit_of_work() as s:
                 stored = store_batch_pairs(s, run_id, found.pairs)
             with unit_of_work() as s:
-                plan = plan_same_child(s, reg.model(), stored.same_child,
-                                       lambda ids: linkage_rows(con, ids, TWIN_COLUMNS))
+                plan = plan_same_child(s, reg.model(), stored.same_child)
         merged = 0
         refused: dict[int, str] = {}
         if reg.settings.auto_merge:

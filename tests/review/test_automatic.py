@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.consent import disclosure, policy
-from registry.matching.dedupe import duckdb_connection, linkage_rows, load_into_duckdb
 from registry.matching.model import POSSIBLE_THRESHOLD, SAME_THRESHOLD, decision_band, known_probability
 from registry.names.text import script_of
 from registry.services import lookups
 from registry.services.dedupe import export_clusters, run_dedupe
-from registry.services.review.automatic import HELD_REJECTED, HELD_TWINS, TWIN_COLUMNS, plan_same_child
+from registry.services.review.automatic import HELD_REJECTED, HELD_TWINS, plan_same_child
 from registry.services.review.decisions import undo_merge
 from registry.services.review.lineage import lineage
 from registry.services.review.queue import SAME_CHILD_FIRST, review_queue
@@ -229,26 +228,8 @@ def test_twins_are_never_chained_into_one_child(trained_off):
         twins = next((x, y) for group in by_key.values() for x in group for y in group
                      if x < y and child[x] != child[y] and model.score(rows[x], rows[y]).capped_by)
         third = joinable_third(s, model, twins)
-        pairs = [(-1, twins[0], third, 0.9999), (-2, twins[1], third, 0.9998)]
-        plan = plan_same_child(s, model, pairs)
+        plan = plan_same_child(s, model, [(-1, twins[0], third, 0.9999), (-2, twins[1], third, 0.9998)])
     assert plan.merges == [-1] and plan.held == {-2: HELD_TWINS}
-
-    # A batch run's twin check reads the rows from its own copy of the index (DuckDB): the same rows as the
-    # database's, and the database's for any record the copy lacks (registered since the run read the index).
-    con = duckdb_connection(reg.settings.work_dir)
-    try:
-        with reg.db.sessions() as s:
-            load_into_duckdb(con, reg.index.all_entries(s))
-            copy = linkage_rows(con, set(rows), TWIN_COLUMNS)
-            same = {r: {c: tuple(v) if isinstance(v, list) else v for c, v in copy[r].items() if c in TWIN_COLUMNS}
-                    for r in copy}
-            assert same == {r: {c: rows[r][c] for c in TWIN_COLUMNS} for r in rows}
-            from_copy = plan_same_child(s, model, pairs, lambda ids: linkage_rows(con, ids, TWIN_COLUMNS))
-            lacking_one = plan_same_child(s, model, pairs, lambda ids: linkage_rows(con, ids - {twins[1]},
-                                                                                   TWIN_COLUMNS))
-    finally:
-        con.close()
-    assert (from_copy.merges, from_copy.held) == (lacking_one.merges, lacking_one.held) == ([-1], {-2: HELD_TWINS})
 
 
 def test_the_queue_is_ranked_by_what_a_decision_is_worth(trained_off, kit):

@@ -26,7 +26,7 @@ merged into which child is the lineage's (`merges`, `merge_moves`). The event co
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -114,14 +114,8 @@ class _Components:
         self.apart[keep] = self.apart.get(keep, set()) | self.apart.pop(gone, set())
 
 
-RowSource = Callable[[set[str]], dict[str, dict]]  # record ids -> {record id: linkage row}, those it holds
-
-
-def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, str, str, float]],
-                    linkage_rows: RowSource | None = None) -> Plan:
-    """Decide which same-child pairs may be merged, most likely first, without writing anything. The twin check
-    reads linkage rows from `linkage_rows` where given (a batch run's own copy of the index), the database
-    for any record it does not hold (registered since the run read the index)."""
+def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, str, str, float]]) -> Plan:
+    """Decide which same-child pairs may be merged, most likely first, without writing anything."""
     child_of: dict[str, str] = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
                                                .where(CaseRecord.status == "active")).all())
     rejected = s.execute(select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b)
@@ -142,15 +136,14 @@ def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, s
                      if pairs_of[x] > 1 or pairs_of[y] > 1 or len(parts.members[parts.find(child_of[x])]) > 1
                      or len(parts.members[parts.find(child_of[y])]) > 1]
             _fetch_rows(s, rows, {r for x, y in ahead for end in (x, y)
-                                  for r in parts.members[parts.find(child_of[end])]}, linkage_rows)
+                                  for r in parts.members[parts.find(child_of[end])]})
         x, y = parts.find(child_of[a]), parts.find(child_of[b])
         if x == y:
             continue  # already one child by an earlier merge of this run: that merge closes the pair
         if parts.kept_apart(x, y):
             plan.held[pair_id] = HELD_REJECTED
             continue
-        if model is not None and _twins_across(s, model, rows, parts.members[x], parts.members[y], (a, b),
-                                               linkage_rows):
+        if model is not None and _twins_across(s, model, rows, parts.members[x], parts.members[y], (a, b)):
             plan.held[pair_id] = HELD_TWINS
             continue
         parts.union(x, y)
@@ -183,11 +176,11 @@ def _in_write_order(merges: list[int], records_of: dict[int, tuple[str, str]], c
 
 
 def _twins_across(s, model: LinkageModel, rows: dict[str, dict], left: list[str], right: list[str],
-                  pair: tuple[str, str], linkage_rows: RowSource | None = None) -> bool:
+                  pair: tuple[str, str]) -> bool:
     """Would one child hold two records the twin rule keeps apart? Scores every record pair across the two."""
     if len(left) == 1 and len(right) == 1:
         return False  # the pair itself, already scored in the same-child band: not capped
-    _fetch_rows(s, rows, {r for r in (*left, *right) if r not in rows}, linkage_rows)
+    _fetch_rows(s, rows, {r for r in (*left, *right) if r not in rows})
     for x in left:
         for y in right:
             if {x, y} != set(pair) and x in rows and y in rows and twin_rule_applies(model, rows[x], rows[y]):
@@ -209,17 +202,15 @@ def twin_rule_applies(model: LinkageModel, left: dict, right: dict) -> bool:
 
 # Only the columns the twin rule's comparisons read (a third of a linkage row): at a million records the twin
 # check fetches some 300,000 rows.
-TWIN_COLUMNS = ("record_id", *sorted({col for c in COMPARISONS if c.name in RULE_COMPARISONS for col in c.columns}))
-_TWIN_ROWS = select(*(LinkageEntry.__table__.c[col] for col in TWIN_COLUMNS)).where(
+_TWIN_COLUMNS = ("record_id", *sorted({col for c in COMPARISONS if c.name in RULE_COMPARISONS for col in c.columns}))
+_TWIN_ROWS = select(*(LinkageEntry.__table__.c[col] for col in _TWIN_COLUMNS)).where(
     LinkageEntry.record_id.in_(bindparam("ids", expanding=True)))
 
 
-def _fetch_rows(s, rows: dict[str, dict], records: set[str], linkage_rows: RowSource | None = None) -> None:
-    if linkage_rows is not None:
-        rows.update(linkage_rows(records - rows.keys()))
+def _fetch_rows(s, rows: dict[str, dict], records: set[str]) -> None:
     for part in _chunks(sorted(records - rows.keys())):
         for row in s.connection().execute(_TWIN_ROWS, {"ids": part}):
-            rows[row[0]] = from_entry(dict(zip(TWIN_COLUMNS, row)))
+            rows[row[0]] = from_entry(dict(zip(_TWIN_COLUMNS, row)))
 
 
 def merge_automatically(reg: Registry, run_id: str, pair_ids: list[int]) -> tuple[int, dict[int, str]]:
