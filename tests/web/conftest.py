@@ -151,7 +151,11 @@ def use_language(page, language: str) -> None:
     """The user's language is kept with the account: switch it when the last test left the other one."""
     if page.locator("html").get_attribute("lang") != language:
         page.get_by_role("button", name="English" if language == "en" else "العربية").click()
-        page.wait_for_function(f"document.documentElement.lang === '{language}'")
+        # The switch reloads the page: an assertion that retries across the navigation, not a script run in a
+        # document that may be between two pages (its documentElement null for a moment).
+        from playwright.sync_api import expect
+
+        expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def http_sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
