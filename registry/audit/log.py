@@ -24,10 +24,9 @@ import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import nacl.signing
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy import event as sqla_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -112,7 +111,7 @@ class AuditLog:
         if event.request_id is None and (request_id := CURRENT_REQUEST_ID.get()) is not None:
             event = dataclasses.replace(event, request_id=request_id)
         if session is not None:
-            session.execute(insert(cast(Table, AuditPendingRow.__table__)),
+            session.execute(insert(AuditPendingRow.__table__),
                             [{"event": json.dumps(event.to_dict(), sort_keys=True)}])
             if not session.info.get(_FLUSH_AFTER_COMMIT) and not session.info.get(_CHAIN_LATER):
                 session.info[_FLUSH_AFTER_COMMIT] = True
@@ -177,7 +176,7 @@ class AuditLog:
             s.execute(_INSERT_CHILDREN, child_rows)
         if waiting:
             done = [r.pending_id for r in waiting]
-            s.execute(delete(cast(Table, AuditPendingRow.__table__)).where(AuditPendingRow.pending_id.in_(done)))
+            s.execute(delete(AuditPendingRow.__table__).where(AuditPendingRow.pending_id.in_(done)))
         end = first + len(rows)
         crossed = bool(self.checkpoint_every) and rows != [] and \
             (end // self.checkpoint_every) > (first // self.checkpoint_every)  # type: ignore[operator]
@@ -566,8 +565,8 @@ _CHAIN_LATER = "registry.audit.chain_later"
 # The writer's statements, built once.
 _WAITING = select(AuditPendingRow.pending_id, AuditPendingRow.event).order_by(AuditPendingRow.pending_id)
 _LAST = select(AuditEventRow.leaf_index, AuditEventRow.leaf_hash).order_by(AuditEventRow.leaf_index.desc()).limit(1)
-_INSERT_ENTRIES = insert(cast(Table, AuditEventRow.__table__))
-_INSERT_CHILDREN = insert(cast(Table, AuditEventChildRow.__table__))
+_INSERT_ENTRIES = insert(AuditEventRow.__table__)
+_INSERT_CHILDREN = insert(AuditEventChildRow.__table__)
 
 
 def _row(index: int, leaf: bytes, raw: bytes, event: AuditEvent) -> dict[str, object]:

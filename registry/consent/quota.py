@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from registry.store.tables.consent import LookupQuotaHit
@@ -28,7 +27,7 @@ _COUNT_BOTH = select(func.count().filter(_hits.user_id == bindparam("user_id")),
     or_(_hits.agency == bindparam("agency"), _hits.user_id == bindparam("user_id")), _hits.at > bindparam("since"))
 _in_window = _hits.at > bindparam("since")
 # One more hit, only if both counts are under their limits: the counts and the insert in one statement.
-_ONE_MORE_HIT_WITHIN = insert(cast(Table, LookupQuotaHit.__table__)).from_select(
+_ONE_MORE_HIT_WITHIN = insert(LookupQuotaHit.__table__).from_select(
     ["user_id", "agency", "at"],
     select(bindparam("user_id", type_=_hits.user_id.type), bindparam("agency", type_=_hits.agency.type),
            bindparam("now", type_=_hits.at.type))

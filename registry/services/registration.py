@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple, TypeVar, cast
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Boolean, DateTime, Dialect, LargeBinary, Table, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -122,8 +122,7 @@ def queue_possible_duplicates(reg: Registry, session: Session, result: Registere
 
 
 # What a new record writes, in foreign-key order: the child, its case pointer, its sealed identity, its encodings.
-NEW_RECORD_TABLES: tuple[Table, ...] = tuple(cast(Table, t.__table__) for t in (Child, CaseRecord, VaultEntry,
-                                                                                LinkageEntry))
+NEW_RECORD_TABLES: tuple[Table, ...] = tuple(t.__table__ for t in (Child, CaseRecord, VaultEntry, LinkageEntry))
 
 
 class NewRecord(NamedTuple):

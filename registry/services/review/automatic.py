@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
@@ -277,7 +277,7 @@ def _merge_chunk(reg: Registry, s: Session, run_id: str, pair_ids: list[int], re
     if not allowed:
         return 0
     merges = apply_merges(reg, s, allowed, decided_by=AUTO, automatic=True, run_id=run_id)
-    insert_rows(s, cast(Table, ReviewLabel.__table__),  # the model's own answer: kept, never counted as evidence
+    insert_rows(s, ReviewLabel.__table__,  # the model's own answer: kept, never counted as evidence
                 ("pair_id", "record_a", "record_b", "decision", "decided_by", "probability", "match_weight",
                  "merge_id", "decided_at"),
                 ((m.pair_id, pairs[m.pair_id][0], pairs[m.pair_id][1], "merge", AUTO, pairs[m.pair_id][3],

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from registry.consent import policy
@@ -232,22 +232,22 @@ def apply_merges(reg: Registry, s: Session, steps: list[MergeStep], *, decided_b
         merges.append(Merged(merge_id, keep, gone, st.pair_id, now + dt.timedelta(microseconds=len(merges)),
                              st.probability, " ".join(map(str, sorted(closed)))))
         moves += [(merge_id, r, gone, keep) for r in moved]
-    update_rows(s, cast(Table, sd.__table__), ("status", "updated_at"), ("pair_id",),  # the pairs closed above
+    update_rows(s, sd.__table__, ("status", "updated_at"), ("pair_id",),  # the pairs closed above
                 (("merged", now, p) for p in sorted(closed_all)))
-    insert_rows(s, cast(Table, Merge.__table__),
+    insert_rows(s, Merge.__table__,
                 ("merge_id", "survivor", "absorbed", "pair_id", "closed_pairs", "decided_by", "automatic",
                  "probability", "run_id", "decided_at"),
                 ((m.merge_id, m.survivor, m.absorbed, m.pair_id, m.closed_pairs, decided_by, automatic,
                   m.probability, run_id, m.decided_at) for m in merges))
-    insert_rows(s, cast(Table, MergeMove.__table__), ("merge_id", "record_id", "from_child", "to_child"), moves)
+    insert_rows(s, MergeMove.__table__, ("merge_id", "record_id", "from_child", "to_child"), moves)
     # The absorbed children, then every moved record (its case pointer and its linkage row) to the child it
     # ends in.
-    update_rows(s, cast(Table, Child.__table__), ("status", "merged_into", "updated_at"), ("child_id",),
+    update_rows(s, Child.__table__, ("status", "merged_into", "updated_at"), ("child_id",),
                 (("merged", m.survivor, now, m.absorbed) for m in merges))
     final = [(root(to_child), record) for _, record, _, to_child in moves]
-    update_rows(s, cast(Table, CaseRecord.__table__), ("child_id", "updated_at"), ("record_id",),
+    update_rows(s, CaseRecord.__table__, ("child_id", "updated_at"), ("record_id",),
                 ((child, now, record) for child, record in final))
-    update_rows(s, cast(Table, LinkageEntry.__table__), ("child_id",), ("record_id",), final)
+    update_rows(s, LinkageEntry.__table__, ("child_id",), ("record_id",), final)
     s.expire_all()  # the children, records and pairs changed by set-based writes are read afresh
     return merges
 

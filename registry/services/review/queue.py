@@ -5,12 +5,11 @@ A reviewer with the purpose "deduplication-review" also sees the two identities 
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, Table, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy import String, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from registry.consent import policy
@@ -34,10 +33,6 @@ REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
 _CLUSTER_KEY = func.coalesce(SuspectedDuplicate.cluster_key, literal("P") + cast(SuspectedDuplicate.pair_id, String))
 # The queue's order: how much a decision is worth (pair_priority), the probability for a pair not yet weighed.
 _PRIORITY = func.coalesce(SuspectedDuplicate.priority, SuspectedDuplicate.probability)
-# The tables `store.rows` writes, as tables (SQLAlchemy types a mapped class's __table__ as any FromClause;
-# typing's cast, as `cast` here is SQL's).
-_PAIRS_TABLE = typing.cast(Table, SuspectedDuplicate.__table__)
-_CLUSTERS_TABLE = typing.cast(Table, ClusterAssignment.__table__)
 
 
 @dataclass(frozen=True)
@@ -388,16 +383,16 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
             reopened.append((prob, weight, run_id, None, now, "open", digests[0], digests[1], pair_id))
     scored = ("probability", "match_weight", "run_id", "held", "updated_at")
     by_pair = (lambda row: row[-1])  # in the pairs' order: neighbours share pages
-    update_rows(s, _PAIRS_TABLE, scored, ("pair_id",), sorted(rescored, key=by_pair))
-    update_rows(s, _PAIRS_TABLE, (*scored, "status"), ("pair_id",), sorted(uncovered, key=by_pair))
-    update_rows(s, _PAIRS_TABLE, (*scored, "status", "digest_a", "digest_b"), ("pair_id",),
+    update_rows(s, sd.__table__, scored, ("pair_id",), sorted(rescored, key=by_pair))
+    update_rows(s, sd.__table__, (*scored, "status"), ("pair_id",), sorted(uncovered, key=by_pair))
+    update_rows(s, sd.__table__, (*scored, "status", "digest_a", "digest_b"), ("pair_id",),
                 sorted(reopened, key=by_pair))
     # By the place of the pair's later record in the registry, the order in which the automatic merges take
     # them (`automatic._in_write_order`): the pairs a transaction of merges closes then share their pages
     # (table and status index) instead of one page each.
     position = {record: n for n, record in enumerate(records)}
     new.sort(key=lambda row: (max(position[row[0]], position[row[1]]), -row[2]))
-    insert_rows(s, _PAIRS_TABLE, ("record_a", "record_b", "probability", "match_weight", "status", "source",
+    insert_rows(s, sd.__table__, ("record_a", "record_b", "probability", "match_weight", "status", "source",
                                   "digest_a", "digest_b", "run_id", "created_at", "updated_at"), new)
     # An open pair an earlier run suggested but this one no longer scores (new model, changed record,
     # consent withdrawn) leaves the queue rather than wait there with an out-of-date probability.
@@ -431,7 +426,7 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
     s.execute(delete(ClusterAssignment))
     # In record order: the table's key (and the cluster ids, mostly the record's own) then grow at their end,
     # not at a random page of a million-row index each.
-    insert_rows(s, _CLUSTERS_TABLE, ("record_id", "cluster_id", "run_id"),
+    insert_rows(s, ClusterAssignment.__table__, ("record_id", "cluster_id", "run_id"),
                 ((r, str(c), run_id) for r, c in sorted(assignments)))
     child_of = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
                               .where(CaseRecord.status == "active")).all())
@@ -451,9 +446,9 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
             key = keys[child_of[a]]
             if (priority, cluster_key) != (worth, key):
                 changed.append((worth, key, now, pair_id))
-    update_rows(s, _PAIRS_TABLE, ("priority", "cluster_key", "updated_at"), ("pair_id",),
+    update_rows(s, sd.__table__, ("priority", "cluster_key", "updated_at"), ("pair_id",),
                 sorted(changed, key=lambda row: row[-1]))  # in the pairs' order: neighbours share pages
-    update_rows(s, _PAIRS_TABLE, ("status", "updated_at"), ("pair_id",), ((COVERED, now, p) for p in covered))
+    update_rows(s, sd.__table__, ("status", "updated_at"), ("pair_id",), ((COVERED, now, p) for p in covered))
     return len(open_pairs)
 
 
@@ -555,7 +550,7 @@ def queue_registration_matches(session: Session, record_id: str, matches: list) 
             pair.probability, pair.match_weight, pair.priority = m.probability, m.score.match_weight, worth
             queued += 1
     # One statement for the new pairs, not an ORM object each (a registration is on the API's hot path).
-    return queued + insert_rows(session, _PAIRS_TABLE, _REGISTRATION_PAIR_COLUMNS, new)
+    return queued + insert_rows(session, SuspectedDuplicate.__table__, _REGISTRATION_PAIR_COLUMNS, new)
 
 
 _REGISTRATION_PAIR_COLUMNS = ("record_a", "record_b", "probability", "match_weight", "source", "status", "digest_a",
