@@ -12,7 +12,8 @@ RSS), in alternating order:
   clusters and review queue written back to the database;
 - plain Splink: read the Parquet file into an in-memory DuckDB (Splink's default), `predict` with the same
   settings, blocking rules and term frequencies at the review threshold, then
-  `cluster_pairwise_predictions_at_threshold` at 0.95: no rules, nothing written back.
+  `cluster_pairwise_predictions_at_threshold` at 0.95: no rules, nothing written back. Its unique id is the
+  record id, as a Splink user holds the records (`--splink-id row_key`: the integer key the registry pairs by).
 The registry's child also prints how long each step took (its progress messages, timed).
 """
 
@@ -58,7 +59,7 @@ def registry_run(home: Path) -> dict:
             "clusters": result.clusters, "steps": step_seconds}
 
 
-def splink_run(home: Path, parquet: Path) -> dict:
+def splink_run(home: Path, parquet: Path, unique_id: str) -> dict:
     import duckdb
     from splink import DuckDBAPI, Linker
 
@@ -72,6 +73,7 @@ def splink_run(home: Path, parquet: Path) -> dict:
     api = DuckDBAPI(con)
     settings = model.splink_settings_for_predict()
     settings["retain_intermediate_calculation_columns"] = False  # Splink's default
+    settings["unique_id_column_name"] = unique_id
     linker = Linker(api.register("linkage"), settings, log_level=SPLINK_LOG_LEVEL)
     for col in model.tf:  # the model's term frequencies, by token as the Parquet export holds them (numbers)
         linker.table_management.register_term_frequency_lookup(api.register(tf_lookup(model, col)), col)
@@ -111,6 +113,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
+    ap.add_argument("--splink-id", choices=("record_id", "row_key"), default="record_id",
+                    help="plain Splink's unique id column (default: the record id)")
     ap.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     home = args.work / f"home-{bench_name(args.records)}"
@@ -119,7 +123,7 @@ def main() -> None:
         print(json.dumps(registry_run(home)))
         return
     if args.child == "splink":
-        print(json.dumps(splink_run(home, parquet)))
+        print(json.dumps(splink_run(home, parquet, args.splink_id)))
         return
     if not (home / "model" / "linkage_model.json").exists():
         sys.exit(f"no trained registry at {home}: run benchmarks/dedupe_scale.py --records {args.records} first")
@@ -128,7 +132,8 @@ def main() -> None:
     runs: dict[str, list[dict]] = {w: [] for w in WAYS}
     for i in range(args.runs):
         for way in WAYS if i % 2 == 0 else reversed(WAYS):
-            r = _child(["--records", str(args.records), "--work", str(args.work), "--child", way])
+            r = _child(["--records", str(args.records), "--work", str(args.work), "--splink-id", args.splink_id,
+                        "--child", way])
             runs[way].append(r)
             print(json.dumps({"run": i + 1, **r}), flush=True)
     import os

@@ -21,6 +21,7 @@ from registry.matching.index import ENTRY_SCHEMA, TOKEN_COLUMNS, TOKEN_LISTS
 from registry.matching.model import (
     MATCH_THRESHOLD,
     REVIEW_THRESHOLD,
+    ROW_KEY,
     SPLINK_LOG_LEVEL,
     LinkageModel,
     model_file_current,
@@ -76,25 +77,18 @@ def stored_form(row: dict) -> dict:
 
 def load_into_duckdb(con: duckdb.DuckDBPyConnection, tables: Iterable[pa.Table], table: str = "linkage") -> int:
     """Create `table` in DuckDB from stored entries (`LinkageIndex.all_entries`): lists stored as text become
-    DuckDB lists, and keyed tokens numbers (`encoding.token_number`; `stored_form` reads a row back)."""
+    DuckDB lists, and keyed tokens numbers (`encoding.token_number`; `stored_form` reads a row back). Each row
+    also gets ROW_KEY, an integer in the order of the record ids, which Splink's predict pairs by (`predict_pairs`)."""
     con.execute(f"DROP TABLE IF EXISTS {table}")
-    created, n = False, 0
     select_list = ", ".join(_selected(c) for c in ENTRY_SCHEMA.names)
-    for arrow in tables:
-        if not arrow.num_rows:
-            continue
-        con.register("_batch", arrow)
-        if created:
-            con.execute(f"INSERT INTO {table} SELECT {select_list} FROM _batch")
-        else:
-            con.execute(f"CREATE TABLE {table} AS SELECT {select_list} FROM _batch")
-            created = True
-        con.unregister("_batch")
-        n += arrow.num_rows
-    if not created:  # an empty table of the same columns (nothing to pair)
-        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(f'NULL AS {c}' for c in ENTRY_SCHEMA.names)} "
-                    "WHERE false")
-    return n
+    batches = (batch for arrow in tables for batch in arrow.to_batches())
+    con.register("_entries", pa.RecordBatchReader.from_batches(ENTRY_SCHEMA, batches))
+    try:
+        con.execute(f"CREATE TABLE {table} AS SELECT {select_list}, "
+                    f"row_number() OVER (ORDER BY record_id) AS {ROW_KEY} FROM _entries")
+    finally:
+        con.unregister("_entries")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
 def without_children(entries: pa.Table, children: set[str]) -> pa.Table:
@@ -140,14 +134,33 @@ def train_model(con: duckdb.DuckDBPyConnection, table: str = "linkage") -> Linka
 def predict_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, table: str = "linkage",
                   threshold: float = REVIEW_THRESHOLD):
     """Splink's predict with the model's parameters and its saved term frequencies. Returns the linker and
-    the predictions (a SplinkDataFrame)."""
+    the predictions (`Predictions`: the pairs by record id)."""
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(con)
     linker = Linker(api.register(table), model.splink_settings_for_predict(), log_level=SPLINK_LOG_LEVEL)
     for col in model.tf:
         linker.table_management.register_term_frequency_lookup(api.register(tf_lookup(model, col)), col)
-    return linker, linker.inference.predict(threshold_match_probability=threshold)
+    keyed = linker.inference.predict(threshold_match_probability=threshold)
+    return linker, Predictions(con, keyed.as_duckdbpyrelation(), table)
+
+
+@dataclass
+class Predictions:
+    """Splink's pairs, which it keys by ROW_KEY, read by record id: record_id_l, record_id_r, match_weight and
+    match_probability (`guarded_pairs` reads them so; Spark's come the same way, registry.matching.spark)."""
+
+    con: duckdb.DuckDBPyConnection
+    keyed: duckdb.DuckDBPyRelation  # row_key_l, row_key_r, match_weight, match_probability
+    table: str = "linkage"
+
+    def as_duckdbpyrelation(self) -> duckdb.DuckDBPyRelation:
+        ids = self.con.table(self.table).select(f"{ROW_KEY}, record_id")
+        return (self.keyed.set_alias("p")
+                .join(ids.set_alias("l"), f"l.{ROW_KEY} = p.{ROW_KEY}_l")
+                .join(ids.set_alias("r"), f"r.{ROW_KEY} = p.{ROW_KEY}_r")
+                .select("l.record_id AS record_id_l, r.record_id AS record_id_r, p.match_weight, "
+                        "p.match_probability"))
 
 
 # How many pairs of each combination of comparison levels the real-time scorer re-scores in a batch run.
@@ -185,7 +198,8 @@ def guarded_pairs(con: duckdb.DuckDBPyConnection, model: LinkageModel, predictio
     con.register("_pred", pred)
     _rule_table(con, model)
     columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
-    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
+    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns
+                      if c not in ("record_id", ROW_KEY))
     levels = ", ".join(f"{level_sql(c)} AS lv_{c.name}" for c in model.comparisons)
     caps = [n for n in RULE_COMPARISONS if n in {c.name for c in model.comparisons}]
     try:
@@ -225,7 +239,7 @@ def _check_against_real_time(con: duckdb.DuckDBPyConnection, model: LinkageModel
     ids = list({i for row in sample for i in row[:2]})
     rel = con.execute(f"SELECT * FROM {table} WHERE record_id IN (SELECT unnest(?))", [ids])
     names = [d[0] for d in rel.description]
-    rows = {r[0]: stored_form(dict(zip(names, r))) for r in rel.fetchall()}
+    rows = {row["record_id"]: stored_form(row) for row in (dict(zip(names, r)) for r in rel.fetchall())}
     prior = weight_from_probability(model.prior)
     for left, right, splink_weight, probability, *levels in sample:
         score = model.score(rows[left], rows[right])

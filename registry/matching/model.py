@@ -127,6 +127,10 @@ def known_probability(probabilities: Iterable[float]) -> float:
 
 log = logging.getLogger("registry.matching")
 SPLINK_LOG_LEVEL = logging.ERROR  # Splink narrates every EM iteration at INFO, and warns of levels a sample lacks
+# Splink's predict pairs records by this integer key (given by registry.matching.dedupe.load_into_duckdb in the
+# order of the record ids), not by the record id: its table of blocked pairs holds two keys for each of some 38
+# million pairs at a million records, and 25-character record ids made it spill to disk (docs/benchmarks.md).
+ROW_KEY = "row_key"
 
 
 @dataclass(frozen=True)
@@ -321,6 +325,7 @@ class LinkageModel:
 
     def splink_settings_for_predict(self) -> dict:
         s = json.loads(json.dumps(self.settings))
+        s["unique_id_column_name"] = ROW_KEY
         s["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": "duckdb"}
                                                        for r in BLOCKING_RULES]
         s["retain_matching_columns"] = False
@@ -561,7 +566,8 @@ def given_in_family_parameters(con: duckdb.DuckDBPyConnection, table: str) -> di
     Four parts or more (the mother agrees too): another family gets there only when its mother's name also
     collides, with the registry's collision rate c of mothers' names: q4 = q c / (q c + 1 - q)."""
     columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
-    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns if c != "record_id")
+    sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns
+                      if c not in ("record_id", ROW_KEY))
     differ, pairs = con.execute(f"""
         SELECT count(*) FILTER (WHERE NOT (mother_key_l = mother_key_r OR
                                            coalesce(mother_skel_l = mother_skel_r, false))),

@@ -29,8 +29,8 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from registry.matching.dedupe import _LISTS, tf_lookup
-from registry.matching.model import REVIEW_THRESHOLD, SPLINK_LOG_LEVEL, LinkageModel
+from registry.matching.dedupe import _LISTS, Predictions, tf_lookup
+from registry.matching.model import REVIEW_THRESHOLD, ROW_KEY, SPLINK_LOG_LEVEL, LinkageModel
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_MASTER = "local[2]"
@@ -64,7 +64,7 @@ LOCAL_CONF = {
     "spark.driver.memory": "2g",
     "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG}",
 }
-PREDICTION_COLUMNS = ("record_id_l", "record_id_r", "match_weight", "match_probability")
+PREDICTION_COLUMNS = (f"{ROW_KEY}_l", f"{ROW_KEY}_r", "match_weight", "match_probability")
 
 
 class SparkUnavailable(RuntimeError):
@@ -206,8 +206,10 @@ class SparkEngine:
                 tf = spark.createDataFrame(tf_lookup(model, col).to_pylist(), f"{col} bigint, tf_{col} double")
                 linker.table_management.register_term_frequency_lookup(api.register(tf), col)
             predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
-            table = predictions.as_spark_dataframe().select(*PREDICTION_COLUMNS).toArrow()
-            return SparkPredictions(con, table)
+            keyed = predictions.as_spark_dataframe().select(*PREDICTION_COLUMNS).toArrow()
+            # By record id, as DuckDB's predictions are read (the linkage table maps the keys).
+            return SparkPredictions(con, Predictions(con, con.from_arrow(keyed), self.table)
+                                    .as_duckdbpyrelation().to_arrow_table())
         finally:
             spark.catalog.clearCache()  # Splink persisted its intermediate tables: released with the run
             shutil.rmtree(export, ignore_errors=True)
