@@ -128,8 +128,8 @@ def known_probability(probabilities: Iterable[float]) -> float:
 log = logging.getLogger("registry.matching")
 SPLINK_LOG_LEVEL = logging.ERROR  # Splink narrates every EM iteration at INFO, and warns of levels a sample lacks
 # Splink's predict pairs records by this integer key (given by registry.matching.dedupe.load_into_duckdb in the
-# order of the record ids), not by the record id: its table of blocked pairs holds two keys for each of some 38
-# million pairs at a million records, and 25-character record ids made it spill to disk (docs/benchmarks.md).
+# order of the record ids), not by the record id: its table of blocked pairs holds two keys for each of some 35
+# million pairs at a million records, and 25-character record ids made it spill 4 GB to disk (docs/benchmarks.md).
 ROW_KEY = "row_key"
 
 
