@@ -46,6 +46,9 @@ _SAME_IN_BOTH = (exp.And, exp.Or, exp.Case, exp.If, exp.Coalesce, exp.Least, exp
                  # list_filter(l, lambda x: list_contains(r, x)), list_distinct: Spark's filter(l, x -> ...),
                  # array_contains and array_distinct (NULL lists give NULL, and a NULL test drops the element)
                  exp.ArrayFilter, exp.ArrayContains, exp.ArrayDistinct)
+# DuckDB's list_has_any, which sqlglot would write as Spark's `a && b` (Spark has no such operator): Spark's
+# arrays_overlap, the same for lists without NULL elements (the linkage lists have none; a NULL list gives NULL).
+_OVERLAPS = "ARRAYS_OVERLAP"
 # Functions whose result is a list (DuckDB's len of them is Spark's size).
 _LIST_VALUED = (exp.ArrayFilter, exp.ArrayDistinct)
 # Read by the Spark engine on its own session: size(NULL) is NULL as DuckDB's len(NULL) (Spark 3 says -1).
@@ -95,6 +98,9 @@ def _is_list(node: exp.Expression) -> bool:
 
 
 def _to_spark(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.ArrayOverlaps):
+        return exp.Anonymous(this=_OVERLAPS, expressions=[node.this.transform(_to_spark),
+                                                          node.expression.transform(_to_spark)])
     if isinstance(node, exp.Length) and _is_list(node.this):
         return exp.ArraySize(this=node.this.transform(_to_spark))  # a replaced node's children are not visited
     if isinstance(node, exp.Func) and not isinstance(node, _SAME_IN_BOTH):

@@ -106,9 +106,17 @@ def test_every_comparison_level_and_blocking_rule_has_a_spark_form():
 def test_a_duckdb_function_without_a_spark_form_is_refused_by_name():
     with pytest.raises(ValueError, match=r"calls registry_udf\(\), which has no Spark form"):
         spark_sql("registry_udf(chain_keys_l, chain_keys_r) > 1")
-    # sqlglot would write DuckDB's list_has_any as Spark's `a && b`, which Spark does not have.
-    with pytest.raises(ValueError, match=r"calls ARRAY_OVERLAPS\(\), which has no Spark form"):
-        spark_sql("list_has_any(chain_keys_l, chain_keys_r)")
+    with pytest.raises(ValueError, match=r"calls ARRAY_SORT\(\), which has no Spark form"):
+        spark_sql("list_sort(chain_keys_l) = chain_keys_r")
+
+
+def test_list_has_any_is_sparks_arrays_overlap():
+    """sqlglot would write DuckDB's list_has_any as Spark's `a && b`, which Spark does not have."""
+    assert spark_sql("list_has_any(given_ids_l, given_ids_r)") == "ARRAYS_OVERLAP(given_ids_l, given_ids_r)"
+    assert spark_sql("NOT list_has_any(list_distinct(given_ids_l), given_ids_r)") == \
+        "NOT ARRAYS_OVERLAP(ARRAY_DISTINCT(given_ids_l), given_ids_r)"
+    same_name = next(lv for lv in COMPARISONS[0].levels if lv.label == "same name")
+    assert spark_sql(same_name.sql) == "ARRAYS_OVERLAP(given_ids_l, given_ids_r)"
 
 
 def test_the_guard_checks_what_spark_returns(duckdb_run, tmp_path):
