@@ -32,6 +32,29 @@ def _batch_pairs(reg) -> set[frozenset[str]]:
     return {frozenset(p) for p in rows}
 
 
+def test_the_batchs_blocked_pairs_are_splinks_own_each_with_splinks_match_key(trained):
+    """predict_pairs hands Splink the blocked pairs it computes itself (every rule's join, one GROUP BY): they must
+    be exactly those Splink's blocking makes (each rule joined with NOT every earlier rule), match key included."""
+    from splink import DuckDBAPI, Linker
+
+    from registry.matching.dedupe import blocked_pairs_sql
+    from registry.matching.model import SPLINK_LOG_LEVEL
+
+    reg, _, _ = trained
+    con = duckdb.connect()
+    with reg.db.sessions() as s:
+        load_into_duckdb(con, reg.index.all_entries(s))
+    settings = reg.model().splink_settings_for_predict()
+    linker = Linker(DuckDBAPI(con).register("linkage"), settings, log_level=SPLINK_LOG_LEVEL)
+    splinks = set(linker.inference.compute_blocked_pairs_for_predict().as_duckdbpyrelation()
+                  .select("match_key, join_key_l, join_key_r").fetchall())
+    rules = [r["blocking_rule"] for r in settings["blocking_rules_to_generate_predictions"]]
+    ours = con.execute(blocked_pairs_sql(rules)).fetchall()
+    assert len(ours) == len(set(ours)) == len(splinks) > 1000
+    assert set(ours) == splinks
+    assert len({key for key, _, _ in ours}) > 10  # many rules find pairs first, not one
+
+
 def test_batch_blocking_and_real_time_candidates_are_the_same_pairs(trained):
     reg, _, _ = trained
     batch = _batch_pairs(reg)
