@@ -161,7 +161,7 @@ def blocked_pairs_sql(rules: list[str], table: str = "linkage") -> str:
         f"SELECT {n} AS match_key, l.{ROW_KEY} AS join_key_l, r.{ROW_KEY} AS join_key_r "
         f"FROM {table} AS l JOIN {table} AS r ON ({rule}) AND l.{ROW_KEY} < r.{ROW_KEY}"
         for n, rule in enumerate(rules))
-    return (f"SELECT CAST(min(match_key) AS VARCHAR) AS match_key, join_key_l, join_key_r "
+    return (f"SELECT CAST(min(match_key) AS STRING) AS match_key, join_key_l, join_key_r "  # DuckDB's and Spark's
             f"FROM ({joins}) GROUP BY join_key_l, join_key_r")
 
 

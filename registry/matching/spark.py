@@ -29,7 +29,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from registry.matching.dedupe import _LISTS, Predictions, tf_lookup
+from registry.matching.dedupe import _LISTS, Predictions, blocked_pairs_sql, tf_lookup
 from registry.matching.model import REVIEW_THRESHOLD, ROW_KEY, SPLINK_LOG_LEVEL, LinkageModel
 
 ENGINES = ("duckdb", "spark")
@@ -203,14 +203,22 @@ class SparkEngine:
 
         spark = spark_session(self.master)
         export = self.work / f"spark-{secrets.token_hex(6)}"
+        view = f"registry_linkage_{export.name.replace('-', '_')}"
         try:
             path = export_parquet(con, self.table, export)
             api = SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
-            linker = Linker(api.register(spark.read.parquet(str(path))), spark_settings(model),
-                            log_level=SPLINK_LOG_LEVEL)
+            settings = spark_settings(model)
+            rows = spark.read.parquet(str(path))
+            linker = Linker(api.register(rows), settings, log_level=SPLINK_LOG_LEVEL)
             for col in model.tf:
                 tf = spark.createDataFrame(tf_lookup(model, col).to_pylist(), f"{col} bigint, tf_{col} double")
                 linker.table_management.register_term_frequency_lookup(api.register(tf), col)
+            # The blocked pairs as on DuckDB (dedupe.blocked_pairs_sql), not Splink's joins with NOT every
+            # earlier rule.
+            rows.createOrReplaceTempView(view)
+            rules = [r["blocking_rule"] for r in settings["blocking_rules_to_generate_predictions"]]
+            blocked = spark.sql(blocked_pairs_sql(rules, view))
+            linker.table_management.register_blocked_pairs_for_predict(api.register(blocked))
             predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
             keyed = predictions.as_spark_dataframe().select(*PREDICTION_COLUMNS).toArrow()
             # By record id, as DuckDB's predictions are read (the linkage table maps the keys).
@@ -218,4 +226,5 @@ class SparkEngine:
                                     .as_duckdbpyrelation().to_arrow_table())
         finally:
             spark.catalog.clearCache()  # Splink persisted its intermediate tables: released with the run
+            spark.catalog.dropTempView(view)
             shutil.rmtree(export, ignore_errors=True)
