@@ -29,6 +29,16 @@ def reopen(home: Path) -> Registry:
     return open_registry(settings, load_keys(settings.key_dir))
 
 
+def linkage_in_duckdb(reg: Registry, work: Path | None = None):
+    """The registry's linkage index loaded into DuckDB as a batch run loads it (same memory limit), as `linkage`."""
+    from registry.matching.dedupe import duckdb_connection, load_into_duckdb
+
+    con = duckdb_connection(work or reg.settings.work_dir)
+    with reg.db.sessions() as s:
+        load_into_duckdb(con, reg.index.all_entries(s))
+    return con
+
+
 def synth_csv(path: Path, n: int, seed: int = 1, mix: str = "default") -> Path:
     from registry.synth import SynthConfig, write_csv
 

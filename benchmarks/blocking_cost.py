@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import bench_name, reopen  # noqa: E402
+from _common import bench_name, linkage_in_duckdb, reopen  # noqa: E402
 
 
 def main() -> None:
@@ -31,15 +31,13 @@ def main() -> None:
     args = ap.parse_args()
     from splink import DuckDBAPI, Linker
 
-    from registry.matching.dedupe import blocked_pairs_sql, duckdb_connection, load_into_duckdb
+    from registry.matching.dedupe import blocked_pairs_sql, prediction_rules
     from registry.matching.model import ROW_KEY, SPLINK_LOG_LEVEL
 
     reg = reopen(args.work / f"home-{bench_name(args.records)}")
-    con = duckdb_connection(reg.settings.work_dir)
-    with reg.db.sessions() as s:
-        load_into_duckdb(con, reg.index.all_entries(s))
+    con = linkage_in_duckdb(reg)
     settings = reg.model().splink_settings_for_predict()
-    rules = [r["blocking_rule"] for r in settings["blocking_rules_to_generate_predictions"]]
+    rules = prediction_rules(settings)
     if args.rules:
         total = 0.0
         for n, rule in enumerate(rules):
@@ -59,7 +57,7 @@ def main() -> None:
         return n
 
     def registrys() -> int:
-        con.execute(f"CREATE OR REPLACE TABLE _blocked AS {blocked_pairs_sql(rules)}")
+        con.execute(f"CREATE OR REPLACE TABLE _blocked AS {blocked_pairs_sql(settings)}")
         n = con.execute("SELECT count(*) FROM _blocked").fetchall()[0][0]
         con.execute("DROP TABLE _blocked")
         return n

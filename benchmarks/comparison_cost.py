@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import reopen  # noqa: E402
+from _common import linkage_in_duckdb, reopen  # noqa: E402
 
 
 def best_of(con, sql: str, runs: int = 3) -> float:
@@ -34,12 +34,9 @@ def main() -> None:
     args = ap.parse_args()
     from registry.matching.blocking import sql_rules
     from registry.matching.comparisons import COMPARISONS, level_sql
-    from registry.matching.dedupe import duckdb_connection, load_into_duckdb
 
     reg = reopen(args.work / f"home-{args.records}")
-    con = duckdb_connection(Path(tempfile.mkdtemp()))
-    with reg.db.sessions() as s:
-        load_into_duckdb(con, reg.index.all_entries(s))
+    con = linkage_in_duckdb(reg, Path(tempfile.mkdtemp()))
     reg.close()
     columns = [d[0] for d in con.execute("SELECT * FROM linkage LIMIT 0").description]
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in columns)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import reopen  # noqa: E402
+from _common import linkage_in_duckdb, reopen  # noqa: E402
 
 
 def operators(node: dict, depth: int = 0):
@@ -33,12 +33,10 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "registry-bench-dedupe")
     args = ap.parse_args()
-    from registry.matching.dedupe import duckdb_connection, load_into_duckdb, predict_pairs
+    from registry.matching.dedupe import predict_pairs
 
     reg = reopen(args.work / f"home-{args.records}")
-    con = duckdb_connection(reg.settings.work_dir)
-    with reg.db.sessions() as s:
-        load_into_duckdb(con, reg.index.all_entries(s))
+    con = linkage_in_duckdb(reg)
     profile = reg.settings.work_dir / "predict-profile.json"
     con.execute("PRAGMA enable_profiling='json'")
     con.execute(f"PRAGMA profiling_output='{profile}'")  # each query overwrites it: predict's is the last

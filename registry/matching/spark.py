@@ -216,8 +216,7 @@ class SparkEngine:
             # The blocked pairs as on DuckDB (dedupe.blocked_pairs_sql), not Splink's joins with NOT every
             # earlier rule.
             rows.createOrReplaceTempView(view)
-            rules = [r["blocking_rule"] for r in settings["blocking_rules_to_generate_predictions"]]
-            blocked = spark.sql(blocked_pairs_sql(rules, view))
+            blocked = spark.sql(blocked_pairs_sql(settings, view))
             linker.table_management.register_blocked_pairs_for_predict(api.register(blocked))
             predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
             keyed = predictions.as_spark_dataframe().select(*PREDICTION_COLUMNS).toArrow()

@@ -48,8 +48,7 @@ def test_the_batchs_blocked_pairs_are_splinks_own_each_with_splinks_match_key(tr
     linker = Linker(DuckDBAPI(con).register("linkage"), settings, log_level=SPLINK_LOG_LEVEL)
     splinks = set(linker.inference.compute_blocked_pairs_for_predict().as_duckdbpyrelation()
                   .select("match_key, join_key_l, join_key_r").fetchall())
-    rules = [r["blocking_rule"] for r in settings["blocking_rules_to_generate_predictions"]]
-    ours = con.execute(blocked_pairs_sql(rules)).fetchall()
+    ours = con.execute(blocked_pairs_sql(settings)).fetchall()
     assert len(ours) == len(set(ours)) == len(splinks) > 1000
     assert set(ours) == splinks
     assert len({key for key, _, _ in ours}) > 10  # many rules find pairs first, not one
