@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from registry.matching.comparisons import RULE_COMPARISONS, level_sql, twin_cap
 from registry.matching.encoding import token_number, token_text
-from registry.matching.index import ENTRY_SCHEMA, TOKEN_COLUMNS, TOKEN_LISTS
+from registry.matching.index import ENTRY_SCHEMA, NUMBER_LISTS, TOKEN_COLUMNS, TOKEN_LISTS
 from registry.matching.model import (
     MATCH_THRESHOLD,
     REVIEW_THRESHOLD,
@@ -31,7 +31,7 @@ from registry.matching.model import (
 
 TRAINING_SAMPLE = 200_000  # records the model is trained on; EM on more adds time, not accuracy
 
-_LISTS = {"given_grams": "INTEGER", "given_ids": "BIGINT", "chain_keys": "BIGINT", "chain_skels": "BIGINT"}
+_LISTS = {**{c: "INTEGER" for c in NUMBER_LISTS}, **{c: "BIGINT" for c in TOKEN_LISTS}}
 
 Progress = Callable[[str], None]
 

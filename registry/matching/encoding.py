@@ -7,6 +7,10 @@ purpose strings separate the domains so a token of one kind never equals a token
   know it), `name.skel` of its consonant skeleton, and `name.gram` keyed bigrams of the skeleton as 31-bit integers
   (a keyed n-gram set, as in clkhash's hardening: an attacker without the key cannot build a dictionary);
 - the chain (father, grandfather, family name): the set of its units' keys and skeletons, positions ignored;
+- each of the father's, grandfather's, family, mother's and mother's family names on its own: `name.near` of
+  its units' skeletons with one letter left out (31-bit integers), so that a typo in one part of the chain is
+  seen as "only similar" rather than "different", and whether the dictionary knows every unit of it (two
+  known names one letter apart, كريم and كمال, are two names, not a typo);
 - date of birth: the full date, year-month, the day/month-swapped date and month-day, each a token;
 - national ID: one token. Argon2 would not protect a 10^10 space; the secret key does.
 Typo and date tolerance is built into the tokens because hashes have no edit distance.
@@ -22,7 +26,7 @@ from functools import lru_cache
 from registry.keys import KeyRing
 from registry.matching.record import RecordFields
 from registry.names.dictionary import active_dictionary
-from registry.names.features import comparable_form, unit_keys, unit_ngrams
+from registry.names.features import comparable_form, unit_keys, unit_neighbourhood, unit_ngrams
 from registry.names.similarity import analyse_unit, usual_spelling
 from registry.names.units import NameUnit, split_units
 
@@ -55,14 +59,22 @@ class LinkageRow:
     given_known: bool
     given_ids: tuple[str, ...]  # every dictionary id the given name may be (a Latin spelling can be ambiguous)
     given_grams: tuple[int, ...]
-    father_skel: str | None  # blocking only
-    family_skel: str | None  # blocking only
+    father_skel: str | None  # blocking, and which chain part an "only similar" part is
+    grandfather_skel: str | None
+    family_skel: str | None
     chain_keys: tuple[str, ...]
     chain_skels: tuple[str, ...]
     mother_key: str | None
     mother_skel: str | None
     mother_family_key: str | None
     mother_family_skel: str | None
+    # Per part (father, grandfather, family, mother, mother's family): keyed one-letter-out skeletons.
+    father_near: tuple[int, ...]
+    grandfather_near: tuple[int, ...]
+    family_near: tuple[int, ...]
+    mother_near: tuple[int, ...]
+    mother_family_near: tuple[int, ...]
+    parts_known: int  # bit i set: the dictionary knows every unit of part i (NEAR_PARTS order)
     dob_full: str | None
     dob_ym: str | None
     dob_swap: str | None
@@ -75,6 +87,8 @@ class LinkageRow:
 
 
 _ROW_FIELDS = tuple(f.name for f in fields(LinkageRow))
+# The parts compared one by one for a typo, in the order of LinkageRow.parts_known's bits.
+NEAR_PARTS = ("father", "grandfather", "family", "mother", "mother_family")
 
 # A spelling that stands for another name at least this often counts as that name too (Rana: رانا or رنا).
 AMBIGUITY_SHARE = 0.15
@@ -129,17 +143,28 @@ class LinkageEncoder:
         self.given_ids = lru_cache(maxsize=100_000)(self._given_ids)  # type: ignore[method-assign]
         self.written = lru_cache(maxsize=200_000)(self._written)  # type: ignore[method-assign]
         self.chain = lru_cache(maxsize=200_000)(self._chain)  # type: ignore[method-assign]
+        self.near = lru_cache(maxsize=200_000)(self._near)  # type: ignore[method-assign]
         self.dates = lru_cache(maxsize=100_000)(self._dates)  # type: ignore[method-assign]
 
     def _token(self, purpose: str, value: str) -> str:
         return self._keys.linkage_digest(purpose, value, size=TOKEN_BYTES).hex()
 
-    def _grams(self, ngrams: frozenset[str]) -> tuple[int, ...]:
+    def _grams(self, ngrams: frozenset[str], purpose: str = "name.gram") -> tuple[int, ...]:
         out = set()
         for gram in ngrams:
-            digest = self._keys.linkage_digest("name.gram", gram, size=4)
+            digest = self._keys.linkage_digest(purpose, gram, size=4)
             out.add(int.from_bytes(digest, "big") & 0x7FFFFFFF)
         return tuple(sorted(out))
+
+    def _near(self, text: str | None) -> tuple[tuple[int, ...], bool]:
+        """One written part, for typos: its units' one-letter-out skeletons (keyed), and whether the dictionary
+        knows every unit."""
+        units = _units(text)
+        neighbourhood: set[str] = set()
+        for unit in units:
+            neighbourhood |= unit_neighbourhood(unit)
+        return self.grams(frozenset(neighbourhood), "name.near"), bool(units) and all(
+            _unit_parts(u)[2] for u in units)
 
     def _name(self, text: str | None) -> NameParts:
         """The first unit of a written name, encoded (the given name, the father's, the mother's)."""
@@ -180,6 +205,9 @@ class LinkageEncoder:
             identity.father_name, identity.grandfather_name, identity.family_name)
         mother_key, mother_skel, _, _ = self.name(identity.mother_given_name)
         mother_family_key, mother_family_skel, _, _ = self.name(identity.mother_family_name)
+        parts = (identity.father_name, identity.grandfather_name, identity.family_name,
+                 identity.mother_given_name, identity.mother_family_name)
+        near = [self.near(text) for text in parts]
         dob = identity.date_of_birth
         full, ym, swap, md = self.dates(dob.year, dob.month, dob.day) if dob else (None, None, None, None)
         return LinkageRow(
@@ -194,6 +222,7 @@ class LinkageEncoder:
             given_ids=self.given_ids(identity.given_name),
             given_grams=given_grams,
             father_skel=father_skel,
+            grandfather_skel=self.name(identity.grandfather_name)[1],
             family_skel=family_skel,
             chain_keys=chain_keys,
             chain_skels=chain_skels,
@@ -201,6 +230,12 @@ class LinkageEncoder:
             mother_skel=mother_skel,
             mother_family_key=mother_family_key,
             mother_family_skel=mother_family_skel,
+            father_near=near[0][0],
+            grandfather_near=near[1][0],
+            family_near=near[2][0],
+            mother_near=near[3][0],
+            mother_family_near=near[4][0],
+            parts_known=sum(1 << i for i, (_, known) in enumerate(near) if known),
             dob_full=full,
             dob_ym=ym,
             dob_swap=swap,

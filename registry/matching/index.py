@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.keys import KeyRing
 from registry.matching.blocking import conditions
-from registry.matching.encoding import TOKEN_BYTES, LinkageEncoder, LinkageRow
+from registry.matching.encoding import NEAR_PARTS, TOKEN_BYTES, LinkageEncoder, LinkageRow
 from registry.matching.record import RecordFields
 from registry.store.tables.matching import LinkageEntry
 
@@ -23,13 +23,16 @@ from registry.store.tables.matching import LinkageEntry
 # where their letters fit it (Leen is لين), and a Latin given name's ids include the names it is a usual
 # spelling of (Hala: حلا as well as هالة). An index holding older entries is rebuilt (`registry index rebuild`)
 # before a batch run: a name written one way must not encode two ways in one index.
-ENCODING_VERSION = 2
+# 3: each part of the family on its own, for typos (`encoding.NEAR_PARTS`), and the grandfather's skeleton.
+ENCODING_VERSION = 3
 TOKEN_LISTS = ("given_ids", "chain_keys", "chain_skels")  # stored as space-separated tokens
+NUMBER_LISTS = ("given_grams", *(f"{part}_near" for part in NEAR_PARTS))  # stored as space-separated integers
 
 
 def to_entry(row: LinkageRow) -> dict:
     d = row.as_dict()
-    d["given_grams"] = " ".join(str(g) for g in row.given_grams)
+    for col in NUMBER_LISTS:
+        d[col] = " ".join(str(g) for g in d[col])
     for col in TOKEN_LISTS:
         d[col] = " ".join(d[col])
     d["encoding_version"] = ENCODING_VERSION
@@ -39,7 +42,8 @@ def to_entry(row: LinkageRow) -> dict:
 def from_entry(entry: LinkageEntry | dict) -> dict:
     """A stored entry as the comparisons want it: lists as tuples."""
     d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
-    d["given_grams"] = tuple(map(int, (d.get("given_grams") or "").split()))
+    for col in NUMBER_LISTS:
+        d[col] = tuple(map(int, (d.get(col) or "").split()))
     for col in TOKEN_LISTS:
         d[col] = tuple((d.get(col) or "").split())
     return d

@@ -40,11 +40,12 @@ from registry.matching.encoding import token_text
 # bands below). REVIEW_THRESHOLD: may be the same child, queued for the national unit, "possible match".
 REVIEW_THRESHOLD = 0.5
 
-# Version 7: rare spellings of known names encode as the names, and a Latin given name stands for every name it
-# is a usual spelling of (index.ENCODING_VERSION 2), which moves the given name's levels and term frequencies;
-# 6: the date of birth's level "same day and month, another year" (a mistyped year digit); 5: how common the
-# father's and the family name are. A file of an older version is retrained by the next batch run.
-FORMAT = "registry-linkage-model/7"
+# Version 8: the family's "only similar" levels (a typo in one part, index.ENCODING_VERSION 3); 7: rare
+# spellings of known names encode as the names, and a Latin given name stands for every name it is a usual
+# spelling of (index.ENCODING_VERSION 2), which moves the given name's levels and term frequencies; 6: the date
+# of birth's level "same day and month, another year" (a mistyped year digit); 5: how common the father's and the
+# family name are. A file of an older version is retrained by the next batch run.
+FORMAT = "registry-linkage-model/8"
 TF_COLUMNS = ("given_key", "father_skel", "family_skel", "mother_skel")
 MIN_PROBABILITY = 1e-300  # Splink's clamp
 # No disagreement is impossible for a true duplicate (a clerk can always err): m is never set below this.
@@ -477,10 +478,12 @@ def _level_shares(con: duckdb.DuckDBPyConnection, table: str, comparison: Compar
     if isinstance(comparison, CountedComparison):
         # Parts that agree and differ counted once a pair, their levels found in Python (one CASE branch a
         # level would count them again for each).
-        agree, differ = comparison.counts_sql
-        rows = con.execute(f"SELECT {agree} AS a, {differ} AS d, count(*) FROM ({pairs}) GROUP BY a, d").fetchall()
-        for a, d, c in rows:
-            level = next(i for i, holds in enumerate(comparison.on_counts) if holds(a, d))
+        agree, differ, near = comparison.counts_sql
+        # Only similar parts count where exactly one part differs (every level that reads them says so).
+        rows = con.execute(f"SELECT a, d, CASE WHEN d = 1 THEN {near} ELSE 0 END AS n, count(*) FROM "
+                           f"(SELECT {agree} AS a, {differ} AS d, * FROM ({pairs})) GROUP BY a, d, n").fetchall()
+        for a, d, n, c in rows:
+            level = next(i for i, holds in enumerate(comparison.on_counts) if holds(a, d, n))
             shares[level] = shares.get(level, 0) + c
     else:
         cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comparison.levels) if lv.sql != "ELSE")

@@ -15,7 +15,7 @@ One concept per module:
 """
 
 from registry.names.chains import NameChain, parse_chain
-from registry.names.features import comparable_form, ngram_dice, unit_keys, unit_ngrams
+from registry.names.features import comparable_form, ngram_dice, unit_keys, unit_neighbourhood, unit_ngrams
 from registry.names.frequencies import FrequencyTable, build_frequency_table, unit_frequency
 from registry.names.normalize import normalize_name
 from registry.names.similarity import NAME_MATCH_THRESHOLD, name_similarity
@@ -35,5 +35,6 @@ __all__ = [
     "split_units",
     "unit_frequency",
     "unit_keys",
+    "unit_neighbourhood",
     "unit_ngrams",
 ]

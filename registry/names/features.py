@@ -5,6 +5,8 @@
   scripts; DuckDB string functions count UTF-8 bytes, so raw Arabic must never be compared there.
 - unit_ngrams: padded character bigrams of the skeleton, so that the Dice overlap of two units' n-gram
   sets approximates their phonetic similarity without seeing the names.
+- unit_neighbourhood: the skeleton and every form of it with one letter left out, so that two skeletons one
+  typo apart (a letter changed, added, dropped or two swapped) share a member, as keyed tokens can.
 
 How this relates to name_similarity (docs/name-matching.md): equal `id` keys <=> name_similarity >= 0.95
 for known names; known names with different ids score <= KNOWN_DIFFERENT_CAP; otherwise the skeleton
@@ -51,6 +53,20 @@ def unit_ngrams(unit: NameUnit | str, n: int = 2) -> set[str]:
         raise ValueError(f"n-gram size must be >= 1, got {n}")
     padded = "^" + analyse_unit(_as_unit(unit)).skeleton + "$"
     return {padded[i : i + n] for i in range(max(1, len(padded) - n + 1))}
+
+
+# Shorter skeletons are one letter from too many other names (two-letter neighbourhoods are single letters).
+NEIGHBOURHOOD_MIN_LENGTH = 3
+
+
+def unit_neighbourhood(unit: NameUnit | str) -> set[str]:
+    """The skeleton's deletion neighbourhood (as in SymSpell): the skeleton itself and each form with one letter
+    left out. Two skeletons share a member exactly when they are one substitution, insertion, deletion or
+    adjacent swap apart (or equal). Empty for skeletons shorter than NEIGHBOURHOOD_MIN_LENGTH."""
+    skeleton = analyse_unit(_as_unit(unit)).skeleton
+    if len(skeleton) < NEIGHBOURHOOD_MIN_LENGTH:
+        return set()
+    return {skeleton} | {skeleton[:i] + skeleton[i + 1:] for i in range(len(skeleton))}
 
 
 def ngram_dice(a: set[str], b: set[str]) -> float:

@@ -21,6 +21,8 @@ LEVELS = (
     N_("a year apart"), N_("a year apart, one side estimated"), N_("all parts differ"), N_("day and month swapped"),
     N_("different"), N_("different known names"), N_("four or more parts agree, none differ"), N_("missing"),
     N_("most parts agree, one differs"), N_("one part agrees, one differs"), N_("nothing to compare"),
+    N_("most parts agree, one only similar"), N_("one part agrees, one only similar"),
+    N_("the one part compared is only similar"),
     N_("one part agrees, none differ"), N_("same"),
     N_("same date"), N_("same day and month, year off by one"), N_("same day and month, another year"),
     N_("same month, day unknown on one side"),

@@ -244,6 +244,37 @@ def test_a_mistyped_year_digit_keeps_the_day_and_month_as_evidence(trained):
             assert model.score(arabic, latin).probability < typo
 
 
+def test_a_typo_in_one_part_of_the_family_is_only_similar_not_different(trained):
+    """One letter changed in the father's, the family or the mother's name, in either script and across scripts,
+    is its own level ("only similar"), which weighs more than a part that differs; two names the dictionary
+    knows one letter apart (كريم and Kamal) still differ."""
+    reg, _, _ = trained
+    model, enc = reg.model(), reg.index.encoder
+    arabic = dict(given_name="يوسف", father_name="أحمد", grandfather_name="محمود", family_name="الحلبي",
+                  mother_given_name="فاطمة", date_of_birth="2013-07-21")
+    latin = dict(given_name="Youssef", father_name="Ahmad", grandfather_name="Mahmoud", family_name="Al-Halabi",
+                 mother_given_name="Fatima", date_of_birth="2013-07-21")
+
+    def family(left, right):
+        a, b = (enc.encode(ref, "c", validate_identity({"source_ref": ref, **fields}, "ngo-test-1")).as_dict()
+                for ref, fields in (("T-1", left), ("T-2", right)))
+        scored = model.score(a, b)
+        return {f.comparison: f for f in scored.fields}["family"], scored.probability
+
+    differs, p_differs = family(arabic, {**latin, "father_name": "Zorbak"})
+    assert differs.label == "most parts agree, one differs"
+    for left, typo in ((arabic, {**latin, "father_name": "Ahmaf"}), (arabic, {**latin, "family_name": "Al-Halafi"}),
+                       (arabic, {**latin, "mother_given_name": "Fatina"}),
+                       (arabic, {**arabic, "family_name": "الحلني"}), (arabic, {**arabic, "father_name": "أحمز"}),
+                       (latin, {**latin, "father_name": "Ahmaf"})):
+        similar, p_similar = family(left, typo)
+        assert similar.label == "most parts agree, one only similar", typo
+        assert similar.weight > differs.weight and p_similar > p_differs, typo
+    for father, other in (("كريم", "Kamal"), ("Karim", "Kamal"), ("كريم", "كمال")):
+        known, _ = family({**arabic, "father_name": father}, {**arabic, "father_name": other})
+        assert known.label == "most parts agree, one differs", (father, other)
+
+
 def test_the_twin_rule_does_not_hold_apart_records_with_one_national_id(trained):
     """Twins share the family and the birthday, never a national ID: with the same ID a given name that merely
     looks different (a typo) is left to the model, and two names the dictionary knows as different go to a

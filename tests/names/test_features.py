@@ -13,6 +13,7 @@ from registry.names import (
     ngram_dice,
     unit_frequency,
     unit_keys,
+    unit_neighbourhood,
     unit_ngrams,
 )
 from registry.names.dictionary import load_dictionary
@@ -60,6 +61,19 @@ def test_ngram_dice_approximates_similarity() -> None:
     assert same == 1.0
     assert other < 0.3
     assert ngram_dice(set(), set()) == 1.0
+
+
+def test_names_one_typo_apart_share_a_one_letter_out_skeleton_in_either_script() -> None:
+    # A letter changed (Ahmad/Ahmaf, الحلبي/الحلني), across scripts (أحمد/Ahmaf), one dropped (Khaled/Kaled).
+    for a, b in (("Ahmad", "Ahmaf"), ("الحلبي", "الحلني"), ("أحمد", "Ahmaf"), ("Al-Halabi", "الحلني"),
+                 ("Khaled", "Kaled"), ("خالد", "Kaled")):
+        assert unit_neighbourhood(a) & unit_neighbourhood(b), (a, b)
+    # Two letters apart, in either script: nothing shared.
+    for a, b in (("Ahmad", "Ahzaf"), ("أحمد", "Azmaf"), ("الحلبي", "الجلني")):
+        assert not unit_neighbourhood(a) & unit_neighbourhood(b), (a, b)
+    # Two-letter skeletons are one letter from too many names: no neighbourhood (Ali, علي).
+    assert unit_neighbourhood("Ali") == unit_neighbourhood("علي") == set()
+    assert unit_keys("Ahmad")["skeleton"] in unit_neighbourhood("Ahmad")
 
 
 def test_same_known_id_means_a_match() -> None:

@@ -27,6 +27,7 @@ class LinkageEntry(Base):
     given_ids: Mapped[str] = mapped_column(Text, default="")  # space-separated tokens
     given_grams: Mapped[str] = mapped_column(Text, default="")  # space-separated integers
     father_skel: Mapped[str | None] = mapped_column(TOKEN)
+    grandfather_skel: Mapped[str | None] = mapped_column(TOKEN)
     family_skel: Mapped[str | None] = mapped_column(TOKEN)
     chain_keys: Mapped[str] = mapped_column(Text, default="")  # space-separated tokens
     chain_skels: Mapped[str] = mapped_column(Text, default="")
@@ -34,6 +35,13 @@ class LinkageEntry(Base):
     mother_skel: Mapped[str | None] = mapped_column(TOKEN)
     mother_family_key: Mapped[str | None] = mapped_column(TOKEN)
     mother_family_skel: Mapped[str | None] = mapped_column(TOKEN)
+    # Each part's keyed one-letter-out skeletons (space-separated integers): a typo is "only similar".
+    father_near: Mapped[str] = mapped_column(Text, default="")
+    grandfather_near: Mapped[str] = mapped_column(Text, default="")
+    family_near: Mapped[str] = mapped_column(Text, default="")
+    mother_near: Mapped[str] = mapped_column(Text, default="")
+    mother_family_near: Mapped[str] = mapped_column(Text, default="")
+    parts_known: Mapped[int] = mapped_column(Integer, default=0)  # bit per part: the dictionary knows it
     dob_full: Mapped[str | None] = mapped_column(TOKEN)
     dob_ym: Mapped[str | None] = mapped_column(TOKEN)
     dob_swap: Mapped[str | None] = mapped_column(TOKEN)
