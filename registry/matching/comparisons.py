@@ -111,7 +111,9 @@ def _family_counts_py(l: Row, r: Row) -> tuple[int, int, int]:
             present += 1
             if l[key] == r[key] or l.get(skel) == r.get(skel):
                 agree += 1
-    return agree, present - agree, _near_py(l, r)
+    differ = present - agree
+    # Only similar parts are read where exactly one part differs (every level that reads them says so).
+    return agree, differ, _near_py(l, r) if differ == 1 else 0
 
 
 # A part that differs may be a typo of the other side's part (خالد/خاالد, Hassan/Hassam): then it is "only
