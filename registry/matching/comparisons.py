@@ -128,6 +128,13 @@ NEAR_COLUMNS = ("father_skel", "grandfather_skel", "family_skel", "parts_known",
                 *(f"{part}_near" for part in ("father", "grandfather", "family", "mother", "mother_family")))
 
 
+def _tokens(value: Any) -> set[str]:
+    """A part's one-letter-out skeletons as text tokens: stored (space-separated) or read from DuckDB (a list)."""
+    if isinstance(value, str):
+        return set(value.split())
+    return {str(v) for v in value or ()}
+
+
 def _near_py(l: Row, r: Row) -> int:
     both_known = (l.get("parts_known") or 0) & (r.get("parts_known") or 0)
     lcs, rcs = set(l.get("chain_skels") or ()), set(r.get("chain_skels") or ())
@@ -135,12 +142,12 @@ def _near_py(l: Row, r: Row) -> int:
     for bit, (part, skel) in enumerate(_NEAR_CHAIN):
         sl, sr = l.get(skel), r.get(skel)
         if (sl is not None and sr is not None and sl not in rcs and sr not in lcs and not both_known >> bit & 1
-                and set(l.get(f"{part}_near") or ()) & set(r.get(f"{part}_near") or ())):
+                and _tokens(l.get(f"{part}_near")) & _tokens(r.get(f"{part}_near"))):
             near += 1
     for bit, (part, key, skel) in enumerate(_NEAR_MOTHER, start=len(_NEAR_CHAIN)):
         kl, kr, sl, sr = l.get(key), r.get(key), l.get(skel), r.get(skel)
         if (None not in (kl, kr, sl, sr) and kl != kr and sl != sr and not both_known >> bit & 1
-                and set(l.get(f"{part}_near") or ()) & set(r.get(f"{part}_near") or ())):
+                and _tokens(l.get(f"{part}_near")) & _tokens(r.get(f"{part}_near"))):
             near += 1
     return near
 

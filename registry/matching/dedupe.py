@@ -17,7 +17,15 @@ import pyarrow.compute as pc
 
 from registry.matching.comparisons import RULE_COMPARISONS, level_sql, twin_cap
 from registry.matching.encoding import token_number, token_text
-from registry.matching.index import ENTRY_SCHEMA, NUMBER_LISTS, TOKEN_COLUMNS, TOKEN_LISTS
+from registry.matching.index import (
+    ENTRY_SCHEMA,
+    FIELD_SEPARATOR,
+    NULL_MARK,
+    NUMBER_LISTS,
+    PACKED_SCHEMA,
+    TOKEN_COLUMNS,
+    TOKEN_LISTS,
+)
 from registry.matching.model import (
     MATCH_THRESHOLD,
     REVIEW_THRESHOLD,
@@ -82,13 +90,22 @@ def load_into_duckdb(con: duckdb.DuckDBPyConnection, tables: Iterable[pa.Table],
     con.execute(f"DROP TABLE IF EXISTS {table}")
     select_list = ", ".join(_selected(c) for c in ENTRY_SCHEMA.names)
     batches = (batch for arrow in tables for batch in arrow.to_batches())
-    con.register("_entries", pa.RecordBatchReader.from_batches(ENTRY_SCHEMA, batches))
+    con.register("_entries", pa.RecordBatchReader.from_batches(PACKED_SCHEMA, batches))
     try:
         con.execute(f"CREATE TABLE {table} AS SELECT {select_list}, "
-                    f"row_number() OVER (ORDER BY record_id) AS {ROW_KEY} FROM _entries")
+                    f"row_number() OVER (ORDER BY record_id) AS {ROW_KEY} FROM ({_unpacked()})")
     finally:
         con.unregister("_entries")
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _unpacked() -> str:
+    """The packed entries of `_entries` (index.all_entries) as typed columns: booleans read from SQLite's 0 and 1
+    as from PostgreSQL's true and false."""
+    types = {pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN", pa.string(): "VARCHAR"}
+    columns = ", ".join(f"CAST(nullif(f[{i}], '{NULL_MARK}') AS {types[field.type]}) AS {field.name}"
+                        for i, field in enumerate(ENTRY_SCHEMA, start=1))
+    return f"SELECT {columns} FROM (SELECT string_split(entry, '{FIELD_SEPARATOR}') AS f FROM _entries)"
 
 
 def without_children(entries: pa.Table, children: set[str]) -> pa.Table:

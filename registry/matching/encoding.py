@@ -68,12 +68,14 @@ class LinkageRow:
     mother_skel: str | None
     mother_family_key: str | None
     mother_family_skel: str | None
-    # Per part (father, grandfather, family, mother, mother's family): keyed one-letter-out skeletons.
-    father_near: tuple[int, ...]
-    grandfather_near: tuple[int, ...]
-    family_near: tuple[int, ...]
-    mother_near: tuple[int, ...]
-    mother_family_near: tuple[int, ...]
+    # Per part (father, grandfather, family, mother, mother's family): keyed one-letter-out skeletons, as the
+    # index stores them (space-separated integers): a lookup reads them only for a pair whose one differing part
+    # may be a typo, so they are not parsed for every candidate.
+    father_near: str
+    grandfather_near: str
+    family_near: str
+    mother_near: str
+    mother_family_near: str
     parts_known: int  # bit i set: the dictionary knows every unit of part i (NEAR_PARTS order)
     dob_full: str | None
     dob_ym: str | None
@@ -156,15 +158,15 @@ class LinkageEncoder:
             out.add(int.from_bytes(digest, "big") & 0x7FFFFFFF)
         return tuple(sorted(out))
 
-    def _near(self, text: str | None) -> tuple[tuple[int, ...], bool]:
-        """One written part, for typos: its units' one-letter-out skeletons (keyed), and whether the dictionary
-        knows every unit."""
+    def _near(self, text: str | None) -> tuple[str, bool]:
+        """One written part, for typos: its units' one-letter-out skeletons (keyed, space-separated), and whether
+        the dictionary knows every unit."""
         units = _units(text)
         neighbourhood: set[str] = set()
         for unit in units:
             neighbourhood |= unit_neighbourhood(unit)
-        return self.grams(frozenset(neighbourhood), "name.near"), bool(units) and all(
-            _unit_parts(u)[2] for u in units)
+        tokens = " ".join(str(n) for n in self.grams(frozenset(neighbourhood), "name.near"))
+        return tokens, bool(units) and all(_unit_parts(u)[2] for u in units)
 
     def _name(self, text: str | None) -> NameParts:
         """The first unit of a written name, encoded (the given name, the father's, the mother's)."""
