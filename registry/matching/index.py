@@ -42,7 +42,8 @@ def to_entry(row: LinkageRow) -> dict:
 
 
 def from_entry(entry: LinkageEntry | dict) -> dict:
-    """A stored entry as the comparisons want it: lists as tuples."""
+    """A stored entry as the comparisons want it: lists as tuples, but the parts' one-letter-out skeletons,
+    read as stored (comparisons._near_py parses them for the few pairs that need them)."""
     d = dict(entry) if isinstance(entry, dict) else {c: getattr(entry, c) for c in _COLUMNS}
     for col in PARSED_LISTS:
         d[col] = tuple(map(int, (d.get(col) or "").split()))
@@ -62,7 +63,7 @@ ENTRY_SCHEMA = pa.schema([(c.name, pa.int64() if c.type.python_type is int else 
                           for c in LinkageEntry.__table__.columns if c.name != "encoding_version"])
 # An entry travels from the database as one text: its columns as text joined by FIELD_SEPARATOR, NULL written
 # as NULL_MARK (neither occurs in an encoding). One Python string a row instead of one a column: reading a
-# million entries took 15.5 s column by column and 8.6 s packed, and DuckDB unpacks them in 1.6 s
+# million entries took 15.5 s column by column and 10.8 s packed, loading them into DuckDB 4.0 s and 4.5 s
 # (docs/benchmarks.md). The child id stays a column of its own (`without_children` filters on it).
 FIELD_SEPARATOR, NULL_MARK = "\x1f", "\x1e"
 PACKED_SCHEMA = pa.schema([("child_id", pa.string()), ("entry", pa.string())])

@@ -61,8 +61,9 @@ NEIGHBOURHOOD_MIN_LENGTH = 3
 
 def unit_neighbourhood(unit: NameUnit | str) -> set[str]:
     """The skeleton's deletion neighbourhood (as in SymSpell): the skeleton itself and each form with one letter
-    left out. Two skeletons share a member exactly when they are one substitution, insertion, deletion or
-    adjacent swap apart (or equal). Empty for skeletons shorter than NEIGHBOURHOOD_MIN_LENGTH."""
+    left out. Two skeletons share a member when they are one substitution, insertion, deletion or adjacent swap
+    apart (or equal), and also when one letter has moved ("abc", "bca"). Empty for skeletons shorter than
+    NEIGHBOURHOOD_MIN_LENGTH."""
     skeleton = analyse_unit(_as_unit(unit)).skeleton
     if len(skeleton) < NEIGHBOURHOOD_MIN_LENGTH:
         return set()
