@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry.matching.encoding import NEAR_PARTS
+
 Row = Mapping[str, Any]
 Pred = Callable[[Row, Row], bool]
 
@@ -122,10 +124,9 @@ def _family_counts_py(l: Row, r: Row) -> tuple[int, int, int]:
 # (encoding.NEAR_PARTS), and only when it agrees with nothing on the other side and the dictionary does not know
 # both names (كريم/كمال are one letter apart and two names). The part's own skeleton says whether it agrees:
 # anywhere in the other side's chain for the father's chain, the same part for the mother's names.
-_NEAR_CHAIN = (("father", "father_skel"), ("grandfather", "grandfather_skel"), ("family", "family_skel"))
-_NEAR_MOTHER = (("mother", "mother_key", "mother_skel"), ("mother_family", "mother_family_key", "mother_family_skel"))
-NEAR_COLUMNS = ("father_skel", "grandfather_skel", "family_skel", "parts_known",
-                *(f"{part}_near" for part in ("father", "grandfather", "family", "mother", "mother_family")))
+# NEAR_PARTS in the order of parts_known's bits: the father's chain first, then the mother's two names.
+_NEAR_CHAIN, _NEAR_MOTHER = NEAR_PARTS[:3], NEAR_PARTS[3:]
+NEAR_COLUMNS = (*(f"{part}_skel" for part in _NEAR_CHAIN), "parts_known", *(f"{part}_near" for part in NEAR_PARTS))
 
 
 def _tokens(value: Any) -> set[str]:
@@ -139,13 +140,13 @@ def _near_py(l: Row, r: Row) -> int:
     both_known = (l.get("parts_known") or 0) & (r.get("parts_known") or 0)
     lcs, rcs = set(l.get("chain_skels") or ()), set(r.get("chain_skels") or ())
     near = 0
-    for bit, (part, skel) in enumerate(_NEAR_CHAIN):
-        sl, sr = l.get(skel), r.get(skel)
+    for bit, part in enumerate(_NEAR_CHAIN):
+        sl, sr = l.get(f"{part}_skel"), r.get(f"{part}_skel")
         if (sl is not None and sr is not None and sl not in rcs and sr not in lcs and not both_known >> bit & 1
                 and _tokens(l.get(f"{part}_near")) & _tokens(r.get(f"{part}_near"))):
             near += 1
-    for bit, (part, key, skel) in enumerate(_NEAR_MOTHER, start=len(_NEAR_CHAIN)):
-        kl, kr, sl, sr = l.get(key), r.get(key), l.get(skel), r.get(skel)
+    for bit, part in enumerate(_NEAR_MOTHER, start=len(_NEAR_CHAIN)):
+        kl, kr, sl, sr = l.get(f"{part}_key"), r.get(f"{part}_key"), l.get(f"{part}_skel"), r.get(f"{part}_skel")
         if (None not in (kl, kr, sl, sr) and kl != kr and sl != sr and not both_known >> bit & 1
                 and _tokens(l.get(f"{part}_near")) & _tokens(r.get(f"{part}_near"))):
             near += 1
@@ -155,12 +156,14 @@ def _near_py(l: Row, r: Row) -> int:
 def _near_sql() -> str:
     # The cheap tests first: DuckDB evaluates list_has_any only for the parts that pass them (a third less time).
     terms = []
-    for bit, (part, skel) in enumerate(_NEAR_CHAIN):
+    for bit, part in enumerate(_NEAR_CHAIN):
+        skel = f"{part}_skel"
         terms.append(f"(CASE WHEN {skel}_l IS NOT NULL AND {skel}_r IS NOT NULL AND "
                      f"NOT list_contains(chain_skels_r, {skel}_l) AND NOT list_contains(chain_skels_l, {skel}_r) AND "
                      f"(parts_known_l & parts_known_r & {1 << bit}) = 0 AND {_any_shared(f'{part}_near')} "
                      f"THEN 1 ELSE 0 END)")
-    for bit, (part, key, skel) in enumerate(_NEAR_MOTHER, start=len(_NEAR_CHAIN)):
+    for bit, part in enumerate(_NEAR_MOTHER, start=len(_NEAR_CHAIN)):
+        key, skel = f"{part}_key", f"{part}_skel"
         terms.append(f"(CASE WHEN {key}_l <> {key}_r AND {skel}_l <> {skel}_r AND "
                      f"(parts_known_l & parts_known_r & {1 << bit}) = 0 AND {_any_shared(f'{part}_near')} "
                      f"THEN 1 ELSE 0 END)")
