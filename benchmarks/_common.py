@@ -83,9 +83,9 @@ def deduplicated_registry_arguments(ap) -> None:
     ap.add_argument("--mix", default="default", choices=("default", "hard", "held-out"))
 
 
-def deduplicated_registry(args):
-    """(model, truth, {record_id: (institution, source_ref)}, {record_id: linkage row}) of the registry that
-    dedupe_scale.py built and trained with the same --records and --mix, for measuring the model on the truth."""
+def trained_registry(args):
+    """(registry, model, truth, {record_id: (institution, source_ref)}) of the registry that dedupe_scale.py
+    built and trained with the same --records and --mix; exits with a message when it has no current model."""
     import logging
     import sys
 
@@ -93,9 +93,7 @@ def deduplicated_registry(args):
     from sqlalchemy import select
 
     from registry.matching.evaluate import read_truth
-    from registry.matching.index import from_entry
     from registry.store.models import CaseRecord
-    from registry.store.tables.matching import LinkageEntry
 
     name = bench_name(args.records, args.mix)
     data = args.work / f"children-{name}.csv"
@@ -107,6 +105,19 @@ def deduplicated_registry(args):
     with reg.db.sessions() as s:
         key = {r: (i, ref) for r, i, ref in s.execute(
             select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
+    return reg, model, truth, key
+
+
+def deduplicated_registry(args):
+    """(model, truth, {record_id: (institution, source_ref)}, {record_id: linkage row}) of the registry that
+    dedupe_scale.py built and trained with the same --records and --mix, for measuring the model on the truth."""
+    from sqlalchemy import select
+
+    from registry.matching.index import from_entry
+    from registry.store.tables.matching import LinkageEntry
+
+    reg, model, truth, key = trained_registry(args)
+    with reg.db.sessions() as s:
         rows = {e.record_id: from_entry(e) for e in s.scalars(select(LinkageEntry))}
     reg.close()
     return model, truth, key, rows

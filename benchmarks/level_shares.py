@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import bench_name, deduplicated_registry_arguments, linkage_in_duckdb, reopen  # noqa: E402
+from _common import deduplicated_registry_arguments, linkage_in_duckdb, trained_registry  # noqa: E402
 
 
 def main() -> None:
@@ -27,30 +27,15 @@ def main() -> None:
     deduplicated_registry_arguments(ap)
     ap.add_argument("--comparison", default="family")
     args = ap.parse_args()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from sqlalchemy import select
-
     from registry.matching.comparisons import level_sql
     from registry.matching.dedupe import blocked_pairs_sql
-    from registry.matching.evaluate import read_truth
     from registry.matching.model import ROW_KEY
-    from registry.store.models import CaseRecord
 
-    name = bench_name(args.records, args.mix)
-    data = args.work / f"children-{name}.csv"
-    reg = reopen(args.work / f"home-{name}")
-    model = reg.model()
-    if model is None:
-        sys.exit("no current model: run benchmarks/dedupe_scale.py with the same --records and --mix first")
+    reg, model, truth, key = trained_registry(args)
     comparison = next((c for c in model.comparisons if c.name == args.comparison), None)
     if comparison is None:
         sys.exit(f"--comparison: one of {', '.join(c.name for c in model.comparisons)}")
-    truth = read_truth(data.with_suffix(".truth.csv"), data)
-    with reg.db.sessions() as s:
-        person = {r: truth.person.get((i, ref)) for r, i, ref in s.execute(
-            select(CaseRecord.record_id, CaseRecord.institution, CaseRecord.source_ref))}
+    person = {record: truth.person.get(k) for record, k in key.items()}
     con = linkage_in_duckdb(reg)
     con.register("_person", pa.table({"record_id": list(person), "person": list(person.values())}))
     sides = ", ".join(f"{side}.{c} AS {c}_{side}" for side in ("l", "r") for c in comparison.columns)
