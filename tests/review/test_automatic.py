@@ -19,10 +19,10 @@ from registry.services.dedupe import export_clusters, run_dedupe
 from registry.services.review.automatic import HELD_REJECTED, HELD_TWINS, plan_same_child
 from registry.services.review.decisions import undo_merge
 from registry.services.review.lineage import lineage
-from registry.services.review.queue import SAME_CHILD_FIRST, review_queue
+from registry.services.review.queue import SAME_CHILD_FIRST, review_queue, store_clusters
 from registry.store.models import CaseRecord, Child
 from registry.store.tables.audit import AuditEventChildRow, AuditEventRow, AuditPendingRow
-from registry.store.tables.matching import DedupeRun, SuspectedDuplicate
+from registry.store.tables.matching import ClusterAssignment, DedupeRun, SuspectedDuplicate
 from registry.store.tables.review import Merge, ReviewLabel
 
 state: dict = {}
@@ -140,6 +140,25 @@ def test_export_clusters_follow_the_merges(trained_off, tmp_path):
     assert all(len(c) == 1 for c in by_child.values())  # one cluster per child...
     assert len({r["cluster_id"] for r in rows}) == len(by_child)  # ...and one child per cluster
     assert any(sum(1 for r in rows if r["child_id"] == c) > 1 for c in by_child)
+
+
+def test_a_run_writes_only_the_clusters_that_changed(reg):
+    """On SQLite and PostgreSQL: the second run's assignments are exactly what it decided (a record moved to
+    another cluster, one no longer seen dropped, a new one added), and only the rows it changed carry its id."""
+    def stored() -> dict[str, tuple[str, str]]:
+        with reg.db.sessions() as s:
+            return {r: (c, run) for r, c, run in s.execute(
+                select(ClusterAssignment.record_id, ClusterAssignment.cluster_id, ClusterAssignment.run_id))}
+
+    first = [("R1", "R1"), ("R2", "R1"), ("R3", "R3"), ("R4", "R4")]
+    with reg.db.unit_of_work() as s:
+        assert store_clusters(s, "run-1", first) == 4
+    second = [("R1", "R1"), ("R2", "R1"), ("R3", "R1"), ("R5", "R5")]  # R3 joins R1's cluster, R4 gone, R5 new
+    with reg.db.unit_of_work() as s:
+        assert store_clusters(s, "run-2", second) == 3
+    assert stored() == {"R1": ("R1", "run-1"), "R2": ("R1", "run-1"), "R3": ("R1", "run-2"), "R5": ("R5", "run-2")}
+    with reg.db.unit_of_work() as s:
+        assert store_clusters(s, "run-3", second) == 0  # nothing changed, nothing written
 
 
 def test_an_automatic_merge_is_in_the_lineage_without_a_score(trained_off, kit):

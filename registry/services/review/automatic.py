@@ -52,7 +52,7 @@ from registry.services.review.decisions import (
 )
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord, Child
-from registry.store.rows import insert_rows
+from registry.store.rows import insert_rows, plain_rows
 from registry.store.tables.consent import ConsentRecord
 from registry.store.tables.matching import LinkageEntry, SuspectedDuplicate
 from registry.store.tables.review import ReviewLabel
@@ -81,14 +81,16 @@ class Plan:
 
 
 class _Components:
-    """Union-find over children, with the records of each and the records each must stay apart from."""
+    """Union-find over children, with the records of each child a pair may join (`involved`: the others' are
+    never asked for, and listing a million records' took seconds) and the records each must stay apart from."""
 
-    def __init__(self, child_of: dict[str, str], apart: Iterable[tuple[str, str]]):
+    def __init__(self, child_of: dict[str, str], apart: Iterable[tuple[str, str]], involved: set[str]):
         self.child_of = child_of
         self.parent: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
         for record, child in child_of.items():
-            self.members.setdefault(child, []).append(record)
+            if child in involved:
+                self.members.setdefault(child, []).append(record)
         self.apart: dict[str, set[str]] = {}
         for a, b in apart:
             if a in child_of and b in child_of:
@@ -116,14 +118,14 @@ class _Components:
 
 def plan_same_child(s, model: LinkageModel | None, same_child: list[tuple[int, str, str, float]]) -> Plan:
     """Decide which same-child pairs may be merged, most likely first, without writing anything."""
-    child_of: dict[str, str] = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
-                                               .where(CaseRecord.status == "active")).all())
-    rejected = s.execute(select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b)
-                         .where(SuspectedDuplicate.status == "rejected")).all()
-    parts = _Components(child_of, rejected)
+    child_of: dict[str, str] = dict(plain_rows(s, select(CaseRecord.record_id, CaseRecord.child_id)
+                                                 .where(CaseRecord.status == "active")))
+    rejected = plain_rows(s, select(SuspectedDuplicate.record_a, SuspectedDuplicate.record_b)
+                          .where(SuspectedDuplicate.status == "rejected"))
+    ordered = [p for p in sorted(same_child, key=lambda p: (-p[3], p[0])) if p[1] in child_of and p[2] in child_of]
+    parts = _Components(child_of, rejected, {child_of[r] for _, a, b, _ in ordered for r in (a, b)})
     rows: dict[str, dict] = {}
     plan = Plan()
-    ordered = [p for p in sorted(same_child, key=lambda p: (-p[3], p[0])) if p[1] in child_of and p[2] in child_of]
     # A pair of two one-record children whose records are in no other same-child pair is never checked: only
     # the others' linkage rows are worth fetching ahead (most pairs of a first run are the former).
     pairs_of = Counter(r for _, a, b, _ in ordered for r in (a, b))

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy import String, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from registry.consent import policy
@@ -24,7 +24,7 @@ from registry.services.actor import Actor
 from registry.services.context import Registry
 from registry.store.db import utcnow
 from registry.store.models import CaseRecord
-from registry.store.rows import insert_rows, update_rows
+from registry.store.rows import delete_rows, insert_rows, plain_rows, update_rows
 from registry.store.tables.matching import ClusterAssignment, LinkageEntry, SuspectedDuplicate
 
 REVIEW_PURPOSE = policy.DEDUPLICATION_REVIEW
@@ -355,11 +355,11 @@ def store_batch_pairs(s: Session, run_id: str, pairs: list) -> StoredPairs:
 
     Set-based: the known pairs are read as plain rows, and the inserts and updates go to the driver as tuples
     (`store.rows`), not one ORM object per pair (a first run on a million records stores some 400,000 pairs)."""
-    records = {r.record_id: (r.child_id, r.content_digest) for r in
-               s.execute(select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
+    records = {record: (child, digest) for record, child, digest in
+               plain_rows(s, select(CaseRecord.record_id, CaseRecord.child_id, CaseRecord.content_digest))}
     sd = SuspectedDuplicate
     known = {(a, b): (pair_id, status, digest_a, digest_b) for pair_id, a, b, status, digest_a, digest_b in
-             s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.digest_a, sd.digest_b))}
+             plain_rows(s, select(sd.pair_id, sd.record_a, sd.record_b, sd.status, sd.digest_a, sd.digest_b))}
     now = utcnow()
     new, rescored, uncovered, reopened, seen = [], [], [], [], set()
     for left, right, prob, weight in pairs:
@@ -423,19 +423,15 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
     """After a batch run's decisions: each record's cluster stored (what `registry export clusters` writes), and
     each open pair's queue cluster and priority. Returns how many pairs are open. Plain rows and tuples to the
     driver (`store.rows`): a million assignments and some 190,000 open pairs after a first run at a million."""
-    s.execute(delete(ClusterAssignment))
-    # In record order: the table's key (and the cluster ids, mostly the record's own) then grow at their end,
-    # not at a random page of a million-row index each.
-    insert_rows(s, ClusterAssignment.__table__, ("record_id", "cluster_id", "run_id"),
-                ((r, str(c), run_id) for r, c in sorted(assignments)))
-    child_of = dict(s.execute(select(CaseRecord.record_id, CaseRecord.child_id)  # type: ignore[arg-type]
-                              .where(CaseRecord.status == "active")).all())
+    store_clusters(s, run_id, assignments)
+    child_of: dict[str, str] = dict(plain_rows(s, select(CaseRecord.record_id, CaseRecord.child_id)
+                                                 .where(CaseRecord.status == "active")))
     sizes: dict[str, int] = {}
     for child in child_of.values():
         sizes[child] = sizes.get(child, 0) + 1
     sd = SuspectedDuplicate
-    open_pairs = s.execute(select(sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.priority, sd.cluster_key)
-                           .where(sd.status == "open")).all()
+    open_pairs = plain_rows(s, select(sd.pair_id, sd.record_a, sd.record_b, sd.probability, sd.priority,
+                                      sd.cluster_key).where(sd.status == "open"))
     open_pairs, covered = one_question_per_two_children(s, open_pairs, child_of)
     keys = _queue_clusters([(a, b) for _, a, b, *_ in open_pairs], child_of)
     now = utcnow()
@@ -450,6 +446,26 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
                 sorted(changed, key=lambda row: row[-1]))  # in the pairs' order: neighbours share pages
     update_rows(s, sd.__table__, ("status", "updated_at"), ("pair_id",), ((COVERED, now, p) for p in covered))
     return len(open_pairs)
+
+
+def store_clusters(s: Session, run_id: str, assignments: Iterable[tuple[str, str]]) -> int:
+    """Each record's cluster as this run decided it, written as a difference from the last run's: a re-run on a
+    million records changes a few thousand of them, and deleting and inserting all of them took seconds. A
+    row's run_id is the run that last changed its cluster; records this run did not see (erased, out of
+    matching) lose theirs. Returns how many rows were written."""
+    wanted = {record: str(cluster) for record, cluster in assignments}
+    table = ClusterAssignment.__table__
+    stored = dict(plain_rows(s, select(ClusterAssignment.record_id, ClusterAssignment.cluster_id)))
+    gone = sorted(set(stored) - set(wanted))
+    moved = sorted(((c, run_id, r) for r, c in wanted.items() if r in stored and stored[r] != c),
+                   key=lambda row: row[-1])
+    # In record order: the table's key (and the cluster ids, mostly the record's own) then grow at their end,
+    # not at a random page of a million-row index each.
+    new = sorted((r, c, run_id) for r, c in wanted.items() if r not in stored)
+    delete_rows(s, table, ("record_id",), ((r,) for r in gone))
+    update_rows(s, table, ("cluster_id", "run_id"), ("record_id",), moved)
+    insert_rows(s, table, ("record_id", "cluster_id", "run_id"), new)
+    return len(gone) + len(moved) + len(new)
 
 
 # A pair that leaves the queue because another pair of the same two children asks the same question (or a

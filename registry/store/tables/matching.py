@@ -102,7 +102,8 @@ class SuspectedDuplicate(Base):
 
 
 class ClusterAssignment(Base):
-    """The latest batch run's cluster of each record (what `registry export clusters` writes)."""
+    """The latest batch run's cluster of each record (what `registry export clusters` writes); run_id: the run
+    that last changed it (`queue.store_clusters`)."""
 
     __tablename__ = "cluster_assignments"
 
