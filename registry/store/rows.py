@@ -72,7 +72,7 @@ def plain_rows(s: Session, statement: Executable) -> list[tuple]:
     records' (record id, child id) took 4.0 s as Rows and 1.6 s so (docs/benchmarks.md)."""
     result = s.connection().execute(statement)
     try:
-        return result.cursor.fetchall()  # type: ignore[union-attr]
+        return list(result.cursor.fetchall())  # type: ignore[union-attr]
     finally:
         result.close()
 
