@@ -70,8 +70,20 @@ PACKED_SCHEMA = pa.schema([("child_id", pa.string()), ("entry", pa.string())])
 # The entries' columns that hold one keyed token (16 hex digits).
 TOKEN_COLUMNS = tuple(c.name for c in LinkageEntry.__table__.columns if c.type.python_type is str
                       and getattr(c.type, "length", None) == 2 * TOKEN_BYTES)
-_ALL_ENTRIES = ("SELECT child_id, " + f" || '{FIELD_SEPARATOR}' || ".join(
-    f"coalesce(CAST({c} AS TEXT), '{NULL_MARK}')" for c in ENTRY_SCHEMA.names) + f" FROM {_TABLE}")
+_NULLABLE = {c.name for c in LinkageEntry.__table__.columns if c.nullable}
+
+
+def _all_entries_sql(dialect: str) -> str:
+    """The packed read. SQLite: one printf a row (integers and its 0/1 booleans print as decimal); a chain of
+    thirty `||` copied the text built so far at each step (a million entries: 9.2 s in SQLite against 4.9 s).
+    PostgreSQL: one concat_ws over every column as text (NULL first written as NULL_MARK: concat_ws skips it)."""
+    if dialect == "sqlite":
+        values = ", ".join(f"coalesce({c}, '{NULL_MARK}')" if c in _NULLABLE else c for c in ENTRY_SCHEMA.names)
+        packed = f"printf('{FIELD_SEPARATOR.join(['%s'] * len(ENTRY_SCHEMA.names))}', {values})"
+    else:
+        values = ", ".join(f"coalesce(CAST({c} AS TEXT), '{NULL_MARK}')" for c in ENTRY_SCHEMA.names)
+        packed = f"concat_ws('{FIELD_SEPARATOR}', {values})"
+    return f"SELECT child_id, {packed} FROM {_TABLE}"
 
 
 @lru_cache(maxsize=4096)
@@ -123,7 +135,8 @@ class LinkageIndex:
         """Every stored entry, in Arrow tables of up to `batch` rows (for batch deduplication), each entry
         packed in one text (PACKED_SCHEMA; `dedupe.load_into_duckdb` unpacks it). Read as the driver's plain
         tuples: at a million entries, a dict per row cost seconds."""
-        result = session.connection().exec_driver_sql(_ALL_ENTRIES)
+        conn = session.connection()
+        result = conn.exec_driver_sql(_all_entries_sql(conn.dialect.name))
         try:
             while part := result.cursor.fetchmany(batch):
                 child_ids, entries = zip(*part)

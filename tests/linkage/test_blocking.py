@@ -345,3 +345,40 @@ def test_the_given_name_cases_are_spelled_with_another_skeleton(trained):
     right = reg.index.encoder.encode("b", "b", _identity(**b))
     assert left.given_skel != right.given_skel
     assert left.father_skel == right.father_skel and left.family_skel == right.family_skel
+
+
+def test_the_index_reads_into_duckdb_exactly_as_stored(registry):
+    """On SQLite and PostgreSQL: every column of every entry, read packed (`all_entries`) and unpacked into
+    DuckDB, is what the index stores: tokens, lists, numbers, booleans and missing values, in both scripts."""
+    from registry.matching.dedupe import stored_form
+    from registry.matching.index import ENTRY_SCHEMA, NUMBER_LISTS
+    from registry.services.registration import register_child
+
+    rows = [
+        {"given_name": "محمد", "father_name": "أحمد", "grandfather_name": "علي", "family_name": "الحلبي",
+         "mother_given_name": "فاطمة", "mother_family_name": "الشامي", "sex": "M", "date_of_birth": "2015-03-04",
+         "governorate": "SY-HL", "national_id": "01234567890"},
+        {"given_name": "Mohammed", "family_name": "Al-Halabi", "sex": "M", "date_of_birth": "2015"},
+        {"given_name": "Qzorbix", "father_name": "Zzqxw", "date_of_birth": "2019-07"},  # names the dictionary lacks
+        {"full_name": "خديجة محمد", "sex": "F", "date_of_birth": "2019-03-13", "governorate": "EG-BH"},
+    ]
+    for n, row in enumerate(rows):
+        register_child(registry, validate_identity({"institution": "sy-homs-ngo", "source_ref": f"RT-{n}", **row}))
+    with registry.db.sessions() as s:
+        stored = {e.record_id: from_entry(e) for e in s.scalars(select(LinkageEntry))}
+        con = duckdb.connect()
+        load_into_duckdb(con, registry.index.all_entries(s))
+    cursor = con.execute(f"SELECT {', '.join(ENTRY_SCHEMA.names)} FROM linkage")
+    read = [stored_form(dict(zip(ENTRY_SCHEMA.names, r))) for r in cursor.fetchall()]
+    assert len(read) == len(stored) == len(rows)
+    for row in read:
+        entry = stored[row["record_id"]]
+        for col in ENTRY_SCHEMA.names:
+            want = entry[col]
+            if col in NUMBER_LISTS:
+                want = tuple(int(x) for x in want.split()) if isinstance(want, str) else want
+                assert tuple(row[col]) == want, col
+            else:
+                assert row[col] == want and type(row[col]) is type(want), (col, row[col], want)
+    assert {r["given_known"] for r in read} == {True, False}  # both booleans crossed, as did missing values
+    assert any(r["nid"] is None for r in read) and any(r["nid"] is not None for r in read)
