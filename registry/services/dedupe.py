@@ -171,7 +171,7 @@ def _run(reg: Registry, run_id: str, retrain: bool, say: Progress, excluded_chil
         with reg.db.bulk_writing() as unit_of_work, unit_of_work() as s:
             mark_held(s, {**plan.held, **refused})
             open_pairs = finish_batch_queue(s, run_id, plan.clusters)
-        clusters = len({c for _, c in plan.clusters})
+        clusters = len(set(plan.clusters.values()))
         result = DedupeResult(run_id, found.records, len(found.pairs), stored.added, clusters, found.trained,
                               engine="spark" if predict else "duckdb", auto_merged=merged, open_pairs=open_pairs)
         with reg.db.unit_of_work() as s:

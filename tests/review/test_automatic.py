@@ -150,15 +150,24 @@ def test_a_run_writes_only_the_clusters_that_changed(reg):
             return {r: (c, run) for r, c, run in s.execute(
                 select(ClusterAssignment.record_id, ClusterAssignment.cluster_id, ClusterAssignment.run_id))}
 
-    first = [("R1", "R1"), ("R2", "R1"), ("R3", "R3"), ("R4", "R4")]
+    first = {"R1": "R1", "R2": "R1", "R3": "R3", "R4": "R4"}
     with reg.db.unit_of_work() as s:
         assert store_clusters(s, "run-1", first) == 4
-    second = [("R1", "R1"), ("R2", "R1"), ("R3", "R1"), ("R5", "R5")]  # R3 joins R1's cluster, R4 gone, R5 new
+    second = {"R1": "R1", "R2": "R1", "R3": "R1", "R5": "R5"}  # R3 joins R1's cluster, R4 gone, R5 new
     with reg.db.unit_of_work() as s:
         assert store_clusters(s, "run-2", second) == 3
     assert stored() == {"R1": ("R1", "run-1"), "R2": ("R1", "run-1"), "R3": ("R1", "run-2"), "R5": ("R5", "run-2")}
     with reg.db.unit_of_work() as s:
         assert store_clusters(s, "run-3", second) == 0  # nothing changed, nothing written
+
+
+def test_each_record_is_clustered_with_the_child_the_merges_will_make_named_by_its_smallest_record():
+    from registry.services.review.automatic import _clusters, _Components
+
+    child_of = {"R3": "C1", "R1": "C2", "R2": "C1", "R4": "C3", "R0": "C4"}
+    parts = _Components(child_of, [], {"C1", "C2", "C4"})
+    parts.union("C1", "C2")
+    assert _clusters(child_of, parts) == {"R1": "R1", "R2": "R1", "R3": "R1", "R4": "R4", "R0": "R0"}
 
 
 def test_an_automatic_merge_is_in_the_lineage_without_a_score(trained_off, kit):

@@ -184,7 +184,7 @@ def _batch(reg, run_id, scored):
     with reg.db.unit_of_work() as s:
         store_batch_pairs(s, run_id, scored)
     with reg.db.unit_of_work() as s:
-        return finish_batch_queue(s, run_id, [])
+        return finish_batch_queue(s, run_id, {})
 
 
 def test_the_queue_asks_once_about_two_children_and_a_rejection_answers_for_both(reg, kit):

@@ -419,7 +419,7 @@ def pair_priority(probability: float, records_a: int, records_b: int) -> float:
 SAME_CHILD_FIRST = 1e6  # above any possible pair's worth (a cluster of a thousand records on each side)
 
 
-def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
+def finish_batch_queue(s: Session, run_id: str, assignments: dict[str, str]) -> int:
     """After a batch run's decisions: each record's cluster stored (what `registry export clusters` writes), and
     each open pair's queue cluster and priority. Returns how many pairs are open. Plain rows and tuples to the
     driver (`store.rows`): a million assignments and some 190,000 open pairs after a first run at a million."""
@@ -448,12 +448,12 @@ def finish_batch_queue(s: Session, run_id: str, assignments: list) -> int:
     return len(open_pairs)
 
 
-def store_clusters(s: Session, run_id: str, assignments: Iterable[tuple[str, str]]) -> int:
+def store_clusters(s: Session, run_id: str, assignments: dict[str, str]) -> int:
     """Each record's cluster as this run decided it, written as a difference from the last run's: a re-run on a
     million records changes a few thousand of them, and deleting and inserting all of them took seconds. A
     row's run_id is the run that last changed its cluster; records this run did not see (erased, out of
     matching) lose theirs. Returns how many rows were written."""
-    wanted = {record: str(cluster) for record, cluster in assignments}
+    wanted = assignments
     table = ClusterAssignment.__table__
     stored = dict(plain_rows(s, select(ClusterAssignment.record_id, ClusterAssignment.cluster_id)))
     gone = sorted(set(stored) - set(wanted))
