@@ -453,15 +453,20 @@ def store_clusters(s: Session, run_id: str, assignments: dict[str, str]) -> int:
     million records changes a few thousand of them, and deleting and inserting all of them took seconds. A
     row's run_id is the run that last changed its cluster; records this run did not see (erased, out of
     matching) lose theirs. Returns how many rows were written."""
-    wanted = assignments
     table = ClusterAssignment.__table__
     stored = dict(plain_rows(s, select(ClusterAssignment.record_id, ClusterAssignment.cluster_id)))
-    gone = sorted(set(stored) - set(wanted))
-    moved = sorted(((c, run_id, r) for r, c in wanted.items() if r in stored and stored[r] != c),
-                   key=lambda row: row[-1])
+    moved, new = [], []
+    for record, cluster in assignments.items():  # one pass over a million records
+        before = stored.pop(record, None)
+        if before is None:
+            new.append((record, cluster, run_id))
+        elif before != cluster:
+            moved.append((cluster, run_id, record))
+    gone = sorted(stored)  # what is left: records this run did not see
     # In record order: the table's key (and the cluster ids, mostly the record's own) then grow at their end,
     # not at a random page of a million-row index each.
-    new = sorted((r, c, run_id) for r, c in wanted.items() if r not in stored)
+    new.sort()
+    moved.sort(key=lambda row: row[-1])
     delete_rows(s, table, ("record_id",), ((r,) for r in gone))
     update_rows(s, table, ("cluster_id", "run_id"), ("record_id",), moved)
     insert_rows(s, table, ("record_id", "cluster_id", "run_id"), new)
