@@ -48,33 +48,35 @@ def update_rows(s: Session, table: Table, columns: Sequence[str], keys: Sequence
     """UPDATE `columns` of the row whose `keys` match, for each row (the new values in the order of `columns`,
     then the keys' values). Returns how many rows were given (not how many matched)."""
     conn = s.connection()
-    prep = conn.dialect.identifier_preparer
-    mark = _mark(conn.dialect)
-    sets = ", ".join(f"{prep.format_column(table.c[c])} = {mark}" for c in columns)
-    where = " AND ".join(f"{prep.format_column(table.c[k])} = {mark}" for k in keys)
-    sql = f"UPDATE {prep.format_table(table)} SET {sets} WHERE {where}"
+    sets = _each_equal(conn.dialect, table, columns, ", ")
+    where = _each_equal(conn.dialect, table, keys)
+    sql = f"UPDATE {conn.dialect.identifier_preparer.format_table(table)} SET {sets} WHERE {where}"
     return _execute_many(s, sql, _converters(conn, table, [*columns, *keys]), rows)
 
 
 def delete_rows(s: Session, table: Table, keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """DELETE the row whose `keys` match, for each row (the keys' values). Returns how many rows were given."""
     conn = s.connection()
-    prep = conn.dialect.identifier_preparer
-    mark = _mark(conn.dialect)
-    where = " AND ".join(f"{prep.format_column(table.c[k])} = {mark}" for k in keys)
-    return _execute_many(s, f"DELETE FROM {prep.format_table(table)} WHERE {where}", _converters(conn, table, keys),
-                         rows)
+    where = _each_equal(conn.dialect, table, keys)
+    sql = f"DELETE FROM {conn.dialect.identifier_preparer.format_table(table)} WHERE {where}"
+    return _execute_many(s, sql, _converters(conn, table, keys), rows)
 
 
 def plain_rows(s: Session, statement: Executable) -> list[tuple]:
     """Every row of a SELECT as the driver's own tuples: no Row object a row, no result processing. For columns
     the driver already gives in their Python type (text and numbers, not dates on SQLite): reading a million
-    records' (record id, child id) took 4.0 s as Rows and 1.6 s so (docs/benchmarks.md)."""
+    records' (record id, child id) took 4.3 s as Rows and 1.7 s so (benchmarks/index_read.py)."""
     result = s.connection().execute(statement)
     try:
         return list(result.cursor.fetchall())  # type: ignore[union-attr]
     finally:
         result.close()
+
+
+def _each_equal(dialect, table: Table, columns: Sequence[str], joiner: str = " AND ") -> str:
+    """`column = ?` for each column (the dialect's parameter mark), joined."""
+    prep, mark = dialect.identifier_preparer, _mark(dialect)
+    return joiner.join(f"{prep.format_column(table.c[c])} = {mark}" for c in columns)
 
 
 def _mark(dialect) -> str:
